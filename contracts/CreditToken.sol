@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ICreditToken} from "../interfaces/ICreditToken.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
+
+/// @title CreditToken
+/// @notice Credit points for conduct in the carbon market. A standard ERC-20 with 0 decimals, except that
+/// only rules contracts and the regulator create and destroy it, and transfers are off until the regulator
+/// enables them (then only between active participants).
+/// @dev The tier thresholds are packed into one slot: up to 7 thresholds of 32 bits each, and their count in
+/// the lowest byte, so `tierOf` costs one storage read.
+contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
+    /// @notice May reward and penalise: the compliance and market rules contracts.
+    bytes32 public constant RULES_ROLE = keccak256("RULES_ROLE");
+    /// @notice The most thresholds, so the most tiers are `MAX_THRESHOLDS + 1`.
+    uint256 public constant MAX_THRESHOLDS = 7;
+
+    uint256 private constant _THRESHOLD_BITS = 32;
+    uint256 private constant _THRESHOLD_MASK = type(uint32).max;
+
+    /// @dev count in bits 0..7, threshold i in bits 8+32i .. 8+32i+31
+    uint256 private _packedThresholds;
+    bool private _transfersEnabled;
+
+    /// @param registry_ the participant registry
+    /// @param thresholds the initial tier thresholds (strictly increasing)
+    constructor(IParticipantRegistry registry_, uint256[] memory thresholds)
+        ERC20("Carbon Market Credit", "CREDIT")
+        RegistryAccessControl(registry_)
+    {
+        _setTierThresholds(thresholds);
+    }
+
+    /// @notice Credit points are whole: 0 decimals.
+    function decimals() public pure override returns (uint8) {
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ rules contracts
+
+    /// @inheritdoc ICreditToken
+    function reward(address account, uint256 amount, bytes32 reason) external onlyRole(RULES_ROLE) {
+        if (amount == 0) revert Credit__ZeroAmount();
+        _mint(account, amount);
+        emit Rewarded(account, amount, reason, msg.sender);
+    }
+
+    /// @inheritdoc ICreditToken
+    function penalize(address account, uint256 amount, bytes32 reason)
+        external
+        onlyRole(RULES_ROLE)
+        returns (uint256 burned)
+    {
+        if (amount == 0) revert Credit__ZeroAmount();
+        uint256 balance = balanceOf(account);
+        burned = amount < balance ? amount : balance;
+        if (burned != 0) _burn(account, burned);
+        emit Penalized(account, amount, burned, reason, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ regulator
+
+    /// @inheritdoc ICreditToken
+    function regulatorMint(address account, uint256 amount, string calldata reason)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (amount == 0) revert Credit__ZeroAmount();
+        _mint(account, amount);
+        emit RegulatorMinted(account, amount, reason, msg.sender);
+    }
+
+    /// @inheritdoc ICreditToken
+    function regulatorBurn(address account, uint256 amount, string calldata reason)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (amount == 0) revert Credit__ZeroAmount();
+        uint256 balance = balanceOf(account);
+        if (balance < amount) revert Credit__InsufficientBalance(account, balance, amount);
+        _burn(account, amount);
+        emit RegulatorBurned(account, amount, reason, msg.sender);
+    }
+
+    /// @inheritdoc ICreditToken
+    function setTierThresholds(uint256[] calldata thresholds) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTierThresholds(thresholds);
+    }
+
+    /// @inheritdoc ICreditToken
+    function setTransfersEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _transfersEnabled = enabled;
+        emit TransfersEnabledChanged(enabled);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ICreditToken
+    function tierThresholds() public view returns (uint256[] memory thresholds) {
+        uint256 packed = _packedThresholds;
+        uint256 n = packed & 0xff;
+        thresholds = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            thresholds[i] = _thresholdAt(packed, i);
+        }
+    }
+
+    /// @inheritdoc ICreditToken
+    function tierOf(address account) external view returns (uint8 tier) {
+        uint256 balance = balanceOf(account);
+        uint256 packed = _packedThresholds;
+        uint256 n = packed & 0xff;
+        // thresholds are strictly increasing, so the tier is the count of thresholds reached
+        while (tier < n && balance >= _thresholdAt(packed, tier)) {
+            ++tier;
+        }
+    }
+
+    /// @inheritdoc ICreditToken
+    function transfersEnabled() external view returns (bool) {
+        return _transfersEnabled;
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _setTierThresholds(uint256[] memory thresholds) internal virtual {
+        uint256 n = thresholds.length;
+        if (n > MAX_THRESHOLDS) revert Credit__InvalidThresholds(n, 0);
+        uint256 packed = n;
+        uint256 previous;
+        for (uint256 i; i < n; ++i) {
+            uint256 value = thresholds[i];
+            if (value <= previous || value > _THRESHOLD_MASK) revert Credit__InvalidThresholds(i, value);
+            packed |= value << (8 + _THRESHOLD_BITS * i);
+            previous = value;
+        }
+        uint256[] memory old = _packedThresholds == 0 ? new uint256[](0) : tierThresholds();
+        _packedThresholds = packed;
+        emit TierThresholdsChanged(old, thresholds);
+    }
+
+    function _thresholdAt(uint256 packed, uint256 i) private pure returns (uint256) {
+        return (packed >> (8 + _THRESHOLD_BITS * i)) & _THRESHOLD_MASK;
+    }
+
+    /// @dev Mints need an active recipient; transfers need transfers enabled and active parties; burns are
+    /// checked by the functions that burn.
+    function _update(address from, address to, uint256 value) internal virtual override {
+        if (from != address(0) && to != address(0)) {
+            if (!_transfersEnabled) revert Credit__TransfersDisabled();
+            registry().requireTransfer(_msgSender(), from, to);
+        } else if (from == address(0)) {
+            registry().requireActive(to);
+        }
+        super._update(from, to, value);
+    }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {Roles} from "../libraries/Roles.sol";
+
+/// @title RegistryAccessControl
+/// @notice OpenZeppelin AccessControl whose authority is the participant registry:
+/// - `DEFAULT_ADMIN_ROLE` (which grants and revokes every other role) is held by every active regulator
+///   of the registry and by nobody else;
+/// - any other role (issuer, surrender, rules...) needs both a grant here and an active registration,
+///   so freezing or revoking an account in the registry also stops it acting here.
+abstract contract RegistryAccessControl is AccessControl {
+    /// @notice Thrown when a contract is deployed without a registry.
+    error Access__ZeroRegistry();
+
+    IParticipantRegistry private immutable _registry;
+
+    constructor(IParticipantRegistry registry_) {
+        if (address(registry_) == address(0)) revert Access__ZeroRegistry();
+        _registry = registry_;
+    }
+
+    /// @notice The participant registry this contract takes its authority from.
+    function registry() public view returns (IParticipantRegistry) {
+        return _registry;
+    }
+
+    /// @notice Whether `account` holds `role`; for `DEFAULT_ADMIN_ROLE`, whether it is an active regulator.
+    function hasRole(bytes32 role, address account) public view virtual override returns (bool) {
+        if (role == DEFAULT_ADMIN_ROLE) return _registry.hasRole(account, Roles.REGULATOR);
+        return super.hasRole(role, account);
+    }
+
+    /// @dev Reverts with the registry's `Registry__NotActive` / `Registry__MissingRole` for the admin role,
+    /// and with `AccessControlUnauthorizedAccount` or `Registry__NotActive` for any other.
+    function _checkRole(bytes32 role, address account) internal view virtual override {
+        if (role == DEFAULT_ADMIN_ROLE) {
+            _registry.requireRole(account, Roles.REGULATOR);
+            return;
+        }
+        super._checkRole(role, account);
+        _registry.requireActive(account);
+    }
+}

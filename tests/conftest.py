@@ -1,0 +1,147 @@
+"""Shared fixtures: accounts named by role, the deployed suite, and chain isolation per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from carbon_market.ids import allowance_id, offset_id
+from carbon_market.roles import Role
+from carbon_market.suite import MONEY_UNIT, deploy_suite, onboarding
+
+VINTAGE = 2026
+ALLOWANCE_2026 = allowance_id(VINTAGE)
+OFFSET_7_2025 = offset_id(7, 2025)
+
+# region and sector codes: GB/T 2260 regions, GB/T 4754 sectors
+BEIJING, SHANGHAI, GUANGDONG = 110000, 310000, 440000
+POWER, CEMENT, STEEL = 4411, 3011, 3120
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_isolation(module_isolation):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+# ---------------------------------------------------------------- accounts by role
+
+
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def regulator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def verifier(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def exchange(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def alice(accounts):
+    """An enterprise (power, Beijing)."""
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def bob(accounts):
+    """An enterprise (cement, Shanghai)."""
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def carol(accounts):
+    """An investor."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def dave(accounts):
+    """An offset developer."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def issuer(accounts):
+    """A registered system account that holds the issuer, surrender and rules roles."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts):
+    """Never registered."""
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def newcomers(accounts):
+    """Accounts no fixture registers, for onboarding tests."""
+    return accounts[10:20]
+
+
+# ---------------------------------------------------------------- deployment
+
+
+@pytest.fixture(scope="module")
+def suite(admin, regulator, verifier, exchange, alice, bob, carol, dave, issuer):
+    s = deploy_suite(admin, regulator)
+    s.registry.onboardBatch(
+        [
+            onboarding(verifier, Role.VERIFIER),
+            onboarding(exchange, Role.EXCHANGE),
+            onboarding(alice, Role.ENTERPRISE, region=BEIJING, sector=POWER),
+            onboarding(bob, Role.ENTERPRISE, region=SHANGHAI, sector=CEMENT),
+            onboarding(carol, Role.INVESTOR, region=SHANGHAI),
+            onboarding(dave, Role.OFFSET_DEVELOPER, region=GUANGDONG),
+            onboarding(issuer, Role.SYSTEM),
+        ],
+        {"from": regulator},
+    )
+    s.allowance.grantRole(s.allowance.ISSUER_ROLE(), issuer, {"from": regulator})
+    s.allowance.grantRole(s.allowance.SURRENDER_ROLE(), issuer, {"from": regulator})
+    s.credit.grantRole(s.credit.RULES_ROLE(), issuer, {"from": regulator})
+    return s
+
+
+@pytest.fixture(scope="module")
+def registry(suite):
+    return suite.registry
+
+
+@pytest.fixture(scope="module")
+def allowance(suite):
+    return suite.allowance
+
+
+@pytest.fixture(scope="module")
+def credit(suite):
+    return suite.credit
+
+
+@pytest.fixture(scope="module")
+def money(suite):
+    return suite.money
+
+
+@pytest.fixture(scope="module")
+def funded(suite, issuer, regulator, alice, bob, carol, dave):
+    """The suite with allowances, offsets and money in the participants' hands."""
+    for holder, amount in ((alice, 1_000), (bob, 600), (carol, 50)):
+        suite.allowance.mint(holder, ALLOWANCE_2026, amount, {"from": issuer})
+    suite.allowance.mint(dave, OFFSET_7_2025, 300, {"from": issuer})
+    for holder in (alice, bob, carol, dave):
+        suite.money.issue(holder, 100_000 * MONEY_UNIT, {"from": regulator})
+    return suite
