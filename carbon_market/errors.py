@@ -7,6 +7,7 @@ one clear line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,14 +45,22 @@ def decode(exc: VirtualMachineError) -> DecodedError:
     return DecodedError(name, tuple(a.strip() for a in rest.split(", ")) if rest else ())
 
 
-def _normalise(value: Any) -> str:
+def _as_message_part(value: Any) -> str:
+    """``value`` as brownie prints a decoded error argument (addresses compare case-insensitively)."""
     if hasattr(value, "address"):
         value = value.address
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return str(int(value))
-    return str(value).lower()
+    if isinstance(value, (bytes, bytearray)):
+        return str(bytes(value))
+    return str(value)
+
+
+def _pattern(error: str, args: tuple[Any, ...]) -> re.Pattern[str]:
+    parts = [".*?" if a is ANY else re.escape(_as_message_part(a)) for a in args]
+    return re.compile(re.escape(error) + (": " + ", ".join(parts) if args else "(: .*)?"), re.I | re.S)
 
 
 class RevertMismatch(AssertionError):
@@ -62,22 +71,16 @@ class RevertMismatch(AssertionError):
 def reverts(error: str, *args: Any) -> Iterator[None]:
     """Assert that the block reverts with custom error ``error`` and, if given, these arguments.
 
-    Arguments compare by value: accounts and contracts by address (case-insensitive), enums and integers
-    by integer value; :data:`ANY` matches anything.
+    Arguments compare by value as brownie prints them: accounts and contracts by address
+    (case-insensitive), enums and integers by integer value, ``bytes32`` as ``bytes``; :data:`ANY`
+    matches anything.
     """
     try:
         yield
     except VirtualMachineError as exc:
-        got = decode(exc)
-        if got.name != error:
-            raise RevertMismatch(f"expected {error}, got {got}") from exc
-        if args:
-            want = [_normalise(a) for a in args]
-            have = [a.lower() for a in got.args]
-            same = len(want) == len(have) and all(
-                a is ANY or w == h for a, w, h in zip(args, want, have)
-            )
-            if not same:
-                raise RevertMismatch(f"expected {error}({', '.join(want)}), got {got}") from exc
+        message = exc.revert_msg or exc.revert_type or str(exc)
+        if not _pattern(error, args).fullmatch(message):
+            want = ", ".join(_as_message_part(a) for a in args)
+            raise RevertMismatch(f"expected {error}({want}), got {message}") from exc
         return
     raise AssertionError(f"expected a revert with {error}, but the call succeeded")
