@@ -193,6 +193,13 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
         super._update(from, to, ids, values);
     }
 
+    /// @dev Approvals need an active owner, and an active operator when granted.
+    function _setApprovalForAll(address owner, address operator, bool approved) internal virtual override {
+        registry().requireActive(owner);
+        if (approved) registry().requireActive(operator);
+        super._setApprovalForAll(owner, operator, approved);
+    }
+
     function _countMinted(uint256[] memory ids, uint256[] memory values) private {
         for (uint256 i; i < ids.length; ++i) {
             uint256 value = values[i];

@@ -146,6 +146,13 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
         return (packed >> (8 + _THRESHOLD_BITS * i)) & _THRESHOLD_MASK;
     }
 
+    /// @notice Approve `spender`; the owner must be active, and the spender too unless `value` is zero.
+    function approve(address spender, uint256 value) public virtual override returns (bool) {
+        registry().requireActive(_msgSender());
+        if (value != 0) registry().requireActive(spender);
+        return super.approve(spender, value);
+    }
+
     /// @dev Mints need an active recipient; transfers need transfers enabled and active parties; burns are
     /// checked by the functions that burn.
     function _update(address from, address to, uint256 value) internal virtual override {

@@ -40,6 +40,13 @@ contract SettlementToken is ISettlementToken, ERC20, RegistryAccessControl {
         emit MoneyRedeemed(amount, msg.sender);
     }
 
+    /// @notice Approve `spender`; the owner must be active, and the spender too unless `value` is zero.
+    function approve(address spender, uint256 value) public virtual override returns (bool) {
+        registry().requireActive(_msgSender());
+        if (value != 0) registry().requireActive(spender);
+        return super.approve(spender, value);
+    }
+
     /// @dev Transfers need `from`, `to` and any spender other than `from` active; issuance needs `to` active.
     function _update(address from, address to, uint256 value) internal virtual override {
         if (to != address(0)) {

@@ -147,9 +147,12 @@ def test_operator_must_be_active(funded, regulator, alice, bob, carol, outsider)
     funded.registry.freeze(carol, REASON, {"from": regulator})
     with reverts("Registry__NotActive", carol, Status.FROZEN):
         a.safeTransferFrom(alice, bob, ALLOWANCE_2026, 5, b"", {"from": carol})
-    a.setApprovalForAll(outsider, True, {"from": alice})
     with reverts("Registry__NotActive", outsider, Status.NONE):
-        a.safeTransferFrom(alice, bob, ALLOWANCE_2026, 5, b"", {"from": outsider})
+        a.setApprovalForAll(outsider, True, {"from": alice})
+    with reverts("Registry__NotActive", outsider, Status.NONE):
+        a.setApprovalForAll(alice, True, {"from": outsider})
+    a.setApprovalForAll(carol, False, {"from": alice})
+    assert not a.isApprovedForAll(alice, carol)
 
 
 def test_transfer_more_than_balance(funded, alice, bob):

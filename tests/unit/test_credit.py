@@ -133,9 +133,11 @@ def test_transfers_off_by_default_then_between_active_only(credit, regulator, is
     assert credit.balanceOf(bob) == 10
     with reverts("Registry__NotActive", outsider, Status.NONE):
         credit.transfer(outsider, 10, {"from": alice})
-    credit.approve(outsider, 10, {"from": alice})
     with reverts("Registry__NotActive", outsider, Status.NONE):
-        credit.transferFrom(alice, bob, 10, {"from": outsider})
+        credit.approve(outsider, 10, {"from": alice})
+    credit.approve(bob, 10, {"from": alice})
+    credit.transferFrom(alice, bob, 10, {"from": bob})
+    assert credit.balanceOf(bob) == 20
     credit.setTransfersEnabled(False, {"from": regulator})
     with reverts("Credit__TransfersDisabled"):
         credit.transfer(bob, 1, {"from": alice})

@@ -1,0 +1,136 @@
+"""Access-control matrix: every state-changing function, called by every role and by an outsider.
+
+Each function is called with arguments that are valid for a permitted caller, so the only thing that
+varies is who calls; a call must succeed exactly for the callers listed as allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from brownie.exceptions import VirtualMachineError
+
+from carbon_market.roles import Role
+from carbon_market.suite import MONEY_UNIT, identity_hash, onboarding
+from tests.conftest import ALLOWANCE_2026
+
+CALLERS = ("admin", "regulator", "verifier", "exchange", "enterprise", "investor", "developer", "system",
+           "frozen", "outsider")
+ACTIVE = {"regulator", "verifier", "exchange", "enterprise", "investor", "developer", "system"}
+REASON = identity_hash("matrix")
+TAG = b"MATRIX".ljust(32, b"\0")
+
+
+@pytest.fixture(scope="module")
+def who(admin, regulator, verifier, exchange, alice, carol, dave, issuer, outsider, newcomers):
+    return {"admin": admin, "regulator": regulator, "verifier": verifier, "exchange": exchange,
+            "enterprise": alice, "investor": carol, "developer": dave, "system": issuer,
+            "frozen": newcomers[0], "outsider": outsider, "target": newcomers[1], "spare": newcomers[2]}
+
+
+@pytest.fixture(scope="module")
+def world(suite, who, regulator, issuer):
+    """Every active participant holds units, money and credit; `frozen` holds some and is frozen."""
+    suite.registry.onboardBatch(
+        [onboarding(who["frozen"], Role.ENTERPRISE), onboarding(who["target"], Role.ENTERPRISE)],
+        {"from": regulator},
+    )
+    holders = [who[name] for name in sorted(ACTIVE)] + [who["frozen"], who["target"]]
+    suite.allowance.mintBatch(holders, ALLOWANCE_2026, [100] * len(holders), {"from": issuer})
+    for holder in holders:
+        suite.money.issue(holder, 100 * MONEY_UNIT, {"from": regulator})
+        suite.credit.reward(holder, 50, TAG, {"from": issuer})
+    suite.registry.freeze(who["frozen"], REASON, {"from": regulator})
+    return suite
+
+
+Call = Callable[[Any, dict, Any], Any]
+
+# name -> (call(suite, who, caller), allowed callers)
+MATRIX: dict[str, tuple[Call, set[str]]] = {
+    "registry.onboard": (
+        lambda s, w, c: s.registry.onboard(onboarding(w["spare"], Role.INVESTOR), {"from": c}), {"regulator"}),
+    "registry.onboard_regulator": (
+        lambda s, w, c: s.registry.onboard(onboarding(w["spare"], Role.REGULATOR), {"from": c}), {"admin"}),
+    "registry.onboardBatch": (
+        lambda s, w, c: s.registry.onboardBatch([onboarding(w["spare"], Role.INVESTOR)], {"from": c}),
+        {"regulator"}),
+    "registry.update": (
+        lambda s, w, c: s.registry.update(onboarding(w["target"], Role.INVESTOR), {"from": c}), {"regulator"}),
+    "registry.freeze": (lambda s, w, c: s.registry.freeze(w["target"], REASON, {"from": c}), {"regulator"}),
+    "registry.unfreeze": (lambda s, w, c: s.registry.unfreeze(w["frozen"], REASON, {"from": c}), {"regulator"}),
+    "registry.revoke": (lambda s, w, c: s.registry.revoke(w["target"], REASON, {"from": c}), {"regulator"}),
+    "registry.proposeAdmin": (lambda s, w, c: s.registry.proposeAdmin(w["spare"], {"from": c}), {"admin"}),
+    "allowance.mint": (lambda s, w, c: s.allowance.mint(w["target"], ALLOWANCE_2026, 1, {"from": c}), {"system"}),
+    "allowance.mintBatch": (
+        lambda s, w, c: s.allowance.mintBatch([w["target"]], ALLOWANCE_2026, [1], {"from": c}), {"system"}),
+    "allowance.surrender": (
+        lambda s, w, c: s.allowance.surrender(w["target"], ALLOWANCE_2026, 1, {"from": c}), {"system"}),
+    "allowance.retire": (
+        lambda s, w, c: s.allowance.retire(ALLOWANCE_2026, 1, w["target"], "matrix", {"from": c}), ACTIVE),
+    "allowance.invalidate": (
+        lambda s, w, c: s.allowance.invalidate(w["target"], ALLOWANCE_2026, 1, REASON, {"from": c}),
+        {"regulator"}),
+    "allowance.safeTransferFrom": (
+        lambda s, w, c: s.allowance.safeTransferFrom(c, w["target"], ALLOWANCE_2026, 1, b"", {"from": c}),
+        ACTIVE),
+    "allowance.setApprovalForAll": (
+        lambda s, w, c: s.allowance.setApprovalForAll(w["target"], True, {"from": c}), ACTIVE),
+    "allowance.setURI": (lambda s, w, c: s.allowance.setURI(ALLOWANCE_2026, "x", {"from": c}), {"regulator"}),
+    "allowance.setBaseURI": (lambda s, w, c: s.allowance.setBaseURI("x", {"from": c}), {"regulator"}),
+    "allowance.grantRole": (
+        lambda s, w, c: s.allowance.grantRole(s.allowance.ISSUER_ROLE(), w["target"], {"from": c}),
+        {"regulator"}),
+    "allowance.revokeRole": (
+        lambda s, w, c: s.allowance.revokeRole(s.allowance.ISSUER_ROLE(), w["system"], {"from": c}),
+        {"regulator"}),
+    "credit.reward": (lambda s, w, c: s.credit.reward(w["target"], 1, TAG, {"from": c}), {"system"}),
+    "credit.penalize": (lambda s, w, c: s.credit.penalize(w["target"], 1, TAG, {"from": c}), {"system"}),
+    "credit.regulatorMint": (
+        lambda s, w, c: s.credit.regulatorMint(w["target"], 1, "matrix", {"from": c}), {"regulator"}),
+    "credit.regulatorBurn": (
+        lambda s, w, c: s.credit.regulatorBurn(w["target"], 1, "matrix", {"from": c}), {"regulator"}),
+    "credit.setTierThresholds": (lambda s, w, c: s.credit.setTierThresholds([7], {"from": c}), {"regulator"}),
+    "credit.setTransfersEnabled": (
+        lambda s, w, c: s.credit.setTransfersEnabled(True, {"from": c}), {"regulator"}),
+    "credit.transfer": (lambda s, w, c: s.credit.transfer(w["target"], 1, {"from": c}), set()),
+    "credit.approve": (lambda s, w, c: s.credit.approve(w["target"], 1, {"from": c}), ACTIVE),
+    "money.issue": (lambda s, w, c: s.money.issue(w["target"], 1, {"from": c}), {"regulator"}),
+    "money.redeem": (lambda s, w, c: s.money.redeem(1, {"from": c}), {"regulator"}),
+    "money.transfer": (lambda s, w, c: s.money.transfer(w["target"], 1, {"from": c}), ACTIVE),
+    "money.approve": (lambda s, w, c: s.money.approve(w["target"], 1, {"from": c}), ACTIVE),
+    "money.grantRole": (
+        lambda s, w, c: s.money.grantRole(s.money.ISSUER_ROLE(), w["target"], {"from": c}), {"regulator"}),
+}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("function", sorted(MATRIX))
+def test_access(world, who, function, caller):
+    call, allowed = MATRIX[function]
+    if caller in allowed:
+        call(world, who, who[caller])
+    else:
+        with pytest.raises(VirtualMachineError):
+            call(world, who, who[caller])
+
+
+def test_matrix_covers_every_state_changing_function(world):
+    """A new external function must be added to the matrix (or to the deliberate exclusions)."""
+    excluded = {
+        "registry.acceptAdmin",  # only the pending admin, tested in test_registry
+        "allowance.safeBatchTransferFrom",  # same _update path as safeTransferFrom
+        "allowance.renounceRole", "credit.renounceRole", "money.renounceRole",  # only about the caller itself
+        "credit.transferFrom", "money.transferFrom",  # spender checks tested in the token tests
+        "credit.revokeRole", "money.revokeRole", "credit.grantRole",  # same RegistryAccessControl as allowance
+    }
+    seen = set()
+    for label, contract in (("registry", world.registry), ("allowance", world.allowance),
+                            ("credit", world.credit), ("money", world.money)):
+        for item in contract.abi:
+            if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable"):
+                seen.add(f"{label}.{item['name']}")
+    covered = {name.split("_regulator")[0] for name in MATRIX}
+    assert seen - covered - excluded == set()
