@@ -1,0 +1,74 @@
+"""Base of the stateful tests: a hypothesis state machine over a real chain.
+
+Brownie's `state_machine` fixture does not work with its mypyc build, so the machines are plain
+`RuleBasedStateMachine`s: the chain is snapshotted once before the run and reverted at the start of each
+example. Every step states the error the model expects (or none) and checks that the chain agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from brownie import chain
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+from carbon_market.errors import reverts
+from carbon_market.roles import Status
+
+SETTINGS = settings(
+    max_examples=15, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+)
+
+
+class ChainMachine(RuleBasedStateMachine):
+    """Reverts the chain to the snapshot taken by :func:`run` at the start of every example."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        chain.revert()
+
+    @staticmethod
+    def expect(error: str | None, call: Callable[..., Any], *args: Any) -> Any:
+        """Run ``call(*args)``: it must succeed when ``error`` is None, else revert with ``error``."""
+        if error is None:
+            return call(*args)
+        with reverts(error):
+            call(*args)
+        return None
+
+
+def run(machine: type[ChainMachine], **context: Any) -> None:
+    """Give the machine its fixtures as class attributes, snapshot the chain and run it."""
+    for key, value in context.items():
+        setattr(machine, key, value)
+    chain.snapshot()
+    run_state_machine_as_test(machine, settings=SETTINGS)
+
+
+class StatusModel:
+    """The registry statuses of the accounts a machine uses, and the regulator's status rules."""
+
+    def __init__(self, accounts: list[Any]) -> None:
+        self.status = {a: Status.ACTIVE for a in accounts}
+
+    def active(self, account: Any) -> bool:
+        return self.status.get(account, Status.NONE) == Status.ACTIVE
+
+    def change_error(self, account: Any, action: str) -> str | None:
+        allowed = {"freeze": (Status.ACTIVE,), "unfreeze": (Status.FROZEN,),
+                   "revoke": (Status.ACTIVE, Status.FROZEN)}[action]
+        return None if self.status[account] in allowed else "Registry__InvalidStatusChange"
+
+    def apply(self, account: Any, action: str) -> None:
+        self.status[account] = {"freeze": Status.FROZEN, "unfreeze": Status.ACTIVE,
+                                "revoke": Status.REVOKED}[action]
+
+    def step(self, registry: Any, regulator: Any, account: Any, action: str) -> None:
+        """Apply a status change on chain and in the model, or check that it is refused."""
+        error = self.change_error(account, action)
+        self_call = getattr(registry, action)
+        ChainMachine.expect(error, self_call, account, b"\x01" * 32, {"from": regulator})
+        if error is None:
+            self.apply(account, action)
