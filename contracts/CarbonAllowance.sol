@@ -184,7 +184,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     {
         if (to != address(0)) {
             if (from != address(0)) {
-                registry().requireTransfer(_msgSender(), from, to);
+                _requireTransfer(_msgSender(), from, to);
             } else {
                 registry().requireActive(to);
                 _countMinted(ids, values);

@@ -158,7 +158,7 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
     function _update(address from, address to, uint256 value) internal virtual override {
         if (from != address(0) && to != address(0)) {
             if (!_transfersEnabled) revert Credit__TransfersDisabled();
-            registry().requireTransfer(_msgSender(), from, to);
+            _requireTransfer(_msgSender(), from, to);
         } else if (from == address(0)) {
             registry().requireActive(to);
         }

@@ -50,7 +50,7 @@ contract SettlementToken is ISettlementToken, ERC20, RegistryAccessControl {
     /// @dev Transfers need `from`, `to` and any spender other than `from` active; issuance needs `to` active.
     function _update(address from, address to, uint256 value) internal virtual override {
         if (to != address(0)) {
-            if (from != address(0)) registry().requireTransfer(_msgSender(), from, to);
+            if (from != address(0)) _requireTransfer(_msgSender(), from, to);
             else registry().requireActive(to);
         }
         super._update(from, to, value);

@@ -12,13 +12,15 @@ import {Roles} from "../libraries/Roles.sol";
 /// - any other role (issuer, surrender, rules...) needs both a grant here and an active registration,
 ///   so freezing or revoking an account in the registry also stops it acting here.
 abstract contract RegistryAccessControl is AccessControl {
-    /// @notice Thrown when a contract is deployed without a registry.
-    error Access__ZeroRegistry();
+    /// @notice Thrown when a contract is deployed with a registry address that holds no code.
+    error Access__RegistryWithoutCode(address registry);
 
     IParticipantRegistry private immutable _registry;
 
     constructor(IParticipantRegistry registry_) {
-        if (address(registry_) == address(0)) revert Access__ZeroRegistry();
+        // the code check also makes `_requireTransfer`'s low-level call safe: a call to an address without
+        // code would succeed silently, and code cannot be removed after deployment (EIP-6780)
+        if (address(registry_).code.length == 0) revert Access__RegistryWithoutCode(address(registry_));
         _registry = registry_;
     }
 
@@ -31,6 +33,25 @@ abstract contract RegistryAccessControl is AccessControl {
     function hasRole(bytes32 role, address account) public view virtual override returns (bool) {
         if (role == DEFAULT_ADMIN_ROLE) return _registry.hasRole(account, Roles.REGULATOR);
         return super.hasRole(role, account);
+    }
+
+    /// @dev `registry.requireTransfer(operator, from, to)` as one static call, bubbling up the registry's
+    /// custom error. It runs on every transfer, so it skips the high-level call's ABI encoding and code-size
+    /// check (the constructor proved that the registry has code).
+    function _requireTransfer(address operator, address from, address to) internal view {
+        bytes4 selector = IParticipantRegistry.requireTransfer.selector;
+        address target = address(_registry);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), operator)
+            mstore(add(m, 0x24), from)
+            mstore(add(m, 0x44), to)
+            if iszero(staticcall(gas(), target, m, 0x64, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// @dev Reverts with the registry's `Registry__NotActive` / `Registry__MissingRole` for the admin role,

@@ -283,5 +283,5 @@ def test_supports_interfaces(allowance):
 def test_constructor_rejects_zero_registry(admin):
     from carbon_market.suite import project
 
-    with reverts("Access__ZeroRegistry"):
+    with reverts("Access__RegistryWithoutCode", ZERO):
         project().CarbonAllowance.deploy(ZERO, "", {"from": admin})

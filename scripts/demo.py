@@ -1,0 +1,9 @@
+"""`make demo`: deploy the suite on the embedded local chain and run a short market session."""
+
+from brownie import accounts
+
+from carbon_market import demo
+
+
+def main() -> None:
+    demo.run(accounts)
