@@ -39,6 +39,11 @@ class ChainMachine(RuleBasedStateMachine):
         return None
 
 
+def share_of(balance: int, share: int) -> int:
+    """``share`` percent of ``balance``; a share above 100 asks for more than the balance holds."""
+    return balance * share // 100 if share <= 100 else balance + share - 100
+
+
 def run(machine: type[ChainMachine], **context: Any) -> None:
     """Give the machine its fixtures as class attributes, snapshot the chain and run it."""
     for key, value in context.items():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.ids import allowance_id, offset_id
-from tests.stateful.machine import ChainMachine, StatusModel, run
+from tests.stateful.machine import ChainMachine, StatusModel, run, share_of
 
 IDS = [allowance_id(2026), allowance_id(2027), offset_id(7, 2025)]
 START = 500  # units of every id that every holder has when an example starts
@@ -23,9 +23,6 @@ shares = st.integers(min_value=0, max_value=115)
 #: revocation is final, so it is drawn less often than freezing and unfreezing
 actions = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 
-
-def share_of(balance: int, share: int) -> int:
-    return balance * share // 100 if share <= 100 else balance + share - 100
 
 
 class AllowanceMachine(ChainMachine):

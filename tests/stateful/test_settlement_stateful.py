@@ -8,16 +8,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.suite import MONEY_UNIT
-from tests.stateful.machine import ChainMachine, StatusModel, run
+from tests.stateful.machine import ChainMachine, StatusModel, run, share_of
 
 who = st.sampled_from(range(4))
 shares = st.integers(min_value=0, max_value=110)
 actions = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 START = 1_000 * MONEY_UNIT
 
-
-def share_of(balance: int, share: int) -> int:
-    return balance * share // 100 if share <= 100 else balance + 1
 
 
 class MoneyMachine(ChainMachine):
