@@ -58,15 +58,6 @@ library AllowanceId {
         return false;
     }
 
-    /// @notice The vintage of a well-formed `id` (unchecked: call `isValid` first where it matters).
-    function vintageOf(uint256 id) internal pure returns (uint16) {
-        return uint16(id >> _VINTAGE_SHIFT);
-    }
-
-    /// @notice The kind of a well-formed `id` (unchecked).
-    function kindOf(uint256 id) internal pure returns (uint8) {
-        return uint8(id >> _KIND_SHIFT);
-    }
 
     function _checkVintage(uint16 vintage) private pure {
         if (vintage < MIN_VINTAGE || vintage > MAX_VINTAGE) {

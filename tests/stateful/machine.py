@@ -12,6 +12,7 @@ from typing import Any
 
 from brownie import chain
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from carbon_market.errors import reverts
@@ -20,6 +21,10 @@ from carbon_market.roles import Status
 SETTINGS = settings(
     max_examples=15, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
 )
+
+
+#: status changes to draw; revocation is final, so it is drawn less often than freezing and unfreezing
+STATUS_ACTIONS = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 
 
 class ChainMachine(RuleBasedStateMachine):

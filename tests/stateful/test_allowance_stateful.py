@@ -13,15 +13,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.ids import allowance_id, offset_id
-from tests.stateful.machine import ChainMachine, StatusModel, run, share_of
+from tests.stateful.machine import STATUS_ACTIONS, ChainMachine, StatusModel, run, share_of
 
 IDS = [allowance_id(2026), allowance_id(2027), offset_id(7, 2025)]
 START = 500  # units of every id that every holder has when an example starts
 amounts = st.integers(min_value=0, max_value=400)
 #: a share of the holder's balance in percent; above 100 asks for more than it holds
 shares = st.integers(min_value=0, max_value=115)
-#: revocation is final, so it is drawn less often than freezing and unfreezing
-actions = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 
 
 
@@ -102,7 +100,7 @@ class AllowanceMachine(ChainMachine):
         if error is None:
             self._burned("invalidated", holder, token, amount)
 
-    @rule(who=st.sampled_from(range(4)), action=actions)
+    @rule(who=st.sampled_from(range(4)), action=STATUS_ACTIONS)
     def change_status(self, who, action):
         self.registry.step(self.suite.registry, self.regulator, self.holders[who], action)
 

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.suite import DEFAULT_TIER_THRESHOLDS
-from tests.stateful.machine import ChainMachine, StatusModel, run
+from tests.stateful.machine import STATUS_ACTIONS, ChainMachine, StatusModel, run
 
 REASON = b"STATEFUL".ljust(32, b"\0")
 who = st.sampled_from(range(4))
 amounts = st.integers(min_value=0, max_value=1_500)
-actions = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 
 
 class CreditMachine(ChainMachine):
@@ -86,7 +85,7 @@ class CreditMachine(ChainMachine):
         self.thresholds = sorted(raw)
         self.suite.credit.setTierThresholds(self.thresholds, {"from": self.regulator})
 
-    @rule(i=who, action=actions)
+    @rule(i=who, action=STATUS_ACTIONS)
     def change_status(self, i, action):
         self.registry.step(self.suite.registry, self.regulator, self.holders[i], action)
 

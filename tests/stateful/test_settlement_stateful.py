@@ -8,11 +8,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.suite import MONEY_UNIT
-from tests.stateful.machine import ChainMachine, StatusModel, run, share_of
+from tests.stateful.machine import STATUS_ACTIONS, ChainMachine, StatusModel, run, share_of
 
 who = st.sampled_from(range(4))
 shares = st.integers(min_value=0, max_value=110)
-actions = st.sampled_from(["freeze", "unfreeze", "freeze", "unfreeze", "revoke"])
 START = 1_000 * MONEY_UNIT
 
 
@@ -83,7 +82,7 @@ class MoneyMachine(ChainMachine):
         self.suite.money.redeem(amount, {"from": self.regulator})
         self.balance[h] -= amount
 
-    @rule(i=who, action=actions)
+    @rule(i=who, action=STATUS_ACTIONS)
     def change_status(self, i, action):
         self.registry.step(self.suite.registry, self.regulator, self.holders[i], action)
 
