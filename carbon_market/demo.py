@@ -94,7 +94,7 @@ def print_summary(suite: Suite, people: dict[str, Any]) -> None:
               f"{suite.money.balanceOf(who) / MONEY_UNIT:>12,.0f} {suite.credit.balanceOf(who):>6} "
               f"{suite.credit.tierOf(who)}")
     for token in (CEA, CCER):
-        minted, surrendered, retired, invalidated = suite.allowance.totals(token)
+        minted, surrendered, retired, invalidated, _ = suite.allowance.totals(token)
         print(f"{str(ids.decode(token)):32} supply {suite.allowance.totalSupply(token):>8,}  minted {minted:,}"
               f"  retired {retired:,}  surrendered {surrendered:,}  invalidated {invalidated:,}")
     holder, _, beneficiary, amount, token, reason = suite.allowance.retirement(0)

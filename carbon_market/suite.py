@@ -27,6 +27,8 @@ class Suite:
     allowance: Any
     credit: Any
     money: Any
+    compliance: Any
+    offsets: Any
 
 
 def project() -> Any:
@@ -61,14 +63,33 @@ def deploy_suite(
     tier_thresholds: Sequence[int] = DEFAULT_TIER_THRESHOLDS,
     money: tuple[str, str] = DEFAULT_MONEY,
 ) -> Suite:
-    """Deploy the registry and the three tokens, onboard ``regulator`` and make it the money issuer."""
+    """Deploy the registry, the three tokens, the compliance and offset contracts, and wire them.
+
+    ``regulator`` is onboarded and made the money issuer; the compliance contract is registered as a system
+    participant holding the allowance's issuer and surrender roles and the credit's rules role; the offset
+    registry is registered and holds the allowance's issuer role.
+    """
     contracts = project()
-    registry = contracts.ParticipantRegistry.deploy(admin, {"from": admin})
-    registry.onboard(
-        onboarding(regulator, Role.REGULATOR, identity="regulator"), {"from": admin}
+    tx = {"from": admin}
+    registry = contracts.ParticipantRegistry.deploy(admin, tx)
+    registry.onboard(onboarding(regulator, Role.REGULATOR, identity="regulator"), tx)
+    allowance = contracts.CarbonAllowance.deploy(registry, base_uri, tx)
+    credit = contracts.CreditToken.deploy(registry, list(tier_thresholds), tx)
+    money_token = contracts.SettlementToken.deploy(registry, *money, tx)
+    contracts.ComplianceLogic.deploy(tx)  # linked into Compliance by brownie
+    compliance = contracts.Compliance.deploy(registry, allowance, credit, tx)
+    offsets = contracts.OffsetRegistry.deploy(registry, allowance, tx)
+
+    by_regulator = {"from": regulator}
+    registry.onboardBatch(
+        [onboarding(compliance, Role.SYSTEM, identity="compliance contract"),
+         onboarding(offsets, Role.SYSTEM, identity="offset registry contract")],
+        by_regulator,
     )
-    allowance = contracts.CarbonAllowance.deploy(registry, base_uri, {"from": admin})
-    credit = contracts.CreditToken.deploy(registry, list(tier_thresholds), {"from": admin})
-    money_token = contracts.SettlementToken.deploy(registry, *money, {"from": admin})
-    money_token.grantRole(money_token.ISSUER_ROLE(), regulator, {"from": regulator})
-    return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token)
+    money_token.grantRole(money_token.ISSUER_ROLE(), regulator, by_regulator)
+    for role in (allowance.ISSUER_ROLE(), allowance.SURRENDER_ROLE()):
+        allowance.grantRole(role, compliance, by_regulator)
+    allowance.grantRole(allowance.ISSUER_ROLE(), offsets, by_regulator)
+    credit.grantRole(credit.RULES_ROLE(), compliance, by_regulator)
+    return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
+                 compliance=compliance, offsets=offsets)

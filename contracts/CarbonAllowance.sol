@@ -11,7 +11,8 @@ import {AllowanceId} from "./libraries/AllowanceId.sol";
 
 /// @title CarbonAllowance
 /// @notice The ERC-1155 carbon unit: allowances per compliance year and offsets per project and vintage.
-/// Minted by issuers only, burned by surrender, voluntary retirement or the regulator's invalidation, and
+/// Minted by issuers only, burned by surrender, voluntary retirement, the regulator's invalidation or an
+/// issuer's claw-back, and
 /// moved only between active registered participants (system contracts such as the market included).
 contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessControl {
     /// @notice May mint units: the allocation and offset-issuance contract(s).
@@ -24,6 +25,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     uint8 private constant _BURN_SURRENDER = 0;
     uint8 private constant _BURN_RETIRE = 1;
     uint8 private constant _BURN_INVALIDATE = 2;
+    uint8 private constant _BURN_CLAWBACK = 3;
 
     mapping(uint256 id => Totals) private _totals;
     Retirement[] private _retirements;
@@ -54,6 +56,12 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     }
 
     /// @inheritdoc ICarbonAllowance
+    function clawBack(address holder, uint256 id, uint256 amount, bytes32 reason) external onlyRole(ISSUER_ROLE) {
+        _burnCounted(holder, id, amount, _BURN_CLAWBACK);
+        emit ClawedBack(holder, id, amount, reason, msg.sender);
+    }
+
+    /// @inheritdoc ICarbonAllowance
     function surrender(address holder, uint256 id, uint256 amount) external onlyRole(SURRENDER_ROLE) {
         registry().requireActive(holder);
         _burnCounted(holder, id, amount, _BURN_SURRENDER);
@@ -68,7 +76,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
         registry().requireActive(msg.sender);
         _burnCounted(msg.sender, id, amount, _BURN_RETIRE);
         retirementId = _retirements.length;
-        // amount fits uint96: _burnCounted bounded it by a balance that fits the uint64 counters
+        // amount fits uint96: _burnCounted bounded it by a balance that fits the uint48 counters
         _retirements.push(
             Retirement({
                 holder: msg.sender,
@@ -109,9 +117,9 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     /// @inheritdoc ICarbonAllowance
     function totalSupply(uint256 id) external view returns (uint256) {
         Totals storage t = _totals[id];
-        // minted bounds the sum of the three burn counters (each burn is bounded by a balance)
+        // minted bounds the sum of the four burn counters (each burn is bounded by a balance)
         unchecked {
-            return uint256(t.minted) - t.surrendered - t.retired - t.invalidated;
+            return uint256(t.minted) - t.surrendered - t.retired - t.invalidated - t.clawedBack;
         }
     }
 
@@ -166,11 +174,12 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
         if (balance < amount) revert Allowance__InsufficientBalance(holder, id, balance, amount);
         _burn(holder, id, amount);
         Totals storage t = _totals[id];
-        // amount <= balance <= supply, and supply + the three burn counters == minted <= type(uint64).max
+        // amount <= balance <= supply, and supply + the four burn counters == minted <= type(uint48).max
         unchecked {
-            if (kind == _BURN_SURRENDER) t.surrendered += uint64(amount);
-            else if (kind == _BURN_RETIRE) t.retired += uint64(amount);
-            else t.invalidated += uint64(amount);
+            if (kind == _BURN_SURRENDER) t.surrendered += uint48(amount);
+            else if (kind == _BURN_RETIRE) t.retired += uint48(amount);
+            else if (kind == _BURN_INVALIDATE) t.invalidated += uint48(amount);
+            else t.clawedBack += uint48(amount);
         }
     }
 
@@ -205,8 +214,8 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
             uint256 value = values[i];
             Totals storage t = _totals[ids[i]];
             uint256 minted = uint256(t.minted) + value;
-            if (value == 0 || minted > type(uint64).max) revert Allowance__InvalidAmount(value);
-            t.minted = uint64(minted);
+            if (value == 0 || minted > type(uint48).max) revert Allowance__InvalidAmount(value);
+            t.minted = uint48(minted);
         }
     }
 }

@@ -7,12 +7,14 @@ pragma solidity 0.8.30;
 /// issuers (allocation, offset issuance) and burned only by surrender, voluntary retirement or the
 /// regulator's invalidation. Every transfer needs active registered participants on both sides.
 interface ICarbonAllowance {
-    /// @notice Running totals of one token id, packed in one slot. Supply = minted - surrendered - retired - invalidated.
+    /// @notice Running totals of one token id, packed in one slot (48 bits hold 2.8e14 t, thousands of years of
+    /// world emissions). Supply = minted - surrendered - retired - invalidated - clawedBack.
     struct Totals {
-        uint64 minted;
-        uint64 surrendered;
-        uint64 retired;
-        uint64 invalidated;
+        uint48 minted;
+        uint48 surrendered;
+        uint48 retired;
+        uint48 invalidated;
+        uint48 clawedBack;
     }
 
     /// @notice A voluntary retirement: units burned by `holder` on behalf of `beneficiary`, never to be used again.
@@ -33,7 +35,7 @@ interface ICarbonAllowance {
     error Allowance__InvalidVintage(uint16 vintage);
     /// @notice Thrown when an offset id is asked for with project number zero.
     error Allowance__InvalidProject(uint64 project);
-    /// @notice Thrown when an amount is zero or does not fit the per-id counters.
+    /// @notice Thrown when an amount is zero or does not fit the per-id counters (48 bits).
     error Allowance__InvalidAmount(uint256 amount);
     /// @notice Thrown when a holder burns (surrenders, retires, is invalidated) more than it holds.
     error Allowance__InsufficientBalance(address holder, uint256 id, uint256 balance, uint256 needed);
@@ -61,6 +63,8 @@ interface ICarbonAllowance {
     event Invalidated(
         address indexed holder, uint256 indexed id, uint256 amount, bytes32 reasonHash, address indexed regulator
     );
+    /// @notice Emitted when an issuer takes back units it over-issued (a true-up below the pre-allocation).
+    event ClawedBack(address indexed holder, uint256 indexed id, uint256 amount, bytes32 reason, address indexed issuer);
     /// @notice Emitted when the base metadata URI changes.
     event BaseURIChanged(string baseURI);
 
@@ -71,6 +75,10 @@ interface ICarbonAllowance {
 
     /// @notice Issue units of one `id` to many recipients (at most `MAX_BATCH`). Issuers only.
     function mintBatch(address[] calldata recipients, uint256 id, uint256[] calldata amounts) external;
+
+    /// @notice Burn `amount` of `holder`'s units of `id` that an issuer over-issued (whatever the holder's status).
+    /// Issuers only: the true-up takes back allocation above the final figure this way.
+    function clawBack(address holder, uint256 id, uint256 amount, bytes32 reason) external;
 
     /// @notice Burn `amount` of `holder`'s units of `id` as surrendered for compliance. Surrender role only.
     function surrender(address holder, uint256 id, uint256 amount) external;
@@ -97,7 +105,7 @@ interface ICarbonAllowance {
     /// @notice Units of `id` in existence.
     function totalSupply(uint256 id) external view returns (uint256);
 
-    /// @notice Running totals (minted, surrendered, retired, invalidated) of `id`.
+    /// @notice Running totals (minted, surrendered, retired, invalidated, clawed back) of `id`.
     function totals(uint256 id) external view returns (Totals memory);
 
     /// @notice The retirement record `retirementId`.

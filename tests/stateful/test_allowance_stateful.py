@@ -1,7 +1,7 @@
 """Stateful test of CarbonAllowance against a Python model.
 
 Invariants after every step: every balance equals the model's; per id, minted / surrendered / retired /
-invalidated equal the model's and supply equals minted minus everything burned and the sum of balances;
+invalidated and clawed back equal the model's and supply equals minted minus everything burned and the sum of balances;
 frozen or revoked holders' balances change only by the regulator's invalidation.
 """
 
@@ -31,7 +31,7 @@ class AllowanceMachine(ChainMachine):
         super().__init__()
         self.balances: Counter = Counter({(h, t): START for h in self.holders for t in IDS})
         self.minted: Counter = Counter({t: START * len(self.holders) for t in IDS})
-        self.burned = {kind: Counter() for kind in ("surrendered", "retired", "invalidated")}
+        self.burned = {kind: Counter() for kind in ("surrendered", "retired", "invalidated", "clawed_back")}
         self.registry = StatusModel(self.holders)
         self.frozen_moves_by_regulator: Counter = Counter()
 
@@ -100,6 +100,16 @@ class AllowanceMachine(ChainMachine):
         if error is None:
             self._burned("invalidated", holder, token, amount)
 
+    @rule(who=st.sampled_from(range(4)), token=st.sampled_from(IDS), share=shares)
+    def claw_back(self, who, token, share):
+        holder = self.holders[who]
+        amount = share_of(self.balances[holder, token], share)
+        error = self._burn_error(holder, token, amount, needs_active=False)
+        self.expect(error, self.suite.allowance.clawBack, holder, token, amount, b"\0" * 32,
+                    {"from": self.issuer})
+        if error is None:
+            self._burned("clawed_back", holder, token, amount)
+
     @rule(who=st.sampled_from(range(4)), action=STATUS_ACTIONS)
     def change_status(self, who, action):
         self.registry.step(self.suite.registry, self.regulator, self.holders[who], action)
@@ -116,9 +126,9 @@ class AllowanceMachine(ChainMachine):
     def supply_per_id(self):
         a = self.suite.allowance
         for token in IDS:
-            minted, surrendered, retired, invalidated = a.totals(token)
-            burned = [self.burned[k][token] for k in ("surrendered", "retired", "invalidated")]
-            assert [minted, surrendered, retired, invalidated] == [self.minted[token], *burned]
+            minted, *burns = a.totals(token)
+            burned = [self.burned[k][token] for k in ("surrendered", "retired", "invalidated", "clawed_back")]
+            assert [minted, *burns] == [self.minted[token], *burned]
             supply = a.totalSupply(token)
             assert supply == minted - sum(burned)
             assert supply == sum(self.balances[h, token] for h in self.holders)

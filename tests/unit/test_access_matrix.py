@@ -73,6 +73,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "allowance.invalidate": (
         lambda s, w, c: s.allowance.invalidate(w["target"], ALLOWANCE_2026, 1, REASON, {"from": c}),
         {"regulator"}),
+    "allowance.clawBack": (
+        lambda s, w, c: s.allowance.clawBack(w["target"], ALLOWANCE_2026, 1, REASON, {"from": c}), {"system"}),
     "allowance.safeTransferFrom": (
         lambda s, w, c: s.allowance.safeTransferFrom(c, w["target"], ALLOWANCE_2026, 1, b"", {"from": c}),
         ACTIVE),

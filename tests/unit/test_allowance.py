@@ -67,7 +67,7 @@ def test_mint_updates_balance_supply_and_emits(allowance, issuer, alice):
     tx = allowance.mint(alice, ALLOWANCE_2026, 500, {"from": issuer})
     assert allowance.balanceOf(alice, ALLOWANCE_2026) == 500
     assert allowance.totalSupply(ALLOWANCE_2026) == 500
-    assert list(allowance.totals(ALLOWANCE_2026)) == [500, 0, 0, 0]
+    assert list(allowance.totals(ALLOWANCE_2026)) == [500, 0, 0, 0, 0]
     ev = tx.events["Issued"]
     assert (ev["to"], ev["id"], ev["amount"], ev["issuer"]) == (alice, ALLOWANCE_2026, 500, issuer)
     single = tx.events["TransferSingle"]
@@ -92,8 +92,8 @@ def test_mint_rejects_bad_id_amount_and_recipient(allowance, issuer, regulator, 
         allowance.mint(alice, 12345, 1, {"from": issuer})
     with reverts("Allowance__InvalidAmount", 0):
         allowance.mint(alice, ALLOWANCE_2026, 0, {"from": issuer})
-    with reverts("Allowance__InvalidAmount", 2**64):
-        allowance.mint(alice, ALLOWANCE_2026, 2**64, {"from": issuer})
+    with reverts("Allowance__InvalidAmount", 2**48):
+        allowance.mint(alice, ALLOWANCE_2026, 2**48, {"from": issuer})
     with reverts("Registry__NotActive", outsider, Status.NONE):
         allowance.mint(outsider, ALLOWANCE_2026, 1, {"from": issuer})
 
@@ -167,7 +167,7 @@ def test_surrender_burns_and_counts(funded, issuer, alice):
     a = funded.allowance
     tx = a.surrender(alice, ALLOWANCE_2026, 400, {"from": issuer})
     assert a.balanceOf(alice, ALLOWANCE_2026) == 600
-    assert list(a.totals(ALLOWANCE_2026)) == [1_650, 400, 0, 0]
+    assert list(a.totals(ALLOWANCE_2026)) == [1_650, 400, 0, 0, 0]
     assert a.totalSupply(ALLOWANCE_2026) == 1_250
     ev = tx.events["Surrendered"]
     assert (ev["holder"], ev["id"], ev["amount"], ev["operator"]) == (alice, ALLOWANCE_2026, 400, issuer)
@@ -232,7 +232,7 @@ def test_regulator_invalidates_even_frozen_holder(funded, regulator, dave):
     funded.registry.freeze(dave, REASON, {"from": regulator})
     tx = a.invalidate(dave, OFFSET_7_2025, 120, REASON, {"from": regulator})
     assert a.balanceOf(dave, OFFSET_7_2025) == 180
-    assert list(a.totals(OFFSET_7_2025)) == [300, 0, 0, 120]
+    assert list(a.totals(OFFSET_7_2025)) == [300, 0, 0, 120, 0]
     ev = tx.events["Invalidated"]
     assert (ev["holder"], ev["amount"], ev["regulator"]) == (dave, 120, regulator)
     assert ev["reasonHash"] == "0x" + REASON.hex()
@@ -285,3 +285,24 @@ def test_constructor_rejects_zero_registry(admin):
 
     with reverts("Access__RegistryWithoutCode", ZERO):
         project().CarbonAllowance.deploy(ZERO, "", {"from": admin})
+
+
+# ---------------------------------------------------------------- claw-back
+
+
+def test_issuer_claws_back_even_frozen_holder(funded, issuer, regulator, alice):
+    a = funded.allowance
+    funded.registry.freeze(alice, REASON, {"from": regulator})
+    tx = a.clawBack(alice, ALLOWANCE_2026, 250, REASON, {"from": issuer})
+    assert a.balanceOf(alice, ALLOWANCE_2026) == 750
+    assert list(a.totals(ALLOWANCE_2026)) == [1_650, 0, 0, 0, 250]
+    assert a.totalSupply(ALLOWANCE_2026) == 1_400
+    ev = tx.events["ClawedBack"]
+    assert (ev["holder"], ev["id"], ev["amount"], ev["issuer"]) == (alice, ALLOWANCE_2026, 250, issuer)
+
+
+def test_claw_back_bounded_by_balance(funded, issuer, alice):
+    with reverts("Allowance__InsufficientBalance", alice, ALLOWANCE_2026, 1_000, 1_001):
+        funded.allowance.clawBack(alice, ALLOWANCE_2026, 1_001, REASON, {"from": issuer})
+    with reverts("Allowance__InvalidAmount", 0):
+        funded.allowance.clawBack(alice, ALLOWANCE_2026, 0, REASON, {"from": issuer})

@@ -1,0 +1,169 @@
+"""The compliance year from Python: rules, enums and formulas that mirror ``Compliance.sol``, and batched,
+re-runnable operations (enrol, finalise, settle) for scripts, tests, the demo and the simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import astuple, dataclass, fields
+from enum import IntEnum
+from typing import Any
+
+BPS = 10_000
+#: Benchmarks are micro-tonnes of CO2e per unit of output.
+BENCHMARK_SCALE = 10**6
+#: ``Compliance.MAX_BATCH`` and ``Compliance.MAX_SETTLE_BATCH``.
+MAX_BATCH = 100
+MAX_SETTLE_BATCH = 200
+DAY = 86_400
+
+
+class ReportState(IntEnum):
+    NONE = 0
+    ENROLLED = 1
+    SUBMITTED = 2
+    ATTESTED = 3
+    REJECTED = 4
+    FINALIZED = 5
+
+
+class Outcome(IntEnum):
+    PENDING = 0
+    EARLY = 1
+    ON_TIME = 2
+    LATE = 3
+    SHORT = 4
+    UNVERIFIED = 5
+
+
+class ReviewStatus(IntEnum):
+    PENDING = 0
+    ATTESTED = 1
+    REJECTED = 2
+
+
+class Phase(IntEnum):
+    NONE = 0
+    OPEN = 1
+    SETTLING = 2
+    SETTLED = 3
+
+
+@dataclass(frozen=True)
+class Rules:
+    """``ICompliance.Rules``; the defaults follow China's national ETS (70% pre-allocation, 5% offsets)."""
+
+    pre_allocation_bps: int = 7_000
+    offset_limit_bps: int = 500
+    early_deadline: int = 0
+    deadline: int = 0
+    fine_per_tonne: int = 0
+    reward_early: int = 30
+    reward_on_time: int = 20
+    reward_accurate: int = 10
+    penalty_late: int = 20
+    penalty_shortfall: int = 50
+    penalty_rejected: int = 5
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return astuple(self)
+
+    @classmethod
+    def from_chain(cls, values: Sequence[int]) -> Rules:
+        return cls(*(int(v) for v in values))
+
+    def replace(self, **changes: int) -> Rules:
+        return Rules(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
+
+
+def default_rules(now: int, *, early_days: int = 60, deadline_days: int = 90, fine_per_tonne: int = 0) -> Rules:
+    """Rules whose early deadline and deadline lie ``early_days`` and ``deadline_days`` after ``now``."""
+    return Rules(early_deadline=now + early_days * DAY, deadline=now + deadline_days * DAY,
+                 fine_per_tonne=fine_per_tonne)
+
+
+def benchmark_units(tonnes_per_unit: float) -> int:
+    """A benchmark in the contract's unit (micro-tonnes per unit of output)."""
+    return round(tonnes_per_unit * BENCHMARK_SCALE)
+
+
+def pre_allocation(benchmark: int, output: int, share_bps: int) -> int:
+    """``Compliance``'s pre-allocation: share x benchmark x output, rounded down."""
+    return benchmark * output * share_bps // (BENCHMARK_SCALE * BPS)
+
+
+def entitlement(benchmark: int, output: int) -> int:
+    """``Compliance``'s final allocation at true-up: benchmark x verified output, rounded down."""
+    return benchmark * output // BENCHMARK_SCALE
+
+
+def offset_limit(emissions: int, limit_bps: int) -> int:
+    return emissions * limit_bps // BPS
+
+
+#: The fields of ``ICompliance.EnterpriseYear``, in order.
+ENTERPRISE_YEAR_FIELDS = (
+    "state", "outcome", "rejections", "completedAt", "baselineOutput", "allocated", "debtDeducted",
+    "clawedBack", "verifiedEmissions", "verifiedOutput", "obligation", "allowancesSurrendered",
+    "offsetsSurrendered", "shortfall", "fine", "creditRewarded", "creditBurned", "reports",
+)
+#: The fields of ``ICompliance.YearTotals``, in order.
+YEAR_TOTALS_FIELDS = (
+    "openedAt", "enterprises", "settled", "finalized", "allocated", "clawedBack", "verifiedEmissions",
+    "allowancesSurrendered", "offsetsSurrendered", "shortfall", "creditRewarded", "creditBurned", "fines",
+    "outcomes",
+)
+
+
+def enterprise_year(compliance: Any, year: int, enterprise: Any) -> dict[str, Any]:
+    """``enterpriseYear`` as a dict, with ``state`` and ``outcome`` as enums."""
+    record = dict(zip(ENTERPRISE_YEAR_FIELDS, compliance.enterpriseYear(year, enterprise), strict=True))
+    record["state"] = ReportState(record["state"])
+    record["outcome"] = Outcome(record["outcome"])
+    return record
+
+
+def year_totals(compliance: Any, year: int) -> dict[str, Any]:
+    """``yearTotals`` as a dict; ``outcomes`` maps each :class:`Outcome` to its count."""
+    totals = dict(zip(YEAR_TOTALS_FIELDS, compliance.yearTotals(year), strict=True))
+    totals["outcomes"] = {Outcome(i): int(n) for i, n in enumerate(totals["outcomes"]) if i}
+    return totals
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def open_year(compliance: Any, regulator: Any, year: int, rules: Rules, benchmarks: Mapping[int, int]) -> Any:
+    """Open ``year`` unless it is open already (then only check that its rules are the ones asked for)."""
+    if int(compliance.phase(year)) != Phase.NONE:
+        on_chain = Rules.from_chain(compliance.rules(year))
+        if on_chain != rules:
+            raise ValueError(f"year {year} is already open with other rules: {on_chain}")
+        return None
+    return compliance.openYear(year, rules.as_tuple(), list(benchmarks), list(benchmarks.values()),
+                               {"from": regulator})
+
+
+def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, int]) -> list[Any]:
+    """Enrol every enterprise of ``baselines`` (enterprise -> baseline output, 0 if its previous year is
+    verified) in batches; enterprises already enrolled are skipped, so a failed run can be repeated."""
+    pending = [e for e in baselines
+               if ReportState(compliance.enterpriseYear(year, e)[0]) == ReportState.NONE]
+    return [compliance.enroll(year, list(batch), [baselines[e] for e in batch], {"from": regulator})
+            for batch in chunks(pending, MAX_BATCH)]
+
+
+def finalize(compliance: Any, regulator: Any, year: int, enterprises: Iterable[Any]) -> list[Any]:
+    """Finalise the attested reports among ``enterprises`` in batches; others are skipped."""
+    ready = [e for e in enterprises
+             if ReportState(compliance.enterpriseYear(year, e)[0]) == ReportState.ATTESTED]
+    return [compliance.finalize(year, list(batch), {"from": regulator}) for batch in chunks(ready, MAX_BATCH)]
+
+
+def settle_all(compliance: Any, caller: Any, year: int, batch: int = MAX_SETTLE_BATCH) -> list[Any]:
+    """Advance settlement of ``year`` until every enterprise is settled; returns the transactions."""
+    txs = []
+    while int(compliance.phase(year)) == Phase.SETTLING:
+        txs.append(compliance.settle(year, batch, {"from": caller}))
+    return txs
