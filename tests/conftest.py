@@ -145,3 +145,41 @@ def funded(suite, issuer, regulator, alice, bob, carol, dave):
     for holder in (alice, bob, carol, dave):
         suite.money.issue(holder, 100_000 * MONEY_UNIT, {"from": regulator})
     return suite
+
+
+# ---------------------------------------------------------------- compliance
+
+YEAR = 2026
+#: sector benchmarks in micro-tonnes per unit of output: power 0.8 t/MWh, cement 0.85 t/t, steel 1.8 t/t
+BENCHMARKS = {POWER: 800_000, CEMENT: 850_000, STEEL: 1_800_000}
+DOC = b"\x0d" * 32
+WHY = b"\x0e" * 32
+
+
+@pytest.fixture(scope="module")
+def compliance(suite):
+    return suite.compliance
+
+
+@pytest.fixture(scope="module")
+def offsets(suite):
+    return suite.offsets
+
+
+@pytest.fixture(scope="module")
+def rules(suite):
+    """Year rules: early deadline in 60 days, deadline in 90 days, a fine of 100 money units per tonne."""
+    from brownie import chain
+
+    from carbon_market.compliance import default_rules
+
+    return default_rules(chain.time(), fine_per_tonne=100 * MONEY_UNIT)
+
+
+@pytest.fixture(scope="module")
+def year_open(suite, regulator, rules):
+    """Year 2026 open with the default rules and the three sector benchmarks."""
+    from carbon_market.compliance import open_year
+
+    open_year(suite.compliance, regulator, YEAR, rules, BENCHMARKS)
+    return suite
