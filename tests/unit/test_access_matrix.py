@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from brownie.exceptions import VirtualMachineError
 
+from carbon_market.compliance import Rules
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, identity_hash, onboarding
 from tests.conftest import ALLOWANCE_2026
@@ -20,6 +21,7 @@ CALLERS = ("admin", "regulator", "verifier", "exchange", "enterprise", "investor
            "frozen", "outsider")
 ACTIVE = {"regulator", "verifier", "exchange", "enterprise", "investor", "developer", "system"}
 REASON = identity_hash("matrix")
+RULES = Rules(early_deadline=2_000_000_000, deadline=2_000_000_000)
 TAG = b"MATRIX".ljust(32, b"\0")
 
 
@@ -43,6 +45,8 @@ def world(suite, who, regulator, issuer):
         suite.money.issue(holder, 100 * MONEY_UNIT, {"from": regulator})
         suite.credit.reward(holder, 50, TAG, {"from": issuer})
     suite.registry.freeze(who["frozen"], REASON, {"from": regulator})
+    suite.compliance.openYear(2026, RULES.as_tuple(), [0], [800_000], {"from": regulator})
+    suite.offsets.registerProject(who["developer"], REASON, {"from": regulator})
     return suite
 
 
@@ -103,6 +107,23 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "money.redeem": (lambda s, w, c: s.money.redeem(1, {"from": c}), {"regulator"}),
     "money.transfer": (lambda s, w, c: s.money.transfer(w["target"], 1, {"from": c}), ACTIVE),
     "money.approve": (lambda s, w, c: s.money.approve(w["target"], 1, {"from": c}), ACTIVE),
+    "compliance.openYear": (
+        lambda s, w, c: s.compliance.openYear(2027, RULES.as_tuple(), [], [], {"from": c}), {"regulator"}),
+    "compliance.setRules": (
+        lambda s, w, c: s.compliance.setRules(2026, RULES.as_tuple(), {"from": c}), {"regulator"}),
+    "compliance.setBenchmarks": (
+        lambda s, w, c: s.compliance.setBenchmarks(2026, [1], [1], {"from": c}), {"regulator"}),
+    "compliance.enroll": (
+        lambda s, w, c: s.compliance.enroll(2026, [w["target"]], [1_000], {"from": c}), {"regulator"}),
+    "compliance.grantRole": (
+        lambda s, w, c: s.compliance.grantRole(s.compliance.DEFAULT_ADMIN_ROLE(), w["target"], {"from": c}),
+        {"regulator"}),
+    "offsets.registerProject": (
+        lambda s, w, c: s.offsets.registerProject(w["developer"], REASON, {"from": c}), {"regulator"}),
+    "offsets.setProjectActive": (
+        lambda s, w, c: s.offsets.setProjectActive(1, False, REASON, {"from": c}), {"regulator"}),
+    "offsets.requestIssuance": (
+        lambda s, w, c: s.offsets.requestIssuance(1, 2025, 10, REASON, {"from": c}), {"developer"}),
     "money.grantRole": (
         lambda s, w, c: s.money.grantRole(s.money.ISSUER_ROLE(), w["target"], {"from": c}), {"regulator"}),
 }
@@ -127,10 +148,18 @@ def test_matrix_covers_every_state_changing_function(world):
         "allowance.renounceRole", "credit.renounceRole", "money.renounceRole",  # only about the caller itself
         "credit.transferFrom", "money.transferFrom",  # spender checks tested in the token tests
         "credit.revokeRole", "money.revokeRole", "credit.grantRole",  # same RegistryAccessControl as allowance
+        "compliance.revokeRole", "compliance.renounceRole", "offsets.grantRole", "offsets.revokeRole",
+        "offsets.renounceRole",
+        # each needs a state of a report or a claim; who may call them is tested in tests/unit/compliance
+        # and tests/unit/test_offsets.py (enrolled enterprise, active verifier, not the party itself)
+        "compliance.submitReport", "compliance.attest", "compliance.reject", "compliance.finalize",
+        "compliance.surrender", "offsets.attestIssuance", "offsets.rejectIssuance",
+        "compliance.settle",  # anyone, after the deadline (test_settlement_outcomes uses an outsider)
     }
     seen = set()
     for label, contract in (("registry", world.registry), ("allowance", world.allowance),
-                            ("credit", world.credit), ("money", world.money)):
+                            ("credit", world.credit), ("money", world.money),
+                            ("compliance", world.compliance), ("offsets", world.offsets)):
         for item in contract.abi:
             if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable"):
                 seen.add(f"{label}.{item['name']}")
