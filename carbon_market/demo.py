@@ -1,101 +1,131 @@
-"""The demonstration session of `make demo`: deploy, onboard every role, issue, trade, retire, summarise."""
+"""The demonstration session of `make demo`: a compliance year from opening to settlement.
+
+Deploy the suite, onboard every role, open 2026 with sector benchmarks, issue offsets from a verified
+project, run reports (one rejected and corrected), verification, true-up, a bilateral trade, surrender on
+five different schedules, settlement in batches, and print each enterprise's outcome."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+from carbon_market import compliance as cy
 from carbon_market import ids
-from carbon_market.roles import Role, role_names
+from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
+from carbon_market.year import DOCUMENT, Firm, latest_timestamp, run_year
 
 YEAR = 2026
-CEA = ids.allowance_id(YEAR)
-CCER = ids.offset_id(1, 2025)
-TAG = b"DEMO_ACCURATE_REPORT".ljust(32, b"\0")
+POWER, CEMENT = 4411, 3011
+BENCHMARKS = {POWER: cy.benchmark_units(0.8), CEMENT: cy.benchmark_units(0.85)}
+SECTORS = {POWER: "power", CEMENT: "cement"}
+OFFSETS = ids.offset_id(1, 2025)
 
-# (name, account index, roles, region, sector)
+# name, account index, roles, region, sector
 CAST = [
     ("Verifier (third-party agency)", 2, Role.VERIFIER, 110000, 0),
     ("Exchange", 3, Role.EXCHANGE, 310000, 0),
-    ("Huaneng Power (enterprise)", 4, Role.ENTERPRISE, 110000, 4411),
-    ("Conch Cement (enterprise)", 5, Role.ENTERPRISE, 340000, 3011),
-    ("Green Fund (investor)", 6, Role.INVESTOR, 310000, 0),
-    ("Forest Carbon Co. (offset developer)", 7, Role.OFFSET_DEVELOPER, 530000, 0),
-    ("Issuance desk (system)", 8, Role.SYSTEM, 0, 0),
+    ("Forest Carbon Co. (offset developer)", 4, Role.OFFSET_DEVELOPER, 530000, 0),
+    ("Green Fund (investor)", 5, Role.INVESTOR, 310000, 0),
+    ("Huaneng Power", 6, Role.ENTERPRISE, 110000, POWER),
+    ("Conch Cement", 7, Role.ENTERPRISE, 340000, CEMENT),
+    ("Datang Power", 8, Role.ENTERPRISE, 130000, POWER),
+    ("Jidong Cement", 9, Role.ENTERPRISE, 130000, CEMENT),
+    ("Guodian Power", 10, Role.ENTERPRISE, 440000, POWER),
 ]
+
+# name: (baseline output, verified emissions, verified output, behaviour, first report rejected, offsets)
+PLAN = {
+    "Huaneng Power": (100_000, 80_000, 105_000, "early", False, 0),
+    "Conch Cement": (60_000, 48_000, 58_000, "on_time", True, 2_000),
+    "Datang Power": (80_000, 66_000, 84_000, "short", False, 0),
+    "Jidong Cement": (40_000, 33_000, 41_000, "late", False, 0),
+    "Guodian Power": (50_000, 39_000, 52_000, "on_time", False, 0),
+}
 
 
 def _say(text: str) -> None:
-    print(f"\n== {text}")
+    print(f"\n== {text}", file=sys.__stdout__, flush=True)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide brownie's per-transaction lines, so that the demo prints only its own story."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
 
 
 def setup_market(accounts: Any) -> tuple[Suite, dict[str, Any]]:
-    """Deploy the suite, onboard the cast in one batch and give the issuance desk its roles."""
+    """Deploy the suite and onboard the cast in one batch."""
     admin, regulator = accounts[0], accounts[1]
     suite = deploy_suite(admin, regulator)
-    people = {name: accounts[i] for name, i, *_ in CAST}
     suite.registry.onboardBatch(
         [onboarding(accounts[i], roles, region=region, sector=sector, identity=name)
          for name, i, roles, region, sector in CAST],
         {"from": regulator},
     )
-    desk = people["Issuance desk (system)"]
-    suite.allowance.grantRole(suite.allowance.ISSUER_ROLE(), desk, {"from": regulator})
-    suite.credit.grantRole(suite.credit.RULES_ROLE(), desk, {"from": regulator})
+    people = {name: accounts[i] for name, i, *_ in CAST}
     people["Regulator"] = regulator
     return suite, people
 
 
+def _issue_offsets(suite: Suite, people: dict[str, Any]) -> None:
+    regulator, verifier = people["Regulator"], people["Verifier (third-party agency)"]
+    forest = people["Forest Carbon Co. (offset developer)"]
+    suite.offsets.registerProject(forest, DOCUMENT, {"from": regulator})
+    suite.offsets.requestIssuance(1, 2025, 5_000, DOCUMENT, {"from": forest})
+    suite.offsets.attestIssuance(0, {"from": verifier})
+    # a bilateral sale of offsets to Conch Cement, paid in the settlement token
+    buyer = people["Conch Cement"]
+    suite.money.issue(buyer, 200_000 * MONEY_UNIT, {"from": regulator})
+    suite.allowance.safeTransferFrom(forest, buyer, OFFSETS, 2_000, b"", {"from": forest})
+    suite.money.transfer(forest, 2_000 * 45 * MONEY_UNIT, {"from": buyer})
+
+
+def _firms(people: dict[str, Any]) -> list[Firm]:
+    sector = {name: s for name, _, _, _, s in CAST}
+    return [Firm(people[name], sector[name], base, emissions, output, behaviour, rejected, offsets, OFFSETS)
+            for name, (base, emissions, output, behaviour, rejected, offsets) in PLAN.items()]
+
+
 def run(accounts: Any) -> None:
-    _say("Deploying the registry and the three tokens on the local chain")
-    suite, p = setup_market(accounts)
-    power, cement = p["Huaneng Power (enterprise)"], p["Conch Cement (enterprise)"]
-    fund, forest = p["Green Fund (investor)"], p["Forest Carbon Co. (offset developer)"]
-    desk, regulator = p["Issuance desk (system)"], p["Regulator"]
-
-    _say(f"Issuing {ids.decode(CEA)} and {ids.decode(CCER)}")
-    suite.allowance.mintBatch([power, cement], CEA, [120_000, 80_000], {"from": desk})
-    suite.allowance.mint(forest, CCER, 5_000, {"from": desk})
-    for who in (power, cement, fund):
-        suite.money.issue(who, 2_000_000 * MONEY_UNIT, {"from": regulator})
-
-    _say("Trading bilaterally (the order book comes with the market contract)")
-    price = 62 * MONEY_UNIT
-    suite.allowance.safeTransferFrom(power, cement, CEA, 10_000, b"", {"from": power})
-    suite.money.transfer(power, 10_000 * price, {"from": cement})
-    suite.allowance.safeTransferFrom(forest, fund, CCER, 1_000, b"", {"from": forest})
-    suite.money.transfer(forest, 1_000 * 55 * MONEY_UNIT, {"from": fund})
-
-    _say("Retiring offsets voluntarily and rewarding accurate reporting")
-    suite.allowance.retire(CCER, 400, fund, "Green Fund 2026 portfolio neutrality", {"from": fund})
-    suite.credit.reward(power, 600, TAG, {"from": desk})
-    suite.credit.reward(cement, 120, TAG, {"from": desk})
-
-    _say("Freezing the investor: its transfers now revert")
-    suite.registry.freeze(fund, b"\x01" * 32, {"from": regulator})
-    try:
-        suite.allowance.safeTransferFrom(fund, cement, CCER, 1, b"", {"from": fund})
-    except Exception as exc:  # the demo shows the decoded custom error
-        print(f"   refused: {getattr(exc, 'revert_msg', exc)}")
-
-    print_summary(suite, p)
+    _say("Deploying the registry, the three tokens, compliance and offsets; onboarding every role")
+    with _quiet():
+        suite, people = setup_market(accounts)
+        rules = cy.default_rules(latest_timestamp(), fine_per_tonne=100 * MONEY_UNIT)
+    _say("Issuing 5,000 verified offsets of project 1 (vintage 2025); Conch Cement buys 2,000")
+    with _quiet():
+        _issue_offsets(suite, people)
+    _say(f"Compliance year {YEAR}: 70% pre-allocation, reports, verification, true-up, surrender, settlement")
+    with _quiet():
+        run_year(suite, regulator=people["Regulator"], verifier=people["Verifier (third-party agency)"],
+                 keeper=people["Exchange"], year=YEAR, rules=rules, benchmarks=BENCHMARKS,
+                 firms=_firms(people), settle_batch=2)
+    print_outcomes(suite, people)
 
 
-def print_summary(suite: Suite, people: dict[str, Any]) -> None:
-    _say("Summary")
-    header = f"{'participant':38} {'roles':18} {'status':7} {'CEA 2026':>9} {'CCER':>6} {'money':>12} {'credit':>6} tier"
+def print_outcomes(suite: Suite, people: dict[str, Any]) -> None:
+    c = suite.compliance
+    _say(f"Outcome of {YEAR}, per enterprise")
+    header = (f"{'enterprise':15} {'sector':6} {'allocated':>9} {'emitted':>8} {'allow.':>7} {'offsets':>7} "
+              f"{'outcome':10} {'short':>6} {'fine (tCNY)':>12} {'credit':>6} {'debt':>6}")
     print(header)
     print("-" * len(header))
-    for name, who in people.items():
-        record = suite.registry.participant(who)
-        status = ["none", "active", "frozen", "revoked"][record[1]]
-        print(f"{name:38} {'|'.join(role_names(record[0])):18} {status:7} "
-              f"{suite.allowance.balanceOf(who, CEA):>9,} {suite.allowance.balanceOf(who, CCER):>6,} "
-              f"{suite.money.balanceOf(who) / MONEY_UNIT:>12,.0f} {suite.credit.balanceOf(who):>6} "
-              f"{suite.credit.tierOf(who)}")
-    for token in (CEA, CCER):
-        minted, surrendered, retired, invalidated, _ = suite.allowance.totals(token)
-        print(f"{str(ids.decode(token)):32} supply {suite.allowance.totalSupply(token):>8,}  minted {minted:,}"
-              f"  retired {retired:,}  surrendered {surrendered:,}  invalidated {invalidated:,}")
-    holder, _, beneficiary, amount, token, reason = suite.allowance.retirement(0)
-    print(f"retirement #0: {amount} x {ids.decode(token)} by {holder[:10]}… for {beneficiary[:10]}…: {reason!r}")
+    sector = {name: s for name, _, _, _, s in CAST}
+    for name in PLAN:
+        r = cy.enterprise_year(c, YEAR, people[name])
+        print(f"{name:15} {SECTORS[sector[name]]:6} {r['allocated']:>9,} {r['obligation']:>8,} "
+              f"{r['allowancesSurrendered']:>7,} {r['offsetsSurrendered']:>7,} {r['outcome'].name.lower():10} "
+              f"{r['shortfall']:>6,} {r['fine'] / MONEY_UNIT:>12,.0f} {suite.credit.balanceOf(people[name]):>6} "
+              f"{c.debtOf(people[name]):>6,}")
+    t = cy.year_totals(c, YEAR)
+    counts = ", ".join(f"{o.name.lower()} {n}" for o, n in t["outcomes"].items() if n)
+    print(f"\nyear {YEAR}: {t['enterprises']} enterprises, {t['verifiedEmissions']:,} t verified, "
+          f"{t['allowancesSurrendered']:,} allowances and {t['offsetsSurrendered']:,} offsets surrendered, "
+          f"{t['shortfall']:,} t short; credit +{t['creditRewarded']} -{t['creditBurned']} at settlement; {counts}")
+    supply = suite.allowance.totals(ids.allowance_id(YEAR))
+    print(f"allowances {YEAR}: minted {supply[0]:,}, surrendered {supply[1]:,}, clawed back {supply[4]:,}, "
+          f"in circulation {suite.allowance.totalSupply(ids.allowance_id(YEAR)):,}")

@@ -63,7 +63,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
 
     /// @inheritdoc ICarbonAllowance
     function surrender(address holder, uint256 id, uint256 amount) external onlyRole(SURRENDER_ROLE) {
-        registry().requireActive(holder);
+        _requireActive(holder);
         _burnCounted(holder, id, amount, _BURN_SURRENDER);
         emit Surrendered(holder, id, amount, msg.sender);
     }
@@ -73,7 +73,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
         external
         returns (uint256 retirementId)
     {
-        registry().requireActive(msg.sender);
+        _requireActive(msg.sender);
         _burnCounted(msg.sender, id, amount, _BURN_RETIRE);
         retirementId = _retirements.length;
         // amount fits uint96: _burnCounted bounded it by a balance that fits the uint48 counters
@@ -195,7 +195,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
             if (from != address(0)) {
                 _requireTransfer(_msgSender(), from, to);
             } else {
-                registry().requireActive(to);
+                _requireActive(to);
                 _countMinted(ids, values);
             }
         }
@@ -204,8 +204,8 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
 
     /// @dev Approvals need an active owner, and an active operator when granted.
     function _setApprovalForAll(address owner, address operator, bool approved) internal virtual override {
-        registry().requireActive(owner);
-        if (approved) registry().requireActive(operator);
+        _requireActive(owner);
+        if (approved) _requireActive(operator);
         super._setApprovalForAll(owner, operator, approved);
     }
 

@@ -116,7 +116,7 @@ contract Compliance is ICompliance, RegistryAccessControl {
             revert Compliance__InvalidState(year, msg.sender, state);
         }
         if (documentHash == bytes32(0)) revert Compliance__MissingDocument();
-        registry().requireActive(msg.sender);
+        _requireActive(msg.sender);
         Report[] storage versions = _years[year].reports[msg.sender];
         versions.push(
             Report({

@@ -148,8 +148,8 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
 
     /// @notice Approve `spender`; the owner must be active, and the spender too unless `value` is zero.
     function approve(address spender, uint256 value) public virtual override returns (bool) {
-        registry().requireActive(_msgSender());
-        if (value != 0) registry().requireActive(spender);
+        _requireActive(_msgSender());
+        if (value != 0) _requireActive(spender);
         return super.approve(spender, value);
     }
 
@@ -160,7 +160,7 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
             if (!_transfersEnabled) revert Credit__TransfersDisabled();
             _requireTransfer(_msgSender(), from, to);
         } else if (from == address(0)) {
-            registry().requireActive(to);
+            _requireActive(to);
         }
         super._update(from, to, value);
     }

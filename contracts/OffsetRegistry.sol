@@ -59,7 +59,7 @@ contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
     {
         Project storage p = _projectOf(projectId);
         if (p.developer != msg.sender) revert Offset__NotDeveloper(projectId, msg.sender);
-        registry().requireActive(msg.sender);
+        _requireActive(msg.sender);
         if (!p.active) revert Offset__ProjectInactive(projectId);
         if (amount == 0 || amount > type(uint64).max) revert Offset__InvalidAmount(amount);
         if (documentHash == bytes32(0)) revert Offset__MissingDocument();

@@ -42,8 +42,8 @@ contract SettlementToken is ISettlementToken, ERC20, RegistryAccessControl {
 
     /// @notice Approve `spender`; the owner must be active, and the spender too unless `value` is zero.
     function approve(address spender, uint256 value) public virtual override returns (bool) {
-        registry().requireActive(_msgSender());
-        if (value != 0) registry().requireActive(spender);
+        _requireActive(_msgSender());
+        if (value != 0) _requireActive(spender);
         return super.approve(spender, value);
     }
 
@@ -51,7 +51,7 @@ contract SettlementToken is ISettlementToken, ERC20, RegistryAccessControl {
     function _update(address from, address to, uint256 value) internal virtual override {
         if (to != address(0)) {
             if (from != address(0)) _requireTransfer(_msgSender(), from, to);
-            else registry().requireActive(to);
+            else _requireActive(to);
         }
         super._update(from, to, value);
     }

@@ -1,4 +1,4 @@
-"""`make demo`: deploy the suite on the embedded local chain and run a short market session."""
+"""`make demo`: deploy the suite on the embedded local chain and run a compliance year to settlement."""
 
 from brownie import accounts
 

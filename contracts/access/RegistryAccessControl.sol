@@ -35,19 +35,28 @@ abstract contract RegistryAccessControl is AccessControl {
         return super.hasRole(role, account);
     }
 
-    /// @dev `registry.requireTransfer(operator, from, to)` as one static call, bubbling up the registry's
-    /// custom error. It runs on every transfer, so it skips the high-level call's ABI encoding and code-size
-    /// check (the constructor proved that the registry has code).
+    /// @dev `registry.requireTransfer(operator, from, to)`, bubbling up the registry's custom error.
     function _requireTransfer(address operator, address from, address to) internal view {
-        bytes4 selector = IParticipantRegistry.requireTransfer.selector;
+        _checkInRegistry(IParticipantRegistry.requireTransfer.selector, operator, from, to, 3);
+    }
+
+    /// @dev `registry.requireActive(account)`, bubbling up the registry's custom error.
+    function _requireActive(address account) internal view {
+        _checkInRegistry(IParticipantRegistry.requireActive.selector, account, address(0), address(0), 1);
+    }
+
+    /// @dev One static call of a registry check taking `argc` addresses (1 to 3), reverting with the registry's
+    /// error. It runs on every transfer, mint and role check, so it skips the high-level call's ABI encoding and
+    /// code-size check (the constructor proved that the registry has code).
+    function _checkInRegistry(bytes4 selector, address a, address b, address c, uint256 argc) private view {
         address target = address(_registry);
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
-            mstore(add(m, 0x04), operator)
-            mstore(add(m, 0x24), from)
-            mstore(add(m, 0x44), to)
-            if iszero(staticcall(gas(), target, m, 0x64, 0, 0)) {
+            mstore(add(m, 0x04), a)
+            mstore(add(m, 0x24), b)
+            mstore(add(m, 0x44), c)
+            if iszero(staticcall(gas(), target, m, add(0x04, mul(argc, 0x20)), 0, 0)) {
                 returndatacopy(m, 0, returndatasize())
                 revert(m, returndatasize())
             }
@@ -62,6 +71,6 @@ abstract contract RegistryAccessControl is AccessControl {
             return;
         }
         super._checkRole(role, account);
-        _registry.requireActive(account);
+        _requireActive(account);
     }
 }

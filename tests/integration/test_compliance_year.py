@@ -4,7 +4,6 @@ project, and the next year's pre-allocation from the verified figures less the c
 from __future__ import annotations
 
 import pytest
-from brownie import chain, web3
 
 from carbon_market.compliance import (
     Outcome,
@@ -21,6 +20,7 @@ from carbon_market.compliance import (
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
+from carbon_market.year import sleep_until
 from tests.conftest import BEIJING, BENCHMARKS, CEMENT, DOC, POWER, SHANGHAI, WHY, YEAR
 
 A26, A27 = allowance_id(YEAR), allowance_id(YEAR + 1)
@@ -34,12 +34,6 @@ PLAN = {
     "late": (CEMENT, 40_000, 36_000, 42_000),
     "corrected": (POWER, 50_000, 41_000, 52_000),
 }
-
-
-def sleep_until(timestamp: int) -> None:
-    latest = web3.eth.get_block("latest").timestamp
-    chain.sleep(max(timestamp - latest, 0))
-    chain.mine()
 
 
 @pytest.fixture(scope="module")

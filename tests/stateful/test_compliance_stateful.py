@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from brownie import chain, web3
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market.compliance import Outcome, ReportState, enterprise_year, entitlement, offset_limit
 from carbon_market.ids import allowance_id, offset_id
+from carbon_market.year import sleep_until
 from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
 from tests.stateful.machine import ChainMachine, run, share_of
 
@@ -173,9 +173,7 @@ class ComplianceMachine(ChainMachine):
             return
         self.phase += 1
         target = self.year_rules.early_deadline if self.phase == 1 else self.year_rules.deadline
-        latest = web3.eth.get_block("latest").timestamp
-        chain.sleep(max(target + 1 - latest, 0))
-        chain.mine()
+        sleep_until(target + 1)
 
     @rule(count=st.integers(1, 3))
     def settle(self, count):

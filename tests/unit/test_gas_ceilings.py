@@ -9,7 +9,9 @@ from carbon_market import bench
 
 @pytest.fixture(scope="module")
 def measured(accounts):
-    return bench.measure_gas(accounts)
+    results = bench.measure_gas(accounts)
+    bench.measure_compliance(accounts, results)
+    return results
 
 
 @pytest.mark.parametrize("operation", sorted(bench.load_targets()))

@@ -4,13 +4,13 @@ module-scoped fixture outlives function isolation: every test of a module sees t
 from __future__ import annotations
 
 import pytest
-from brownie import chain, web3
 
 from carbon_market.compliance import Rules
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
-from tests.conftest import CEMENT, DOC, POWER, YEAR
+from carbon_market.year import latest_timestamp, sleep_until
+from tests.conftest import DOC, POWER, YEAR
 
 A25, A26, A27 = (allowance_id(y) for y in (YEAR - 1, YEAR, YEAR + 1))
 OFFSET = offset_id(7, 2025)
@@ -57,10 +57,6 @@ def verify(c, regulator, verifier, enterprise, emissions, output):
 
 def past_deadline(rules: Rules) -> None:
     """Mine a block just after the year's surrender deadline."""
-    latest = web3.eth.get_block("latest").timestamp
-    chain.sleep(max(rules.deadline + 1 - latest, 0))
-    chain.mine()
-    assert web3.eth.get_block("latest").timestamp > rules.deadline
+    sleep_until(rules.deadline + 1)
+    assert latest_timestamp() > rules.deadline
 
-
-assert CEMENT  # re-exported for the modules
