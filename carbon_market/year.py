@@ -4,6 +4,7 @@ only where time can be advanced (a development chain)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +60,10 @@ def latest_timestamp() -> int:
 
 def sleep_until(timestamp: int) -> None:
     """Mine a block at or after ``timestamp`` (development chains only)."""
-    chain.sleep(max(timestamp - latest_timestamp(), 0))
-    chain.mine()
+    with warnings.catch_warnings():  # brownie's own chain.sleep warns about its internal rpc calls
+        warnings.simplefilter("ignore", FutureWarning)
+        chain.sleep(max(timestamp - latest_timestamp(), 0))
+        chain.mine()
 
 
 def _report(c: Any, verifier: Any, year: int, firm: Firm, run: YearRun) -> None:
