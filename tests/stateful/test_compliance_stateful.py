@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
-from carbon_market.compliance import Outcome, ReportState, enterprise_year, entitlement, offset_limit
+from carbon_market.compliance import Outcome, ReportState, enroll, enterprise_year, entitlement, offset_limit
 from carbon_market.ids import allowance_id, offset_id
+from carbon_market.roles import Role
+from carbon_market.suite import onboarding
 from carbon_market.year import sleep_until
 from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
 from tests.stateful.machine import ChainMachine, run, share_of
@@ -233,10 +235,6 @@ class ComplianceMachine(ChainMachine):
 
 
 def test_compliance_stateful(year_open, regulator, verifier, issuer, outsider, newcomers, rules):
-    from carbon_market.compliance import enroll
-    from carbon_market.roles import Role
-    from carbon_market.suite import onboarding
-
     enterprises = list(newcomers[7:10])
     year_open.registry.onboardBatch([onboarding(e, Role.ENTERPRISE, sector=POWER) for e in enterprises],
                                     {"from": regulator})

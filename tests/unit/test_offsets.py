@@ -7,6 +7,7 @@ import pytest
 from carbon_market.errors import reverts
 from carbon_market.ids import offset_id
 from carbon_market.roles import Role, Status
+from carbon_market.suite import onboarding
 from tests.conftest import DOC, WHY
 
 PENDING, ISSUED, REJECTED = 1, 2, 3
@@ -93,7 +94,7 @@ def test_review_refusals(offsets, suite, regulator, verifier, dave, carol):
         offsets.attestIssuance(0, {"from": carol})
     with reverts("Offset__UnknownClaim", 5):
         offsets.attestIssuance(5, {"from": verifier})
-    suite.registry.update((dave.address, int(Role.OFFSET_DEVELOPER | Role.VERIFIER), DOC, 0, 0), {"from": regulator})
+    suite.registry.update(onboarding(dave, Role.OFFSET_DEVELOPER | Role.VERIFIER), {"from": regulator})
     with reverts("Offset__SelfVerification", 0, dave):
         offsets.rejectIssuance(0, WHY, {"from": dave})
     suite.registry.freeze(verifier, WHY, {"from": regulator})

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from brownie import chain
 
 from carbon_market.compliance import (
     DAY,
-    Outcome,
-    Phase,
     ReportState,
     ReviewStatus,
-    Rules,
     enterprise_year,
     entitlement,
     pre_allocation,
@@ -21,9 +17,7 @@ from carbon_market.errors import reverts
 from carbon_market.roles import Role, Status
 from carbon_market.suite import onboarding
 from tests.conftest import BENCHMARKS, CEMENT, DOC, POWER, STEEL, WHY, YEAR
-from tests.unit.compliance.conftest import (
-    A25, A26, A27, ALICE_BASE, BOB_BASE, ERIN_BASE, OFFSET, past_deadline, verify,
-)
+from tests.unit.compliance.conftest import A26, A27, ALICE_BASE, BOB_BASE, past_deadline, verify
 
 
 

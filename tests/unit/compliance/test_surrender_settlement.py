@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from brownie import chain
 
-from carbon_market.compliance import (
-    DAY,
-    Outcome,
-    Phase,
-    ReportState,
-    ReviewStatus,
-    Rules,
-    enterprise_year,
-    entitlement,
-    pre_allocation,
-    year_totals,
-)
+from carbon_market.compliance import Outcome, Phase, ReportState, enterprise_year, entitlement, year_totals
 from carbon_market.errors import reverts
-from carbon_market.roles import Role, Status
-from carbon_market.suite import onboarding
-from tests.conftest import BENCHMARKS, CEMENT, DOC, POWER, WHY, YEAR
-from tests.unit.compliance.conftest import (
-    A25, A26, A27, ALICE_BASE, BOB_BASE, ERIN_BASE, OFFSET, past_deadline, verify,
-)
+from carbon_market.roles import Status
+from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
+from tests.unit.compliance.conftest import A25, A26, A27, ERIN_BASE, OFFSET, past_deadline
 
 
 

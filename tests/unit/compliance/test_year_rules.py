@@ -5,27 +5,11 @@ from __future__ import annotations
 import pytest
 from brownie import chain
 
-from carbon_market.compliance import (
-    DAY,
-    Outcome,
-    Phase,
-    ReportState,
-    ReviewStatus,
-    Rules,
-    enterprise_year,
-    entitlement,
-    pre_allocation,
-    year_totals,
-)
+from carbon_market.compliance import Phase, Rules, year_totals
 from carbon_market.errors import reverts
-from carbon_market.roles import Role, Status
-from carbon_market.suite import onboarding
-from tests.conftest import BENCHMARKS, CEMENT, DOC, POWER, WHY, YEAR
-from tests.unit.compliance.conftest import (
-    A25, A26, A27, ALICE_BASE, BOB_BASE, ERIN_BASE, OFFSET, past_deadline, verify,
-)
-
-
+from carbon_market.roles import Role
+from tests.conftest import BENCHMARKS, CEMENT, POWER, YEAR
+from tests.unit.compliance.conftest import past_deadline
 
 FRESH = 2030  # a year the module's state does not open
 
