@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from carbon_market import compliance as cy
+from carbon_market import bulk, compliance as cy
 from carbon_market.ids import allowance_id
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
@@ -145,13 +145,15 @@ def measure_scale(accounts: Any, results: Results, count: int = 1_000) -> None:
     suite, (_, regulator, issuer) = _setup(accounts)
     keeper = accounts[4]
     firms = _new_enterprises(accounts, suite, regulator, count, act=False)
-    for firm in firms:
-        suite.credit.reward(firm, 100, TAG, {"from": issuer})
+    bulk.send([bulk.call(suite.credit.reward, firm, 100, TAG, sender=issuer) for firm in firms])
     rules = cy.default_rules(latest_timestamp())
     cy.open_year(suite.compliance, regulator, 2026, rules, BENCHMARKS)
     enrolment = cy.enroll(suite.compliance, regulator, 2026, {f: 10_000 for f in firms})
     sleep_until(rules.deadline + 1)
     settle = cy.settle_all(suite.compliance, keeper, 2026)
+    totals = cy.year_totals(suite.compliance, 2026)
+    if totals["outcomes"][cy.Outcome.UNVERIFIED] != count or totals["creditBurned"] == 0:
+        raise RuntimeError(f"the scale run did not settle {count} unverified enterprises: {totals}")
     results.scale[f"enroll_{count}.transactions"] = len(enrolment)
     results.scale[f"enroll_{count}.max_tx_gas"] = max(int(tx.gas_used) for tx in enrolment)
     results.scale[f"settle_{count}_worst.transactions"] = len(settle)
@@ -166,8 +168,9 @@ def _rate(count: int, send: Callable[[int], Any]) -> float:
     return count / (time.perf_counter() - start)
 
 
-def measure_throughput(accounts: Any, results: Results, count: int = 100) -> None:
-    """Sequential allowance transfers, each waiting for its receipt, through brownie's contract objects."""
+def measure_throughput(accounts: Any, results: Results, count: int = 100, bulk_count: int = 2_000) -> None:
+    """Allowance transfers: sequential, each waiting for its receipt, through brownie's contract objects;
+    and pipelined through :mod:`carbon_market.bulk` (the path of set-ups and simulations)."""
     suite, (_, regulator, issuer) = _setup(accounts)
     a, b = accounts[3], accounts[4]
     suite.registry.onboardBatch([onboarding(x, Role.ENTERPRISE) for x in (a, b)], {"from": regulator})
@@ -175,6 +178,9 @@ def measure_throughput(accounts: Any, results: Results, count: int = 100) -> Non
     transfer = suite.allowance.safeTransferFrom
     results.throughput["brownie_sequential"] = round(
         _rate(count, lambda _: transfer(a, b, YEAR, 1, b"", {"from": a, "required_confs": 1})), 1)
+    suite.allowance.mint(b, YEAR, bulk_count, {"from": issuer})
+    calls = [bulk.call(transfer, b, a, YEAR, 1, b"", sender=b) for _ in range(bulk_count)]
+    results.throughput["bulk_pipelined"] = round(_rate(1, lambda _: bulk.send(calls)) * bulk_count, 1)
 
 
 def load_targets(path: Path = BENCH_DIR / "targets.json") -> dict[str, int]:

@@ -14,6 +14,8 @@ BENCHMARK_SCALE = 10**6
 #: ``Compliance.MAX_BATCH`` and ``Compliance.MAX_SETTLE_BATCH``.
 MAX_BATCH = 100
 MAX_SETTLE_BATCH = 200
+#: enrolments per transaction the harness sends: about 165,000 gas each, so a batch stays under 9,000,000
+ENROLL_BATCH = 50
 DAY = 86_400
 
 
@@ -145,13 +147,14 @@ def open_year(compliance: Any, regulator: Any, year: int, rules: Rules, benchmar
                                {"from": regulator})
 
 
-def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, int]) -> list[Any]:
+def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, int],
+           batch: int = ENROLL_BATCH) -> list[Any]:
     """Enrol every enterprise of ``baselines`` (enterprise -> baseline output, 0 if its previous year is
     verified) in batches; enterprises already enrolled are skipped, so a failed run can be repeated."""
     pending = [e for e in baselines
                if ReportState(compliance.enterpriseYear(year, e)[0]) == ReportState.NONE]
-    return [compliance.enroll(year, list(batch), [baselines[e] for e in batch], {"from": regulator})
-            for batch in chunks(pending, MAX_BATCH)]
+    return [compliance.enroll(year, list(group), [baselines[e] for e in group], {"from": regulator})
+            for group in chunks(pending, batch)]
 
 
 def finalize(compliance: Any, regulator: Any, year: int, enterprises: Iterable[Any]) -> list[Any]:

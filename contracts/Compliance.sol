@@ -160,9 +160,8 @@ contract Compliance is ICompliance, RegistryAccessControl {
         Record storage rec = y.unsettled(year, msg.sender);
         Standing memory s = rec.standing;
         if (s.state != ReportState.Finalized) revert Compliance__InvalidState(year, msg.sender, s.state);
-        if (!AllowanceId.isValid(id)) revert Compliance__IneligibleUnit(year, id);
-        (uint8 kind, uint16 vintage,) = AllowanceId.decode(id);
-        if (vintage > year) revert Compliance__IneligibleUnit(year, id);
+        (bool valid, uint8 kind, uint16 vintage,) = AllowanceId.tryDecode(id);
+        if (!valid || vintage > year) revert Compliance__IneligibleUnit(year, id);
 
         uint256 obligation = rec.verification.emissions;
         // surrender never goes past the obligation, so done <= obligation

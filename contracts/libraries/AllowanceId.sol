@@ -41,21 +41,24 @@ library AllowanceId {
 
     /// @notice Split `id` into its fields; reverts with `Allowance__InvalidTokenId` unless the id is well formed.
     function decode(uint256 id) internal pure returns (uint8 kind, uint16 vintage, uint64 project) {
-        if (!isValid(id)) revert ICarbonAllowance.Allowance__InvalidTokenId(id);
-        kind = uint8(id >> _KIND_SHIFT);
-        vintage = uint16(id >> _VINTAGE_SHIFT);
-        project = uint64(id & _PROJECT_MASK);
+        bool valid;
+        (valid, kind, vintage, project) = tryDecode(id);
+        if (!valid) revert ICarbonAllowance.Allowance__InvalidTokenId(id);
     }
 
     /// @notice Whether `id` is a well-formed allowance or offset id.
-    function isValid(uint256 id) internal pure returns (bool) {
-        uint256 kind = id >> _KIND_SHIFT;
-        uint256 vintage = (id >> _VINTAGE_SHIFT) & type(uint16).max;
-        uint256 project = id & _PROJECT_MASK;
-        if (id & _RESERVED_MASK != 0 || vintage < MIN_VINTAGE || vintage > MAX_VINTAGE) return false;
-        if (kind == KIND_ALLOWANCE) return project == 0;
-        if (kind == KIND_OFFSET) return project != 0;
-        return false;
+    function isValid(uint256 id) internal pure returns (bool valid) {
+        (valid,,,) = tryDecode(id);
+    }
+
+    /// @notice Split `id` into its fields and say whether it is well formed (the fields mean nothing if not).
+    function tryDecode(uint256 id) internal pure returns (bool valid, uint8 kind, uint16 vintage, uint64 project) {
+        kind = uint8(id >> _KIND_SHIFT);
+        vintage = uint16(id >> _VINTAGE_SHIFT);
+        project = uint64(id & _PROJECT_MASK);
+        if (id & _RESERVED_MASK != 0 || vintage < MIN_VINTAGE || vintage > MAX_VINTAGE) return (false, kind, vintage, project);
+        if (kind == KIND_ALLOWANCE) valid = project == 0;
+        else if (kind == KIND_OFFSET) valid = project != 0;
     }
 
 

@@ -1,0 +1,189 @@
+"""Many transactions at once: JSON-RPC batches with explicit nonces, receipts checked together.
+
+Brownie sends one transaction, waits for its receipt, decodes it and records it: about 25 a second on a
+local chain, and slower as its history grows. Setting up a thousand enterprises that way measures brownie,
+not the contracts. :func:`send` builds each call's data with the contract's ABI, gives every sender's
+transactions consecutive nonces, posts them in batches (``eth_sendTransaction`` for accounts the node
+holds, ``eth_sendRawTransaction`` for keys held here; on anvil with mining paused, then mined), then
+fetches every receipt and raises
+:class:`BulkError`, naming the first failed call and its decoded custom error, if any failed.
+
+The calls are independent transactions, not one atomic unit: callers keep their operations safe to re-run
+(skip what is already done) rather than relying on all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from brownie import web3
+from brownie.exceptions import VirtualMachineError
+
+from carbon_market import errors
+
+#: gas limit of each call unless the caller gives one; unused gas costs nothing, but on anvil a block
+#: takes only as many calls as their limits fit into its own
+DEFAULT_GAS = 1_000_000
+#: requests per JSON-RPC batch
+BATCH = 250
+
+
+class BulkError(RuntimeError):
+    """A call of the bulk failed (reverted, or was refused by the node)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """``method(*args)`` sent by ``sender``: ``method`` is a brownie contract method, ``sender`` a brownie account."""
+
+    method: Any
+    args: tuple[Any, ...]
+    sender: Any
+
+    def describe(self) -> str:
+        return f"{self.method._name}({', '.join(map(_shown, self.args))}) from {self.sender}"
+
+
+def _shown(value: Any) -> str:
+    return "0x" + bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def call(method: Any, *args: Any, sender: Any) -> Call:
+    return Call(method, args, sender)
+
+
+def _transaction(item: Call, nonce: int, gas: int) -> dict[str, Any]:
+    return {"from": str(item.sender), "to": item.method._address, "data": item.method.encode_input(*item.args),
+            "gas": gas, "nonce": nonce}
+
+
+def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int) -> tuple[str, list[Any]]:
+    tx = _transaction(item, nonce, gas)
+    key = getattr(item.sender, "private_key", None)
+    if key is None:
+        return "eth_sendTransaction", [{k: hex(v) if isinstance(v, int) else v for k, v in tx.items()}]
+    signed = web3.eth.account.sign_transaction({**tx, "chainId": chain_id, "gasPrice": gas_price}, key)
+    return "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()]
+
+
+def _nonces(calls: Sequence[Call]) -> list[int]:
+    """Each call's nonce: consecutive per sender from the sender's pending count."""
+    next_nonce: dict[str, int] = {}
+    out = []
+    for item in calls:
+        sender = str(item.sender)
+        if sender not in next_nonce:
+            next_nonce[sender] = web3.eth.get_transaction_count(sender, "pending")
+        out.append(next_nonce[sender])
+        next_nonce[sender] += 1
+    return out
+
+
+def _post(requests: list[tuple[str, list[Any]]], calls: Sequence[Call], offset: int) -> list[str]:
+    answers = web3.provider.make_batch_request(requests)
+    hashes = []
+    for i, answer in enumerate(answers):
+        if "error" in answer:
+            raise BulkError(f"call #{offset + i} {calls[offset + i].describe()} was refused: "
+                            f"{answer['error'].get('message', answer['error'])}")
+        hashes.append(answer["result"])
+    return hashes
+
+
+def _receipts(hashes: list[str], timeout: float) -> list[dict[str, Any]]:
+    """Every receipt, polling for those not yet mined until ``timeout`` seconds have passed."""
+    found: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = [h for h in hashes if h not in found]
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start:start + BATCH]
+            answers = web3.provider.make_batch_request([("eth_getTransactionReceipt", [h]) for h in chunk])
+            found.update({h: a["result"] for h, a in zip(chunk, answers) if a.get("result")})
+        if len(found) == len(hashes):
+            return [found[h] for h in hashes]
+        if time.monotonic() > deadline:
+            raise BulkError(f"{len(hashes) - len(found)} of {len(hashes)} transactions not mined after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def _why(item: Call, receipt: dict[str, Any]) -> str:
+    """The custom error of a failed call, found by replaying it on the state before its block."""
+    block = int(receipt["blockNumber"], 16) - 1
+    try:
+        item.method.call(*item.args, {"from": item.sender}, block_identifier=block)
+    except VirtualMachineError as exc:
+        return str(errors.decode(exc))
+    return f"out of gas or reverted by an earlier call of its block (gas used {int(receipt['gasUsed'], 16):,})"
+
+
+def _is_anvil() -> bool:
+    return str(web3.client_version).lower().startswith("anvil")
+
+
+def _pool_size() -> tuple[int, int]:
+    status = web3.provider.make_request("txpool_status", [])["result"]
+    return int(status["pending"], 16), int(status["queued"], 16)
+
+
+@contextmanager
+def _automine_paused() -> Iterator[None]:
+    """Anvil takes a batch's requests concurrently and, mining on arrival, can strand a transaction whose
+    predecessor arrived a moment later. With mining paused the pool orders everything by nonce first."""
+    before = web3.provider.make_request("anvil_getAutomine", [])["result"]
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        yield
+    finally:
+        web3.provider.make_request("evm_setAutomine", [before])
+
+
+def _mine_pool(limit: int) -> None:
+    """Mine blocks until anvil's pool is empty; at most ``limit`` blocks."""
+    for _ in range(limit):
+        pending, queued = _pool_size()
+        if not pending:
+            if queued:
+                raise BulkError(f"{queued} transactions wait behind a missing nonce")
+            return
+        web3.provider.make_request("evm_mine", [])
+    raise BulkError(f"the pool still holds transactions after {limit} blocks")
+
+
+def _post_all(calls: Sequence[Call], gas: int) -> list[str]:
+    nonces = _nonces(calls)
+    chain_id, gas_price = web3.eth.chain_id, web3.eth.gas_price
+    hashes: list[str] = []
+    for start in range(0, len(calls), BATCH):
+        requests = [_request(calls[i], nonces[i], gas, chain_id, gas_price)
+                    for i in range(start, min(start + BATCH, len(calls)))]
+        hashes += _post(requests, calls, start)
+    return hashes
+
+
+def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """Send every call, in order per sender; return their receipts (raw JSON-RPC dicts), or raise
+    :class:`BulkError` naming the first call that failed once all were mined."""
+    if not calls:
+        return []
+    if _is_anvil():
+        with _automine_paused():
+            hashes = _post_all(calls, gas)
+            _mine_pool(limit=len(calls) + 1)
+    else:
+        hashes = _post_all(calls, gas)
+    receipts = _receipts(hashes, timeout)
+    failed = [i for i, r in enumerate(receipts) if int(r["status"], 16) != 1]
+    if failed:
+        first = failed[0]
+        raise BulkError(f"{len(failed)} of {len(calls)} calls failed; first #{first} "
+                        f"{calls[first].describe()}: {_why(calls[first], receipts[first])}")
+    return receipts
+
+
+def gas_used(receipt: dict[str, Any]) -> int:
+    return int(receipt["gasUsed"], 16)

@@ -1,0 +1,60 @@
+"""A fix for brownie 1.22.2 waiting for a receipt on anvil.
+
+Brownie decides that a transaction was dropped when the sender's nonce has moved past it while the node has
+no receipt for it yet (``TransactionReceipt._await_confirmation``: nonce first, receipt second, then
+``Tx dropped without known replacement``). Anvil advances the nonce while a block is still being written,
+so on a loaded machine a large transaction (an enrolment batch, a batch of onboardings) is sometimes
+declared dropped although it is being mined. Brownie also sleeps a whole second whenever the receipt is
+not there at its first look, which is what makes transactions signed here so slow on a local chain.
+
+:func:`install` wraps that method: on a development chain it first polls for the receipt with a short,
+growing interval (up to :data:`PATIENCE` seconds), then hands over to brownie, which then finds the
+receipt at its first look. On live networks nothing changes. Installed when :mod:`carbon_market` is imported.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from brownie._config import CONFIG
+from brownie.network.transaction import TransactionReceipt
+from brownie.network.web3 import web3
+
+#: seconds to wait for a receipt on a development chain before brownie's own logic takes over
+PATIENCE = 60.0
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.25
+
+
+def _receipt_ready(txid: str) -> bool:
+    try:
+        receipt = web3.eth.get_transaction_receipt(txid)
+    except Exception:  # TransactionNotFound, or a node that answers "unknown" while the block is written
+        return False
+    return receipt is not None and receipt.get("blockHash") is not None
+
+
+def wait_for_receipt(txid: str, patience: float = PATIENCE) -> bool:
+    """Poll until the node has a receipt for ``txid``; False if ``patience`` seconds pass first."""
+    deadline, pause = time.monotonic() + patience, _FIRST_PAUSE
+    while not _receipt_ready(txid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE)
+    return True
+
+
+def install() -> None:
+    """Wrap ``TransactionReceipt._await_confirmation`` once (see the module's documentation)."""
+    original = TransactionReceipt._await_confirmation
+    if getattr(original, "_carbon_market_fix", False):
+        return
+
+    def _await_confirmation(self: Any, block_number: Any = None, required_confs: int = 1) -> None:
+        if CONFIG.network_type == "development" and required_confs > 0:
+            wait_for_receipt(self.txid)
+        original(self, block_number, required_confs)
+
+    _await_confirmation._carbon_market_fix = True  # type: ignore[attr-defined]
+    TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]

@@ -1,0 +1,74 @@
+"""carbon_market.bulk: many calls in JSON-RPC batches, checked together, against the real contracts."""
+
+import pytest
+from brownie import accounts as brownie_accounts
+
+from carbon_market import bulk
+from carbon_market.roles import Role
+from carbon_market.suite import onboarding
+from tests.conftest import ALLOWANCE_2026
+
+TAG = b"BULK".ljust(32, b"\0")
+
+
+def test_nothing_to_send():
+    assert bulk.send([]) == []
+
+
+def test_calls_of_one_sender_land_in_order(credit, issuer, alice, bob):
+    before, nonce = (credit.balanceOf(alice), credit.balanceOf(bob)), issuer.nonce
+    calls = [bulk.call(credit.reward, who, n, TAG, sender=issuer) for n in range(1, 301) for who in (alice, bob)]
+    receipts = bulk.send(calls)
+    assert len(receipts) == 600
+    assert all(int(r["status"], 16) == 1 for r in receipts)
+    total = sum(range(1, 301))
+    assert (credit.balanceOf(alice), credit.balanceOf(bob)) == (before[0] + total, before[1] + total)
+    assert issuer.nonce == nonce + 600
+
+
+def test_several_senders_interleaved(allowance, issuer, alice, bob):
+    allowance.mint(alice, ALLOWANCE_2026, 100, {"from": issuer})
+    allowance.mint(bob, ALLOWANCE_2026, 100, {"from": issuer})
+    transfer = allowance.safeTransferFrom
+    calls = []
+    for _ in range(40):
+        calls.append(bulk.call(transfer, alice, bob, ALLOWANCE_2026, 2, b"", sender=alice))
+        calls.append(bulk.call(transfer, bob, alice, ALLOWANCE_2026, 1, b"", sender=bob))
+    bulk.send(calls)
+    assert allowance.balanceOf(alice, ALLOWANCE_2026) == 60
+    assert allowance.balanceOf(bob, ALLOWANCE_2026) == 140
+
+
+def test_failed_call_is_named_with_its_custom_error(credit, issuer, alice, outsider):
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer),
+             bulk.call(credit.reward, outsider, 1, TAG, sender=issuer),
+             bulk.call(credit.reward, alice, 1, TAG, sender=issuer)]
+    with pytest.raises(bulk.BulkError, match=r"1 of 3 calls failed; first #1 CreditToken.reward\(0x.*, 1, 0x42554c4b0+\) from .*: Registry__NotActive"):
+        bulk.send(calls)
+    # the calls are independent transactions: the others landed
+    assert credit.balanceOf(alice) == 2
+
+
+def test_out_of_gas_is_reported(registry, regulator, newcomers):
+    calls = [bulk.call(registry.onboard, onboarding(newcomers[0], Role.INVESTOR), sender=regulator)]
+    with pytest.raises(bulk.BulkError, match="out of gas"):
+        bulk.send(calls, gas=30_000)
+
+
+def test_locally_held_key_signs_its_own(registry, allowance, regulator, issuer, alice):
+    local = brownie_accounts.add()
+    try:
+        registry.onboard(onboarding(local, Role.INVESTOR), {"from": regulator})
+        allowance.mint(local, ALLOWANCE_2026, 5, {"from": issuer})
+        alice_before = allowance.balanceOf(alice, ALLOWANCE_2026)
+        regulator.transfer(local, "1 ether")
+        calls = [bulk.call(allowance.safeTransferFrom, local, alice, ALLOWANCE_2026, 1, b"", sender=local)] * 5
+        bulk.send(calls)
+        assert allowance.balanceOf(alice, ALLOWANCE_2026) == alice_before + 5
+    finally:
+        brownie_accounts.remove(local)
+
+
+def test_gas_used_reads_the_receipt(credit, issuer, alice):
+    (receipt,) = bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
+    assert 30_000 < bulk.gas_used(receipt) < 120_000
