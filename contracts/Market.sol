@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IMarket} from "../interfaces/IMarket.sol";
+import {ICreditToken} from "../interfaces/ICreditToken.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
+import {AllowanceId} from "./libraries/AllowanceId.sol";
+import {PriceBitmap} from "./libraries/PriceBitmap.sol";
+import {Roles} from "./libraries/Roles.sol";
+import {MarketIds, MarketMath, BPS} from "./libraries/MarketIds.sol";
+import {CallAuction} from "./libraries/CallAuction.sol";
+import {OrderBook} from "./libraries/OrderBook.sol";
+import {MarketParams} from "./libraries/MarketParams.sol";
+
+/// @title Market
+/// @notice The double-auction market of `IMarket`.
+/// @dev Book layout (after Clober and Solady): orders rest in a FIFO queue per price level, and a level's order
+/// ids encode instrument, side, price tick and queue position, so an order is one storage slot and a level one
+/// more. A three-level bitmap finds the next occupied level. Fills only update the maker's slot; makers claim.
+contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IERC1155Receiver {
+    using SafeERC20 for IERC20;
+    using PriceBitmap for mapping(uint256 => uint256);
+
+    /// @notice Lists instruments, runs call auctions, receives fees.
+    bytes32 public constant EXCHANGE_ROLE = keccak256("EXCHANGE_ROLE");
+
+    /// @dev The order left the book because its owner was not active when a taker met it.
+    uint8 private constant SUSPENDED = OrderBook.SUSPENDED;
+    /// @dev The order counts towards its owner's open buy lots (a position-limited investor).
+    uint8 private constant TRACKED = 2;
+    /// @dev Trading days run on China Standard Time.
+    uint256 private constant DAY_OFFSET = 8 hours;
+
+    IERC1155 private immutable _allowance;
+    IERC20 private immutable _money;
+    ICreditToken private immutable _credit;
+
+    MarketParams.Packed private _params;
+    uint32 private _instrumentCount;
+    address private _feeRecipient;
+    uint256 private _fees;
+
+    mapping(uint32 => Instrument) private _instruments;
+    mapping(uint32 => OrderBook.Book) private _books;
+    mapping(uint256 tokenId => uint32) private _listed;
+    OrderBook.Storage private _book;
+    mapping(address => mapping(uint32 => uint64)) private _openBuy;
+    CallAuction.Storage private _calls;
+
+    /// @param registry_ the participant registry
+    /// @param allowance_ the carbon allowance (ERC-1155)
+    /// @param money_ the settlement token (ERC-20)
+    /// @param credit_ the credit token whose tiers set privileges
+    /// @param feeRecipient_ who receives the fees
+    constructor(
+        IParticipantRegistry registry_,
+        IERC1155 allowance_,
+        IERC20 money_,
+        ICreditToken credit_,
+        address feeRecipient_
+    ) RegistryAccessControl(registry_) {
+        _allowance = allowance_;
+        _money = money_;
+        _credit = credit_;
+        _feeRecipient = feeRecipient_;
+        _params = MarketParams.Packed({
+            feeBps: 20,
+            bandBps: 1_000,
+            blockBandBps: 3_000,
+            blockMinLots: 100,
+            lowestTierMaxLots: 1_000,
+            blockMinTier: 1,
+            discounts: MarketParams.packDiscounts([uint16(0), 1_000, 2_500, 5_000]),
+            paused: false
+        });
+    }
+
+    // ================================================================== trading
+
+    /// @inheritdoc IMarket
+    function place(uint32 id, Side side, uint256 price, uint32 lots, bool immediateOrCancel, uint256 maxFills)
+        external
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        MarketParams.Packed memory p = _params;
+        if (p.paused) revert Market__Paused();
+        Instrument storage ins = _instrument(id);
+        _roll(ins, id);
+        OrderBook.Book memory book = _books[id];
+        OrderBook.Taker memory t = _enter(ins, id, side, price, lots, maxFills, book, p);
+        Phase phase = ins.phase;
+        if (phase == Phase.Call) {
+            _books[id].sequence = t.sequence;
+            return _placeCall(ins, t);
+        }
+        if (phase != Phase.Continuous) revert Market__WrongPhase(id, phase);
+        (book, t) = OrderBook.matchTaker(_book, registry(), book, t);
+        uint32 rested;
+        if (!immediateOrCancel && !t.selfMatch && t.left != 0 && !OrderBook.crosses(book, side, t.limit)) {
+            rested = t.left;
+            (book, orderId) = OrderBook.rest(_book, book, t);
+        }
+        book.sequence = t.sequence;
+        _books[id] = book;
+        _finish(ins, t, orderId, lots, rested);
+    }
+
+    /// @inheritdoc IMarket
+    function cancel(uint256 orderId) external nonReentrant {
+        Order memory o = _order(orderId);
+        if (o.owner != msg.sender) revert Market__NotOwner(orderId, msg.sender);
+        (uint32 id,,) = MarketIds.level(orderId);
+        Instrument storage ins = _instruments[id];
+        (uint256 money, uint256 units, uint256 fee) = MarketIds.isCall(orderId)
+            ? CallAuction.cancel(_calls, _book.bitmaps, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize)
+            : OrderBook.cancel(_book, _books, _openBuy, orderId, ins.tickSize, ins.lotSize);
+        if (fee != 0) _fees += fee;
+        _payOut(msg.sender, ins.tokenId, money, units);
+    }
+
+    /// @inheritdoc IMarket
+    function claim(uint256[] calldata orderIds) external nonReentrant {
+        if (orderIds.length == 0) return;
+        address owner = _order(orderIds[0]).owner;
+        uint256 money;
+        uint256 units;
+        uint256 fees;
+        uint256 tokenId;
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 orderId = orderIds[i];
+            address o = _order(orderId).owner;
+            if (o != owner) revert Market__MixedOwners(orderId, o, owner);
+            (uint32 id,,) = MarketIds.level(orderId);
+            Instrument storage ins = _instruments[id];
+            if (units != 0 && ins.tokenId != tokenId) {
+                _payOut(owner, tokenId, 0, units);
+                units = 0;
+            }
+            tokenId = ins.tokenId;
+            (uint256 m, uint256 u, uint256 f) = MarketIds.isCall(orderId)
+                ? CallAuction.claim(_calls, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize)
+                : OrderBook.claim(_book, _openBuy, orderId, ins.tickSize, ins.lotSize);
+            money += m;
+            units += u;
+            fees += f;
+        }
+        if (fees != 0) _fees += fees;
+        _payOut(owner, tokenId, money, units);
+    }
+
+    // ================================================================== call auction
+
+    /// @inheritdoc IMarket
+    function openCall(uint32 id) external onlyRole(EXCHANGE_ROLE) {
+        if (_params.paused) revert Market__Paused();
+        Instrument storage ins = _instrument(id);
+        if (ins.phase != Phase.Continuous) revert Market__WrongPhase(id, ins.phase);
+        _roll(ins, id);
+        ins.phase = Phase.Call;
+        emit CallOpened(id, ins.round);
+    }
+
+    /// @inheritdoc IMarket
+    function closeCall(uint32 id, uint256 maxSteps) external onlyRole(EXCHANGE_ROLE) {
+        if (_params.paused) revert Market__Paused();
+        Instrument storage ins = _instrument(id);
+        if (ins.phase != Phase.Call) revert Market__WrongPhase(id, ins.phase);
+        ins.phase = Phase.Clearing;
+        uint32 round = ins.round;
+        (uint64 totalBuy, uint64 totalSell) = CallAuction.start(_calls, _book.bitmaps, id, round);
+        emit CallClosed(id, round, totalBuy, totalSell);
+        _advance(ins, id, maxSteps);
+    }
+
+    /// @inheritdoc IMarket
+    function advanceClearing(uint32 id, uint256 maxSteps) external returns (bool done) {
+        Instrument storage ins = _instrument(id);
+        if (ins.phase != Phase.Clearing) revert Market__WrongPhase(id, ins.phase);
+        return _advance(ins, id, maxSteps);
+    }
+
+    // ================================================================== administration
+
+    /// @inheritdoc IMarket
+    function list(uint256 tokenId, uint64 lotSize, uint64 tickSize, uint64 referencePrice)
+        external
+        onlyRole(EXCHANGE_ROLE)
+        returns (uint32 id)
+    {
+        if (!AllowanceId.isValid(tokenId) || _listed[tokenId] != 0) revert Market__BadListing(tokenId);
+        if (
+            lotSize == 0 || tickSize == 0 || referencePrice == 0 || referencePrice % tickSize != 0
+                || referencePrice / tickSize > type(uint24).max
+        ) revert Market__BadGrid(lotSize, tickSize, referencePrice);
+        id = ++_instrumentCount;
+        _listed[tokenId] = id;
+        uint24 refTick = uint24(referencePrice / tickSize);
+        _instruments[id] = Instrument({
+            tokenId: tokenId, lotSize: lotSize, tickSize: tickSize, referenceTick: refTick, lastTick: refTick,
+            day: _today(), phase: Phase.Continuous, round: 1
+        });
+        emit InstrumentListed(id, tokenId, lotSize, tickSize, refTick);
+    }
+
+    /// @inheritdoc IMarket
+    function setPaused(bool paused_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _params.paused = paused_;
+        emit PausedChanged(paused_, msg.sender);
+    }
+
+    /// @inheritdoc IMarket
+    function setParams(Params calldata next) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        MarketParams.update(_params, next);
+    }
+
+    /// @inheritdoc IMarket
+    function setPositionLimit(uint32 id, uint64 units) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _instrument(id);
+        OrderBook.Book storage book = _books[id];
+        emit PositionLimitChanged(id, book.positionLimit, units);
+        book.positionLimit = units;
+    }
+
+    /// @inheritdoc IMarket
+    function setFeeRecipient(address recipient) external onlyRole(EXCHANGE_ROLE) {
+        _requireActive(recipient);
+        emit FeeRecipientChanged(_feeRecipient, recipient);
+        _feeRecipient = recipient;
+    }
+
+    /// @inheritdoc IMarket
+    function withdrawFees() external onlyRole(EXCHANGE_ROLE) nonReentrant {
+        uint256 amount = _fees;
+        _fees = 0;
+        address recipient = _feeRecipient;
+        emit FeesWithdrawn(recipient, amount);
+        if (amount != 0) _money.safeTransfer(recipient, amount);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IMarket
+    function instrument(uint32 id) external view returns (Instrument memory) {
+        return _instrument(id);
+    }
+
+    /// @inheritdoc IMarket
+    function instrumentCount() external view returns (uint32) {
+        return _instrumentCount;
+    }
+
+    /// @inheritdoc IMarket
+    function params() external view returns (Params memory) {
+        return MarketParams.unpack(_params);
+    }
+
+    /// @inheritdoc IMarket
+    function paused() external view returns (bool) {
+        return _params.paused;
+    }
+
+    /// @inheritdoc IMarket
+    function order(uint256 orderId) external view returns (Order memory) {
+        return _book.orders[orderId];
+    }
+
+    /// @inheritdoc IMarket
+    function bestTicks(uint32 id) external view returns (uint24 bid, uint24 ask) {
+        OrderBook.Book memory book = _books[id];
+        return (book.bestBid, book.bestAsk);
+    }
+
+    /// @inheritdoc IMarket
+    function depth(uint32 id, Side side, uint24 tick) external view returns (uint64) {
+        return _book.levels[MarketIds.levelKey(false, id, 0, side, tick)].lots;
+    }
+
+    /// @inheritdoc IMarket
+    function band(uint32 id) external view returns (uint256 low, uint256 high) {
+        Instrument memory ins = _instrument(id);
+        uint24 ref = _today() == ins.day ? ins.referenceTick : ins.lastTick;
+        (uint24 lo, uint24 hi) = MarketMath.band(ref, _params.bandBps);
+        return (uint256(lo) * ins.tickSize, uint256(hi) * ins.tickSize);
+    }
+
+    /// @inheritdoc IMarket
+    function auction(uint32 id, uint32 round) external view returns (Auction memory) {
+        return _calls.auctions[MarketIds.auctionKey(id, round)];
+    }
+
+    /// @inheritdoc IMarket
+    function callDepth(uint32 id, uint32 round, uint24 tick) external view returns (uint64 buy, uint64 sell) {
+        CallAuction.Level memory l = _calls.levels[MarketIds.callLevelKey(id, round, tick)];
+        return (l.buy, l.sell);
+    }
+
+    /// @inheritdoc IMarket
+    function feeRateOf(address account) external view returns (uint16) {
+        return _feeRate(_params, _credit.tierOf(account));
+    }
+
+    /// @inheritdoc IMarket
+    function feesAccrued() external view returns (uint256) {
+        return _fees;
+    }
+
+    /// @inheritdoc IMarket
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @inheritdoc IMarket
+    function positionLimit(uint32 id) external view returns (uint64) {
+        return _books[id].positionLimit;
+    }
+
+    /// @inheritdoc IMarket
+    function openBuyLots(address account, uint32 id) external view returns (uint64) {
+        return _openBuy[account][id];
+    }
+
+    // ================================================================== ERC-1155 receiver
+
+    /// @notice Accepts allowance units only when the market itself pulls them into escrow.
+    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        if (operator != address(this) || msg.sender != address(_allowance)) revert Market__UnexpectedTokens(operator);
+        return IERC1155Receiver.onERC1155Received.selector;
+    }
+
+    /// @notice Batches are never pulled, so never accepted.
+    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        pure
+        returns (bytes4)
+    {
+        revert Market__UnexpectedTokens(operator);
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) public view virtual override(AccessControl, IERC165) returns (bool) {
+        return interfaceId == type(IERC1155Receiver).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ================================================================== internal: continuous book
+
+    /// @dev Check an order (quantity, price grid and limits, sender active, tier size limit, position limit)
+    /// and return it as a taker with its fee rate and sequence number.
+    function _enter(
+        Instrument storage ins,
+        uint32 id,
+        Side side,
+        uint256 price,
+        uint32 lots,
+        uint256 maxFills,
+        OrderBook.Book memory book,
+        MarketParams.Packed memory p
+    ) private view returns (OrderBook.Taker memory t) {
+        if (lots == 0) revert Market__BadQuantity(lots);
+        (uint24 tick, uint24 low, uint24 high) = _checkPrice(ins, id, price, p.bandBps);
+        _requireActive(msg.sender);
+        t.feeBps = _feeRateFor(msg.sender, lots, p);
+        t.flags = side == Side.Buy ? _checkPosition(ins, id, book, lots) : 0;
+        t.instrument = id;
+        t.side = side;
+        t.limit = tick;
+        t.low = low;
+        t.high = high;
+        t.left = lots;
+        // a sequence of 2^64 orders is out of reach
+        unchecked {
+            t.sequence = book.sequence + 1;
+        }
+        t.price = price;
+        t.tickSize = ins.tickSize;
+        t.maxFills = maxFills;
+    }
+
+    /// @dev After matching: last price, open buys, fees, the event, then the taker's transfers.
+    function _finish(Instrument storage ins, OrderBook.Taker memory t, uint256 orderId, uint32 lots, uint32 rested) private {
+        if (t.filled != 0) ins.lastTick = t.lastTick;
+        if (t.flags & TRACKED != 0 && rested != 0) _openBuy[msg.sender][t.instrument] += rested;
+        if (t.fee != 0) _fees += t.fee;
+        emit OrderPlaced(t.instrument, msg.sender, orderId, t.sequence, t.side, t.price, lots, t.filled, rested, t.feeBps);
+        _settleTaker(ins, t, rested);
+    }
+
+    /// @dev The taker's two transfers: pull what it pays (including the escrow of what rests), pay what it got.
+    function _settleTaker(Instrument storage ins, OrderBook.Taker memory t, uint32 rested) private {
+        uint256 lotSize = ins.lotSize;
+        if (t.side == Side.Buy) {
+            uint256 pay =
+                t.money + t.fee + uint256(rested) * (t.price + MarketMath.feePerLot(t.price, t.feeBps));
+            if (pay != 0) _money.safeTransferFrom(msg.sender, address(this), pay);
+            if (t.filled != 0) {
+                _allowance.safeTransferFrom(address(this), msg.sender, ins.tokenId, uint256(t.filled) * lotSize, "");
+            }
+        } else {
+            uint256 units = (uint256(t.filled) + rested) * lotSize;
+            if (units != 0) _allowance.safeTransferFrom(msg.sender, address(this), ins.tokenId, units, "");
+            if (t.filled != 0) _money.safeTransfer(msg.sender, t.money - t.fee);
+        }
+    }
+
+    // ================================================================== internal: call auction
+
+    function _placeCall(Instrument storage ins, OrderBook.Taker memory t) private returns (uint256 orderId) {
+        CallAuction.Entry memory e = CallAuction.Entry({
+            instrument: t.instrument, round: ins.round, side: t.side, tick: t.limit, lots: t.left, feeBps: t.feeBps,
+            flags: t.flags, sequence: t.sequence, price: t.price, tokenId: ins.tokenId, lotSize: ins.lotSize
+        });
+        return CallAuction.place(_calls, _book.bitmaps, _book.orders, _openBuy, e, _money, _allowance);
+    }
+
+    function _advance(Instrument storage ins, uint32 id, uint256 maxSteps) private returns (bool done) {
+        Auction memory a;
+        (done, a) = CallAuction.advance(_calls, _book.bitmaps, _book.orders, id, ins.round, ins.referenceTick, maxSteps);
+        if (!done) return false;
+        ins.phase = Phase.Continuous;
+        if (a.volume != 0) {
+            ins.referenceTick = a.priceTick;
+            ins.lastTick = a.priceTick;
+        }
+        emit CallCleared(id, ins.round, a.priceTick, a.volume, a.rationing, a.rationed, a.boundary, a.boundaryFill);
+        ++ins.round;
+    }
+
+    // ================================================================== internal: checks and helpers
+
+    function _instrument(uint32 id) private view returns (Instrument storage ins) {
+        ins = _instruments[id];
+        if (ins.lotSize == 0) revert Market__UnknownInstrument(id);
+    }
+
+    function _order(uint256 orderId) private view returns (Order memory o) {
+        o = _book.orders[orderId];
+        if (o.owner == address(0)) revert Market__UnknownOrder(orderId);
+    }
+
+    function _today() private view returns (uint32) {
+        return uint32((block.timestamp + DAY_OFFSET) / 1 days);
+    }
+
+    /// @dev On the first action of a new trading day the previous close becomes the reference price.
+    function _roll(Instrument storage ins, uint32 id) private {
+        uint32 today = _today();
+        if (ins.day == today) return;
+        ins.day = today;
+        uint24 close = ins.lastTick;
+        ins.referenceTick = close;
+        emit ReferenceRolled(id, today, close);
+    }
+
+    /// @dev The price's tick and today's limits in ticks; reverts off the grid or outside the limits.
+    function _checkPrice(Instrument storage ins, uint32 id, uint256 price, uint16 bandBps)
+        private
+        view
+        returns (uint24 tick, uint24 low, uint24 high)
+    {
+        uint256 tickSize = ins.tickSize;
+        if (price == 0 || price % tickSize != 0) revert Market__OffGrid(id, price, uint64(tickSize));
+        (low, high) = MarketMath.band(ins.referenceTick, bandBps);
+        uint256 t = price / tickSize;
+        if (t < low || t > high) revert Market__PriceOutOfBand(id, price, uint256(low) * tickSize, uint256(high) * tickSize);
+        tick = uint24(t);
+    }
+
+    /// @dev The sender's fee rate; enforces the lowest tier's order-size limit when `lots` is given.
+    function _feeRateFor(address account, uint32 lots, MarketParams.Packed memory p) private view returns (uint16) {
+        uint8 tier = _credit.tierOf(account);
+        if (tier == 0 && lots > p.lowestTierMaxLots && p.lowestTierMaxLots != 0) {
+            revert Market__OrderTooLarge(account, lots, p.lowestTierMaxLots);
+        }
+        return _feeRate(p, tier);
+    }
+
+    function _feeRate(MarketParams.Packed memory p, uint8 tier) private pure returns (uint16) {
+        return MarketParams.feeRate(p, tier);
+    }
+
+    /// @dev For a position-limited investor buying: reverts above the limit, else returns `TRACKED`.
+    function _checkPosition(Instrument storage ins, uint32 id, OrderBook.Book memory book, uint32 lots) private view returns (uint8) {
+        uint256 limit = book.positionLimit;
+        if (limit == 0) return 0;
+        uint8 roles = registry().rolesOf(msg.sender);
+        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return 0;
+        uint256 position = _allowance.balanceOf(msg.sender, ins.tokenId)
+            + (uint256(_openBuy[msg.sender][id]) + lots) * ins.lotSize;
+        if (position > limit) revert Market__PositionLimit(msg.sender, id, position, limit);
+        return TRACKED;
+    }
+
+    function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {
+        if (money != 0) _money.safeTransfer(to, money);
+        if (units != 0) _allowance.safeTransferFrom(address(this), to, tokenId, units, "");
+    }
+}

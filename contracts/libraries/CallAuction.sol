@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IMarket} from "../../interfaces/IMarket.sol";
+import {MarketIds, MarketMath} from "./MarketIds.sol";
+import {PriceBitmap} from "./PriceBitmap.sol";
+
+/// @title CallAuction
+/// @notice The periodic call auction of the market (an external library, linked, to keep `Market` small).
+///
+/// Orders collect per price; each price holds the lots to buy and to sell and a queue per side. At close the
+/// clearing walks the occupied prices upwards, in chunks, and picks one price for every execution:
+/// 1. the price that executes the largest volume, min(demand at or above it, supply at or below it);
+/// 2. among those, the smallest imbalance |demand - supply|;
+/// 3. then the one closest to the reference price; 4. then the lower one.
+/// At that price the longer side is rationed by time priority: every order strictly better than the price fills
+/// completely, and orders at the price fill in the order they were entered until the volume is used up (one order
+/// may fill in part). A second chunked walk finds that boundary. No tokens move while clearing: each order
+/// settles when claimed, from the auction's stored outcome.
+library CallAuction {
+    using PriceBitmap for mapping(uint256 => uint256);
+    using SafeERC20 for IERC20;
+
+    /// @dev `Market.TRACKED`: the order counts towards its owner's open buy lots.
+    uint8 internal constant TRACKED = 2;
+
+    /// @dev An order entering a call, with what the market knows of its instrument.
+    struct Entry {
+        uint32 instrument;
+        uint32 round;
+        IMarket.Side side;
+        uint24 tick;
+        uint32 lots;
+        uint16 feeBps;
+        uint8 flags;
+        uint64 sequence;
+        uint256 price;
+        uint256 tokenId;
+        uint256 lotSize;
+    }
+
+    uint8 internal constant COLLECTING = 0;
+    uint8 internal constant PRICING = 1;
+    uint8 internal constant RATIONING = 2;
+    uint8 internal constant CLEARED = 3;
+
+    /// @dev One price of one auction: lots and queue lengths per side.
+    struct Level {
+        uint64 buy;
+        uint64 sell;
+        uint32 buyTail;
+        uint32 sellTail;
+    }
+
+    /// @dev Running sums of the pricing walk and of the rationing walk.
+    struct Pricing {
+        uint64 buyBelow;
+        uint64 sellUpTo;
+        uint64 imbalance;
+        uint24 distance;
+        uint64 demand;
+        uint64 supply;
+        uint64 rationed;
+    }
+
+    struct Storage {
+        mapping(uint256 => IMarket.Auction) auctions;
+        mapping(uint256 => Level) levels;
+        mapping(uint256 => Pricing) pricing;
+    }
+
+    /// @notice Enter an order into the open call (runs in the market's context): record it, emit
+    /// `OrderPlaced`, and pull its escrow (a buy escrows its limit price plus fee).
+    function place(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        mapping(uint256 => IMarket.Order) storage orders,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        Entry memory e,
+        IERC20 money,
+        IERC1155 allowance
+    ) public returns (uint256 orderId) {
+        orderId = enter(s, bitmaps, e.instrument, e.round, e.side, e.tick, e.lots);
+        orders[orderId] = IMarket.Order(msg.sender, e.lots, 0, e.feeBps, e.flags);
+        if (e.flags & TRACKED != 0) openBuy[msg.sender][e.instrument] += e.lots;
+        emit IMarket.OrderPlaced(e.instrument, msg.sender, orderId, e.sequence, e.side, e.price, e.lots, 0, e.lots, e.feeBps);
+        if (e.side == IMarket.Side.Buy) {
+            money.safeTransferFrom(msg.sender, address(this), uint256(e.lots) * (e.price + MarketMath.feePerLot(e.price, e.feeBps)));
+        } else {
+            allowance.safeTransferFrom(msg.sender, address(this), e.tokenId, uint256(e.lots) * e.lotSize, "");
+        }
+    }
+
+    /// @notice Cancel a call order (runs in the market's context): while the call collects, take it out and
+    /// return its escrow; once cleared, settle it as a claim. Returns what its owner receives and the fee.
+    function cancel(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        mapping(uint256 => IMarket.Order) storage orders,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint256 tickSize,
+        uint256 lotSize
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        (uint32 id, uint32 round,,) = MarketIds.callLevel(orderId);
+        uint8 stage = s.auctions[MarketIds.auctionKey(id, round)].stage;
+        if (stage == CLEARED) return claim(s, orders, openBuy, orderId, tickSize, lotSize);
+        if (stage != COLLECTING) revert IMarket.Market__WrongPhase(id, IMarket.Phase.Clearing);
+        (money, units) = _withdraw(s, bitmaps, orders, openBuy, orderId, tickSize, lotSize);
+    }
+
+    /// @dev Take a collecting call's order out; returns its escrow.
+    function _withdraw(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        mapping(uint256 => IMarket.Order) storage orders,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint256 tickSize,
+        uint256 lotSize
+    ) private returns (uint256 money, uint256 units) {
+        IMarket.Order memory o = orders[orderId];
+        leave(s, bitmaps, orderId, o.remaining);
+        (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        delete orders[orderId];
+        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
+        emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
+        uint256 price = uint256(tick) * tickSize;
+        if (side == IMarket.Side.Buy) money = uint256(o.remaining) * (price + MarketMath.feePerLot(price, o.feeBps));
+        else units = uint256(o.remaining) * lotSize;
+    }
+
+    /// @notice Settle a call order of a cleared auction (runs in the market's context): its fill at the clearing
+    /// price and the refund of the rest. Returns what its owner receives and the fee it paid.
+    function claim(
+        Storage storage s,
+        mapping(uint256 => IMarket.Order) storage orders,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint256 tickSize,
+        uint256 lotSize
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        (IMarket.Order memory o, uint32 fill, uint256 clearing) = _fillOf(s, orders, orderId, tickSize);
+        delete orders[orderId];
+        if (o.flags & TRACKED != 0) openBuy[o.owner][uint32(orderId >> 89)] -= o.remaining;
+        fee = uint256(fill) * MarketMath.feePerLot(clearing, o.feeBps);
+        (, , IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        if (side == IMarket.Side.Buy) {
+            uint256 limit = uint256(tick) * tickSize;
+            units = uint256(fill) * lotSize;
+            money = uint256(o.remaining) * (limit + MarketMath.feePerLot(limit, o.feeBps)) - uint256(fill) * clearing - fee;
+        } else {
+            money = uint256(fill) * clearing - fee;
+            units = uint256(o.remaining - fill) * lotSize;
+        }
+        emit IMarket.OrderClaimed(orderId, o.owner, fill, money, units, fee);
+    }
+
+    /// @dev A call order, what it executes and the clearing price; reverts unless its auction has cleared.
+    function _fillOf(Storage storage s, mapping(uint256 => IMarket.Order) storage orders, uint256 orderId, uint256 tickSize)
+        private
+        view
+        returns (IMarket.Order memory o, uint32 fill, uint256 clearing)
+    {
+        (uint32 id, uint32 round, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        IMarket.Auction memory a = s.auctions[MarketIds.auctionKey(id, round)];
+        if (a.stage != CLEARED) revert IMarket.Market__NotCleared(id, round);
+        o = orders[orderId];
+        fill = fillOf(a, side, tick, uint32(orderId), o.remaining);
+        clearing = uint256(a.priceTick) * tickSize;
+    }
+
+    /// @notice Add an order of `lots` at `tick` to the auction; returns its order id.
+    function enter(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        uint32 instrument,
+        uint32 round,
+        IMarket.Side side,
+        uint24 tick,
+        uint32 lots
+    ) internal returns (uint256 orderId) {
+        uint256 key = MarketIds.callLevelKey(instrument, round, tick);
+        Level memory l = s.levels[key];
+        if (l.buy == 0 && l.sell == 0) bitmaps.set(MarketIds.callBase(instrument, round), tick);
+        IMarket.Auction storage a = s.auctions[MarketIds.auctionKey(instrument, round)];
+        uint32 position;
+        if (side == IMarket.Side.Buy) {
+            position = l.buyTail++;
+            l.buy += lots;
+            a.totalBuy += lots;
+        } else {
+            position = l.sellTail++;
+            l.sell += lots;
+            a.totalSell += lots;
+        }
+        s.levels[key] = l;
+        orderId = (MarketIds.levelKey(true, instrument, round, side, tick) << 32) | position;
+    }
+
+    /// @notice Take a cancelled order's `lots` out of the auction.
+    function leave(Storage storage s, mapping(uint256 => uint256) storage bitmaps, uint256 orderId, uint32 lots)
+        internal
+    {
+        (uint32 instrument, uint32 round, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        uint256 key = MarketIds.callLevelKey(instrument, round, tick);
+        Level storage l = s.levels[key];
+        IMarket.Auction storage a = s.auctions[MarketIds.auctionKey(instrument, round)];
+        if (side == IMarket.Side.Buy) {
+            l.buy -= lots;
+            a.totalBuy -= lots;
+        } else {
+            l.sell -= lots;
+            a.totalSell -= lots;
+        }
+        if (l.buy == 0 && l.sell == 0) bitmaps.unset(MarketIds.callBase(instrument, round), tick);
+    }
+
+    /// @notice Close the auction: the pricing walk starts at the lowest occupied price.
+    function start(Storage storage s, mapping(uint256 => uint256) storage bitmaps, uint32 instrument, uint32 round)
+        public
+        returns (uint64 totalBuy, uint64 totalSell)
+    {
+        IMarket.Auction storage a = s.auctions[MarketIds.auctionKey(instrument, round)];
+        uint256 first = bitmaps.atOrAbove(MarketIds.callBase(instrument, round), 1);
+        a.cursor = first == PriceBitmap.NONE ? 0 : uint24(first);
+        a.stage = PRICING;
+        return (a.totalBuy, a.totalSell);
+    }
+
+    /// @notice Run up to `maxSteps` steps (a price, or an order at the rationed price); returns whether the
+    /// auction has cleared, and its state.
+    function advance(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        mapping(uint256 => IMarket.Order) storage orders,
+        uint32 instrument,
+        uint32 round,
+        uint24 referenceTick,
+        uint256 maxSteps
+    ) public returns (bool done, IMarket.Auction memory a) {
+        uint256 akey = MarketIds.auctionKey(instrument, round);
+        a = s.auctions[akey];
+        Pricing memory pr = s.pricing[akey];
+        uint256 steps;
+        if (a.stage == PRICING) {
+            steps = _price(s, bitmaps, a, pr, instrument, round, referenceTick, maxSteps);
+            if (a.cursor == 0) _decide(s, a, pr, instrument, round);
+        }
+        if (a.stage == RATIONING) _ration(orders, a, pr, instrument, round, maxSteps - steps);
+        s.auctions[akey] = a;
+        s.pricing[akey] = pr;
+        return (a.stage == CLEARED, a);
+    }
+
+    /// @notice What an order of `lots` at `tick`, position `position` in its queue, executes in a cleared auction.
+    function fillOf(IMarket.Auction memory a, IMarket.Side side, uint24 tick, uint32 position, uint32 lots)
+        internal
+        pure
+        returns (uint32)
+    {
+        if (a.volume == 0) return 0;
+        uint24 price = a.priceTick;
+        if (side == IMarket.Side.Buy) {
+            if (tick < price) return 0;
+            if (tick > price || !a.rationing || a.rationed != side) return lots;
+        } else {
+            if (tick > price) return 0;
+            if (tick < price || !a.rationing || a.rationed != side) return lots;
+        }
+        if (position < a.boundary) return lots;
+        return position == a.boundary ? a.boundaryFill : 0;
+    }
+
+    /// @dev The pricing walk: one step per occupied price, lowest first.
+    function _price(
+        Storage storage s,
+        mapping(uint256 => uint256) storage bitmaps,
+        IMarket.Auction memory a,
+        Pricing memory pr,
+        uint32 instrument,
+        uint32 round,
+        uint24 referenceTick,
+        uint256 maxSteps
+    ) private view returns (uint256 steps) {
+        uint256 base = MarketIds.callBase(instrument, round);
+        while (a.cursor != 0 && steps < maxSteps) {
+            uint24 tick = a.cursor;
+            Level memory l = s.levels[MarketIds.callLevelKey(instrument, round, tick)];
+            pr.sellUpTo += l.sell;
+            _consider(a, pr, tick, referenceTick);
+            pr.buyBelow += l.buy;
+            uint256 next = bitmaps.atOrAbove(base, uint256(tick) + 1);
+            a.cursor = next == PriceBitmap.NONE ? 0 : uint24(next);
+            ++steps;
+        }
+    }
+
+    /// @dev Whether `tick` beats the best price so far (rules 1 to 4 of the contract's documentation).
+    function _consider(IMarket.Auction memory a, Pricing memory pr, uint24 tick, uint24 referenceTick) private pure {
+        uint64 demand = a.totalBuy - pr.buyBelow;
+        uint64 supply = pr.sellUpTo;
+        uint64 volume = demand < supply ? demand : supply;
+        if (volume == 0) return;
+        uint64 imbalance = demand > supply ? demand - supply : supply - demand;
+        uint24 distance = tick > referenceTick ? tick - referenceTick : referenceTick - tick;
+        if (
+            volume > a.volume
+                || (volume == a.volume && (imbalance < pr.imbalance || (imbalance == pr.imbalance && distance < pr.distance)))
+        ) {
+            a.volume = volume;
+            a.priceTick = tick;
+            pr.imbalance = imbalance;
+            pr.distance = distance;
+            pr.demand = demand;
+            pr.supply = supply;
+        }
+    }
+
+    /// @dev After pricing: which side is rationed at the price, and how much of it executes there.
+    function _decide(Storage storage s, IMarket.Auction memory a, Pricing memory pr, uint32 instrument, uint32 round)
+        private
+        view
+    {
+        if (a.volume == 0) {
+            a.stage = CLEARED;
+            return;
+        }
+        Level memory l = s.levels[MarketIds.callLevelKey(instrument, round, a.priceTick)];
+        // at the best price the orders strictly better than it never exceed the volume (else a price beyond would
+        // execute more or as much with less imbalance), so these differences do not underflow
+        if (pr.demand > pr.supply) {
+            a.rationing = true;
+            a.rationed = IMarket.Side.Buy;
+            a.marginal = a.volume - (pr.demand - l.buy);
+        } else if (pr.supply > pr.demand) {
+            a.rationing = true;
+            a.rationed = IMarket.Side.Sell;
+            a.marginal = a.volume - (pr.supply - l.sell);
+        }
+        a.stage = a.rationing ? RATIONING : CLEARED;
+    }
+
+    /// @dev The rationing walk: orders at the price in time order until the marginal volume is used up.
+    function _ration(
+        mapping(uint256 => IMarket.Order) storage orders,
+        IMarket.Auction memory a,
+        Pricing memory pr,
+        uint32 instrument,
+        uint32 round,
+        uint256 maxSteps
+    ) private view {
+        uint256 key = MarketIds.levelKey(true, instrument, round, a.rationed, a.priceTick) << 32;
+        for (uint256 steps; steps < maxSteps; ++steps) {
+            if (pr.rationed == a.marginal) {
+                a.boundaryFill = 0;
+                a.stage = CLEARED;
+                return;
+            }
+            // a cancelled order's slot is empty: it counts zero
+            uint64 lots = orders[key | a.boundary].remaining;
+            if (pr.rationed + lots >= a.marginal) {
+                a.boundaryFill = uint32(a.marginal - pr.rationed);
+                a.stage = CLEARED;
+                return;
+            }
+            pr.rationed += lots;
+            ++a.boundary;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarket} from "../../interfaces/IMarket.sol";
+
+/// @dev Basis points in a whole.
+uint256 constant BPS = 10_000;
+
+/// @title MarketIds
+/// @notice Order ids that say where an order is. An order id is `levelKey << 32 | position in the level's queue`,
+/// and a level key is `call << 89 | instrument << 57 | round << 25 | side << 24 | tick`: continuous orders have
+/// `call = 0` and `round = 0`. Reading an id needs no storage.
+library MarketIds {
+    uint256 private constant _CALL_BIT = 89;
+
+    function levelKey(bool call, uint32 instrument, uint32 round, IMarket.Side side, uint24 tick)
+        internal
+        pure
+        returns (uint256)
+    {
+        return (call ? uint256(1) << _CALL_BIT : 0) | (uint256(instrument) << 57) | (uint256(round) << 25)
+            | (uint256(uint8(side)) << 24) | tick;
+    }
+
+    /// @notice The key of a call auction's price level (both sides share it).
+    function callLevelKey(uint32 instrument, uint32 round, uint24 tick) internal pure returns (uint256) {
+        return levelKey(true, instrument, round, IMarket.Side.Buy, tick);
+    }
+
+    function auctionKey(uint32 instrument, uint32 round) internal pure returns (uint256) {
+        return (uint256(instrument) << 32) | round;
+    }
+
+    /// @notice The bitmap of one side of an instrument's continuous book.
+    function bookBase(uint32 instrument, IMarket.Side side) internal pure returns (uint256) {
+        return (uint256(instrument) << 1) | uint8(side);
+    }
+
+    /// @notice The bitmap of the prices of one call auction.
+    function callBase(uint32 instrument, uint32 round) internal pure returns (uint256) {
+        return (uint256(1) << 70) | (uint256(instrument) << 32) | round;
+    }
+
+    function isCall(uint256 orderId) internal pure returns (bool) {
+        return (orderId >> (32 + _CALL_BIT)) & 1 == 1;
+    }
+
+    function level(uint256 orderId) internal pure returns (uint32 instrument, IMarket.Side side, uint24 tick) {
+        uint256 key = orderId >> 32;
+        return (uint32(key >> 57), IMarket.Side((key >> 24) & 1), uint24(key));
+    }
+
+    function callLevel(uint256 orderId)
+        internal
+        pure
+        returns (uint32 instrument, uint32 round, IMarket.Side side, uint24 tick)
+    {
+        uint256 key = orderId >> 32;
+        return (uint32(key >> 57), uint32(key >> 25), IMarket.Side((key >> 24) & 1), uint24(key));
+    }
+}
+
+/// @title MarketMath
+/// @notice Fees and price limits. A fee is charged per lot, so it is linear in the lots: escrow, fills and
+/// refunds add up to the unit without rounding dust.
+library MarketMath {
+    /// @notice The fee of one lot at `price` (money units per lot), rounded down.
+    function feePerLot(uint256 price, uint256 feeBps) internal pure returns (uint256) {
+        return price * feeBps / BPS;
+    }
+
+    /// @notice The ticks within `bandBps` of `referenceTick`: low rounded up (at least 1), high rounded down.
+    function band(uint24 referenceTick, uint256 bandBps) internal pure returns (uint24 low, uint24 high) {
+        uint256 ref = referenceTick;
+        uint256 lo = (ref * (BPS - bandBps) + BPS - 1) / BPS;
+        uint256 hi = ref * (BPS + bandBps) / BPS;
+        low = uint24(lo == 0 ? 1 : lo);
+        high = uint24(hi > type(uint24).max ? type(uint24).max : hi);
+    }
+}

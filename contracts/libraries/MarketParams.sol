@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarket} from "../../interfaces/IMarket.sol";
+import {BPS} from "./MarketIds.sol";
+
+/// @title MarketParams
+/// @notice The market-wide parameters, packed into one slot with the pause flag (an external library, linked).
+library MarketParams {
+    /// @dev `IMarket.Params` packed into one slot, with the pause flag.
+    struct Packed {
+        uint16 feeBps;
+        uint16 bandBps;
+        uint16 blockBandBps;
+        uint32 blockMinLots;
+        uint32 lowestTierMaxLots;
+        uint8 blockMinTier;
+        uint64 discounts;
+        bool paused;
+    }
+
+    /// @notice Validate and store new parameters; emits `ParamsChanged` with the old and new values.
+    function update(Packed storage s, IMarket.Params calldata next) public {
+        if (next.feeBps > 1_000) revert IMarket.Market__BadParam("feeBps", next.feeBps);
+        if (next.bandBps == 0 || next.bandBps > 5_000) revert IMarket.Market__BadParam("bandBps", next.bandBps);
+        if (next.blockBandBps < next.bandBps || next.blockBandBps > 9_000) {
+            revert IMarket.Market__BadParam("blockBandBps", next.blockBandBps);
+        }
+        for (uint256 i; i < 4; ++i) {
+            if (next.tierDiscountBps[i] > BPS) revert IMarket.Market__BadParam("tierDiscountBps", next.tierDiscountBps[i]);
+        }
+        IMarket.Params memory previous = unpack(s);
+        s.feeBps = next.feeBps;
+        s.bandBps = next.bandBps;
+        s.blockBandBps = next.blockBandBps;
+        s.blockMinLots = next.blockMinLots;
+        s.lowestTierMaxLots = next.lowestTierMaxLots;
+        s.blockMinTier = next.blockMinTier;
+        s.discounts = packDiscounts(next.tierDiscountBps);
+        emit IMarket.ParamsChanged(previous, next);
+    }
+
+    /// @notice The parameters as `IMarket.Params`.
+    function unpack(Packed memory p) public pure returns (IMarket.Params memory out) {
+        out.feeBps = p.feeBps;
+        out.bandBps = p.bandBps;
+        out.blockBandBps = p.blockBandBps;
+        out.blockMinLots = p.blockMinLots;
+        out.lowestTierMaxLots = p.lowestTierMaxLots;
+        out.blockMinTier = p.blockMinTier;
+        for (uint256 i; i < 4; ++i) {
+            out.tierDiscountBps[i] = uint16(p.discounts >> (16 * i));
+        }
+    }
+
+    /// @notice The fee rate of a participant of credit tier `tier`: the base fee less the tier's discount.
+    function feeRate(Packed memory p, uint8 tier) internal pure returns (uint16) {
+        uint256 discount = uint16(p.discounts >> (16 * (tier > 3 ? 3 : tier)));
+        return uint16(uint256(p.feeBps) * (BPS - discount) / BPS);
+    }
+
+    function packDiscounts(uint16[4] memory d) internal pure returns (uint64) {
+        return uint64(d[0]) | (uint64(d[1]) << 16) | (uint64(d[2]) << 32) | (uint64(d[3]) << 48);
+    }
+}

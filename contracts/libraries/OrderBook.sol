@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarket} from "../../interfaces/IMarket.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {MarketIds, MarketMath} from "./MarketIds.sol";
+import {PriceBitmap} from "./PriceBitmap.sol";
+
+/// @title OrderBook
+/// @notice The continuous book of the market (an external library, linked, run in the market's context):
+/// price-time matching, resting and leaving a level. Orders rest in a FIFO queue per price level, and a level's
+/// order ids encode instrument, side, price tick and queue position (`MarketIds`), so an order is one storage
+/// slot and a level one more; a three-level bitmap finds the next occupied level (after Clober and Solady).
+/// Fills only update the maker's slot: makers claim.
+library OrderBook {
+    using PriceBitmap for mapping(uint256 => uint256);
+
+    /// @dev The order left the book because its owner was not active when a taker met it.
+    uint8 internal constant SUSPENDED = 1;
+    /// @dev The order counts towards its owner's open buy lots (a position-limited investor).
+    uint8 internal constant TRACKED = 2;
+
+    struct Storage {
+        mapping(uint256 levelKey => Level) levels;
+        mapping(uint256 orderId => IMarket.Order) orders;
+        mapping(uint256 => uint256) bitmaps;
+    }
+
+    /// @dev What every placement reads and writes: best prices, the order sequence, the investor limit.
+    struct Book {
+        uint24 bestBid;
+        uint24 bestAsk;
+        uint64 sequence;
+        uint64 positionLimit;
+    }
+
+    /// @dev A FIFO queue of orders at one price of the continuous book.
+    struct Level {
+        uint32 head;
+        uint32 tail;
+        uint64 lots;
+    }
+
+    /// @dev A taker order while it matches.
+    struct Taker {
+        uint32 instrument;
+        IMarket.Side side;
+        uint24 limit;
+        uint24 low;
+        uint24 high;
+        uint16 feeBps;
+        uint32 left;
+        uint32 filled;
+        uint24 lastTick;
+        bool selfMatch;
+        uint64 sequence;
+        uint8 flags;
+        uint256 price;
+        uint256 tickSize;
+        uint256 fills;
+        uint256 maxFills;
+        uint256 money;
+        uint256 fee;
+    }
+
+
+    /// @dev Match `t` against the opposite side, best price first, at most `t.maxFills` resting orders touched.
+    function matchTaker(Storage storage s, IParticipantRegistry registry, Book memory book, Taker memory t)
+        public
+        returns (Book memory, Taker memory)
+    {
+        bool buying = t.side == IMarket.Side.Buy;
+        IMarket.Side makerSide = buying ? IMarket.Side.Sell : IMarket.Side.Buy;
+        uint256 base = MarketIds.bookBase(t.instrument, makerSide);
+        uint256 best = buying ? book.bestAsk : book.bestBid;
+        while (best != 0 && t.left != 0 && t.fills < t.maxFills) {
+            if (buying ? best > t.limit : best < t.limit) break;
+            // a level left outside today's limits by a new reference does not trade
+            if (best < t.low || best > t.high) break;
+            if (!_fillLevel(s, registry, t, makerSide, uint24(best))) break;
+            s.bitmaps.unset(base, uint24(best));
+            best = buying ? s.bitmaps.atOrAbove(base, best + 1) : s.bitmaps.atOrBelow(base, best - 1);
+            if (best == PriceBitmap.NONE) best = 0;
+        }
+        if (buying) book.bestAsk = uint24(best);
+        else book.bestBid = uint24(best);
+        return (book, t);
+    }
+
+    /// @dev Fill `t` from the queue at `tick`; true if the level is left empty.
+    function _fillLevel(Storage storage s, IParticipantRegistry registry, Taker memory t, IMarket.Side makerSide, uint24 tick) private returns (bool emptied) {
+        uint256 key = MarketIds.levelKey(false, t.instrument, 0, makerSide, tick);
+        Level memory lv = s.levels[key];
+        uint256 price = uint256(tick) * t.tickSize;
+        uint256 makerLots;
+        while (lv.head < lv.tail && t.left != 0 && t.fills < t.maxFills) {
+            uint32 q = _fillOrder(s, registry, t, lv, (key << 32) | lv.head, price);
+            if (t.selfMatch) break;
+            makerLots += q;
+        }
+        if (makerLots != 0) {
+            lv.lots -= uint64(makerLots);
+            t.money += makerLots * price;
+            t.fee += makerLots * MarketMath.feePerLot(price, t.feeBps);
+            t.lastTick = tick;
+        }
+        emptied = lv.lots == 0;
+        // nothing but cancelled or suspended orders can be left in an empty queue: skip them all
+        if (emptied) lv.head = lv.tail;
+        s.levels[key] = lv;
+    }
+
+    /// @dev Fill `t` from the order at the head of `lv`: skips a cancelled or suspended one, suspends one whose
+    /// owner is not active, stops at the taker's own. Returns the lots filled.
+    function _fillOrder(
+        Storage storage s,
+        IParticipantRegistry registry,
+        Taker memory t,
+        Level memory lv,
+        uint256 orderId,
+        uint256 price
+    ) private returns (uint32 q) {
+        IMarket.Order storage o = s.orders[orderId];
+        (address owner, uint32 remaining, uint8 flags) = (o.owner, o.remaining, o.flags);
+        unchecked {
+            // fills < maxFills and head < tail here, so neither overflows
+            ++t.fills;
+            if (remaining == 0 || flags & SUSPENDED != 0) {
+                ++lv.head;
+                return 0;
+            }
+        }
+        if (owner == msg.sender) {
+            t.selfMatch = true;
+            return 0;
+        }
+        if (!registry.isActive(owner)) {
+            o.flags = flags | SUSPENDED;
+            lv.lots -= remaining;
+            unchecked {
+                ++lv.head;
+            }
+            emit IMarket.OrderSuspended(orderId, owner, remaining);
+            return 0;
+        }
+        q = remaining < t.left ? remaining : t.left;
+        unchecked {
+            // q <= remaining, q <= t.left; filled + remaining never exceeds the order's lots (a uint32)
+            o.remaining = remaining - q;
+            o.filled += q;
+            t.left -= q;
+            t.filled += q;
+            if (q == remaining) ++lv.head;
+        }
+        emit IMarket.OrderFilled(orderId, t.instrument, msg.sender, t.sequence, price, q);
+    }
+
+    /// @dev Whether the opposite side's best price crosses `tick`.
+    function crosses(Book memory book, IMarket.Side side, uint24 tick) internal pure returns (bool) {
+        return side == IMarket.Side.Buy ? (book.bestAsk != 0 && book.bestAsk <= tick) : (book.bestBid != 0 && book.bestBid >= tick);
+    }
+
+    /// @dev Queue `lots` at `tick` and return the new order's id.
+    function rest(Storage storage s, Book memory book, Taker memory t) public returns (Book memory, uint256 orderId) {
+        (uint32 id, IMarket.Side side, uint24 tick, uint32 lots) = (t.instrument, t.side, t.limit, t.left);
+        uint256 key = MarketIds.levelKey(false, id, 0, side, tick);
+        Level memory lv = s.levels[key];
+        orderId = (key << 32) | lv.tail;
+        if (lv.lots == 0) {
+            s.bitmaps.set(MarketIds.bookBase(id, side), tick);
+            if (side == IMarket.Side.Buy) {
+                if (tick > book.bestBid) book.bestBid = tick;
+            } else if (book.bestAsk == 0 || tick < book.bestAsk) {
+                book.bestAsk = tick;
+            }
+        }
+        ++lv.tail;
+        lv.lots += lots;
+        s.levels[key] = lv;
+        s.orders[orderId] = IMarket.Order(msg.sender, lots, 0, t.feeBps, t.flags);
+        return (book, orderId);
+    }
+
+    /// @dev Take `lots` out of a level (a cancellation); empties the level and moves the best price if need be.
+    function leave(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        uint32 id,
+        IMarket.Side side,
+        uint24 tick,
+        uint32 lots
+    ) public {
+        uint256 key = MarketIds.levelKey(false, id, 0, side, tick);
+        Level storage lv = s.levels[key];
+        uint64 left = lv.lots - lots;
+        lv.lots = left;
+        if (left != 0) return;
+        lv.head = lv.tail;
+        uint256 base = MarketIds.bookBase(id, side);
+        s.bitmaps.unset(base, tick);
+        Book storage book = books[id];
+        if (side == IMarket.Side.Buy && book.bestBid == tick) {
+            uint256 next = s.bitmaps.atOrBelow(base, tick - 1);
+            book.bestBid = next == PriceBitmap.NONE ? 0 : uint24(next);
+        } else if (side == IMarket.Side.Sell && book.bestAsk == tick) {
+            uint256 next = s.bitmaps.atOrAbove(base, uint256(tick) + 1);
+            book.bestAsk = next == PriceBitmap.NONE ? 0 : uint24(next);
+        }
+    }
+
+    /// @notice Pay out a continuous order's unclaimed fills: the owner's money (a sell) or units (a buy), and the
+    /// maker fee, charged now at the order's rate.
+    function claim(
+        Storage storage s,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint256 tickSize,
+        uint256 lotSize
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        IMarket.Order memory o = s.orders[orderId];
+        if (o.filled == 0) return (0, 0, 0);
+        if (o.remaining == 0 && o.flags & SUSPENDED == 0) delete s.orders[orderId];
+        else s.orders[orderId].filled = 0;
+        return _payFills(openBuy, orderId, o, tickSize, lotSize);
+    }
+
+    /// @notice Cancel a continuous order: take what rests out of its level, and return its escrow and its
+    /// unclaimed fills.
+    function cancel(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint256 tickSize,
+        uint256 lotSize
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        IMarket.Order memory o = s.orders[orderId];
+        (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
+        if (o.remaining != 0 && o.flags & SUSPENDED == 0) leave(s, books, id, side, tick, o.remaining);
+        delete s.orders[orderId];
+        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
+        emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
+        (money, units, fee) = _payFills(openBuy, orderId, o, tickSize, lotSize);
+        uint256 price = uint256(tick) * tickSize;
+        if (side == IMarket.Side.Buy) money += uint256(o.remaining) * (price + MarketMath.feePerLot(price, o.feeBps));
+        else units += uint256(o.remaining) * lotSize;
+    }
+
+    /// @dev What `o`'s unclaimed fills pay its owner, and the maker fee on them.
+    function _payFills(
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        IMarket.Order memory o,
+        uint256 tickSize,
+        uint256 lotSize
+    ) private returns (uint256 money, uint256 units, uint256 fee) {
+        if (o.filled == 0) return (0, 0, 0);
+        (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
+        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.filled;
+        uint256 price = uint256(tick) * tickSize;
+        fee = uint256(o.filled) * MarketMath.feePerLot(price, o.feeBps);
+        if (side == IMarket.Side.Sell) money = uint256(o.filled) * price - fee;
+        else units = uint256(o.filled) * lotSize;
+        emit IMarket.OrderClaimed(orderId, o.owner, o.filled, money, units, fee);
+    }
+}

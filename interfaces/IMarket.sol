@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IMarket
+/// @notice The double-auction market: a continuous limit-order book and a periodic call auction per instrument
+/// (an allowance token id against the settlement token), with daily price limits, fees discounted by credit tier,
+/// and supervision by the regulator. Makers are credited, not paid, when their orders fill: they (or anyone on
+/// their behalf) claim. Prices are money units per lot and lie on the instrument's tick grid; quantities are lots.
+interface IMarket {
+    // ------------------------------------------------------------------ types
+
+    enum Side {
+        Buy,
+        Sell
+    }
+
+    /// @notice Continuous: the order book matches. Call: orders collect without matching. Clearing: a closed call
+    /// is being cleared in chunks.
+    enum Phase {
+        Continuous,
+        Call,
+        Clearing
+    }
+
+    /// @notice What an instrument trades and where its prices stand today.
+    struct Instrument {
+        uint256 tokenId;
+        uint64 lotSize; // allowance units per lot
+        uint64 tickSize; // money units per tick; a price is tick index x tickSize
+        uint24 referenceTick; // the day's reference price (previous close), in ticks
+        uint24 lastTick; // the last execution price, in ticks
+        uint32 day; // trading day (China Standard Time) the reference belongs to
+        Phase phase;
+        uint32 round; // the current (or next) call auction's number
+    }
+
+    /// @notice The market-wide parameters. Basis points throughout.
+    struct Params {
+        uint16 feeBps; // exchange fee on the money leg, paid by both sides
+        uint16 bandBps; // price limit around the reference (default 1,000: +/-10%)
+        uint16 blockBandBps; // block-trade limit around the reference (default 3,000: +/-30%)
+        uint32 blockMinLots; // smallest block trade
+        uint32 lowestTierMaxLots; // largest order of a participant in credit tier 0 (0: no limit)
+        uint8 blockMinTier; // lowest credit tier that may trade blocks
+        uint16[4] tierDiscountBps; // fee discount per credit tier 0..3
+    }
+
+    /// @notice A resting or claimable order of either book. `remaining` is what still rests (continuous) or what
+    /// was entered (call); `filled` what filled and is not yet claimed (continuous only).
+    struct Order {
+        address owner;
+        uint32 remaining;
+        uint32 filled;
+        uint16 feeBps;
+        uint8 flags;
+    }
+
+    /// @notice The state of a call auction's clearing.
+    struct Auction {
+        uint64 totalBuy;
+        uint64 totalSell;
+        uint64 volume; // lots executed at the clearing price
+        uint24 priceTick; // the clearing price (0 while unknown or without trade)
+        uint8 stage; // 0 collecting, 1 pricing, 2 rationing, 3 cleared
+        Side rationed; // the side rationed at the clearing price, if `rationing`
+        bool rationing;
+        uint24 cursor; // pricing: next tick to look at; rationing: unused
+        uint32 boundary; // rationing: orders at the price before this index fill fully
+        uint32 boundaryFill; // rationing: what the order at `boundary` fills
+        uint64 marginal; // lots the rationed side executes at the clearing price
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice Thrown when an instrument number is not listed.
+    error Market__UnknownInstrument(uint32 instrument);
+    /// @notice Thrown when listing a token id that is not a well-formed allowance or offset id, or twice.
+    error Market__BadListing(uint256 tokenId);
+    /// @notice Thrown when a lot size, tick size or reference price of a listing is zero or too large.
+    error Market__BadGrid(uint64 lotSize, uint64 tickSize, uint64 referencePrice);
+    /// @notice Thrown when placing or matching while the regulator has paused the market.
+    error Market__Paused();
+    /// @notice Thrown when an operation needs another phase of the instrument.
+    error Market__WrongPhase(uint32 instrument, Phase phase);
+    /// @notice Thrown when a price is zero or not on the instrument's tick grid.
+    error Market__OffGrid(uint32 instrument, uint256 price, uint64 tickSize);
+    /// @notice Thrown when a price is outside the day's limits.
+    error Market__PriceOutOfBand(uint32 instrument, uint256 price, uint256 low, uint256 high);
+    /// @notice Thrown when an order is for zero lots or more than an order can hold.
+    error Market__BadQuantity(uint256 lots);
+    /// @notice Thrown when a participant of the lowest credit tier exceeds its order-size limit.
+    error Market__OrderTooLarge(address account, uint256 lots, uint256 max);
+    /// @notice Thrown when a buy would take an investor above its position limit for the instrument.
+    error Market__PositionLimit(address account, uint32 instrument, uint256 position, uint256 limit);
+    /// @notice Thrown when an order id does not exist (never placed, or fully claimed or cancelled).
+    error Market__UnknownOrder(uint256 orderId);
+    /// @notice Thrown when someone other than the owner cancels an order.
+    error Market__NotOwner(uint256 orderId, address caller);
+    /// @notice Thrown when one claim lists orders of different owners.
+    error Market__MixedOwners(uint256 orderId, address owner, address expected);
+    /// @notice Thrown when a call order is claimed before its auction cleared.
+    error Market__NotCleared(uint32 instrument, uint32 round);
+    /// @notice Thrown when a parameter is out of its range.
+    error Market__BadParam(bytes32 name, uint256 value);
+    /// @notice Thrown when a participant's credit tier is below the one a block trade needs.
+    error Market__TierTooLow(address account, uint8 tier, uint8 required);
+    /// @notice Thrown when a block trade is smaller than the minimum.
+    error Market__BlockTooSmall(uint256 lots, uint256 min);
+    /// @notice Thrown when a block trade id does not exist or is no longer open.
+    error Market__UnknownBlock(uint256 blockId);
+    /// @notice Thrown when someone other than the named counterparty accepts, or other than the proposer cancels.
+    error Market__NotParty(uint256 blockId, address caller);
+    /// @notice Thrown when a block trade names its proposer as counterparty.
+    error Market__SelfTrade(address account);
+    /// @notice Thrown when tokens arrive that the market did not ask for.
+    error Market__UnexpectedTokens(address operator);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Emitted when the exchange lists an instrument.
+    event InstrumentListed(uint32 indexed instrument, uint256 indexed tokenId, uint64 lotSize, uint64 tickSize, uint24 referenceTick);
+    /// @notice Emitted when a new trading day sets the reference price to the previous close.
+    event ReferenceRolled(uint32 indexed instrument, uint32 day, uint24 referenceTick);
+    /// @notice Emitted when an order is entered: what filled on entry, what rests (under `orderId`, 0 if nothing),
+    /// and the rest, `lots - filled - rested`, expired (immediate-or-cancel, self-match, or matching bound).
+    event OrderPlaced(
+        uint32 indexed instrument,
+        address indexed owner,
+        uint256 indexed orderId,
+        uint64 sequence,
+        Side side,
+        uint256 price,
+        uint32 lots,
+        uint32 filled,
+        uint32 rested,
+        uint16 feeBps
+    );
+    /// @notice Emitted for each resting order a taker fills, at the resting order's price.
+    event OrderFilled(uint256 indexed orderId, uint32 indexed instrument, address indexed taker, uint64 takerSequence, uint256 price, uint32 lots);
+    /// @notice Emitted when a resting order of a participant who is no longer active leaves the book (its assets
+    /// stay in escrow until the owner cancels it).
+    event OrderSuspended(uint256 indexed orderId, address indexed owner, uint32 remaining);
+    /// @notice Emitted when an owner cancels an order; `remaining` lots are returned.
+    event OrderCancelled(uint256 indexed orderId, address indexed owner, uint32 remaining);
+    /// @notice Emitted when an order's fills are claimed: `lots` executed, paid out as `money` and `units`, `fee` charged.
+    event OrderClaimed(uint256 indexed orderId, address indexed owner, uint32 lots, uint256 money, uint256 units, uint256 fee);
+    /// @notice Emitted when the exchange opens a call phase.
+    event CallOpened(uint32 indexed instrument, uint32 indexed round);
+    /// @notice Emitted when the exchange closes a call phase and clearing starts.
+    event CallClosed(uint32 indexed instrument, uint32 indexed round, uint64 totalBuy, uint64 totalSell);
+    /// @notice Emitted when a call auction has cleared: one price for every execution, or no trade if volume is 0.
+    event CallCleared(uint32 indexed instrument, uint32 indexed round, uint24 priceTick, uint64 volume, bool rationing, Side rationed, uint32 boundary, uint32 boundaryFill);
+    /// @notice Emitted when a block trade is proposed; the proposer's leg is escrowed.
+    event BlockProposed(uint256 indexed blockId, uint32 indexed instrument, address indexed proposer, address counterparty, Side proposerSide, uint32 lots, uint256 price);
+    /// @notice Emitted when the counterparty accepts and the block trade settles.
+    event BlockTraded(uint256 indexed blockId, uint32 indexed instrument, address indexed buyer, address seller, uint32 lots, uint256 price, uint256 buyerFee, uint256 sellerFee);
+    /// @notice Emitted when the proposer withdraws a block trade.
+    event BlockCancelled(uint256 indexed blockId, address indexed proposer);
+    /// @notice Emitted when the regulator pauses or resumes the market.
+    event PausedChanged(bool paused, address indexed by);
+    /// @notice Emitted when the market-wide parameters change.
+    event ParamsChanged(Params previous, Params current);
+    /// @notice Emitted when the regulator sets an investor position limit (units; 0: none).
+    event PositionLimitChanged(uint32 indexed instrument, uint64 previous, uint64 current);
+    /// @notice Emitted when the fee recipient changes.
+    event FeeRecipientChanged(address previous, address current);
+    /// @notice Emitted when accrued fees are paid to the fee recipient.
+    event FeesWithdrawn(address indexed recipient, uint256 amount);
+
+    // ------------------------------------------------------------------ trading
+
+    /// @notice Enter a limit order. In the continuous phase it first matches resting orders at their prices
+    /// (price-time priority, at most `maxFills` resting orders touched), then rests what is left unless it is
+    /// immediate-or-cancel, would trade with the sender's own order, or would leave the book crossed. In a call
+    /// phase it only joins the call. Pulls the order's assets in one transfer and pays what it bought in another.
+    /// @return orderId the resting or call order (0 if nothing rests)
+    function place(uint32 instrument, Side side, uint256 price, uint32 lots, bool immediateOrCancel, uint256 maxFills)
+        external
+        returns (uint256 orderId);
+
+    /// @notice Cancel an order of the sender's and return what it still holds (and its unclaimed fills).
+    /// Allowed while paused; refused for a call order while its auction clears.
+    function cancel(uint256 orderId) external;
+
+    /// @notice Pay out the fills of orders of one owner (anyone may call; the owner receives).
+    function claim(uint256[] calldata orderIds) external;
+
+    // ------------------------------------------------------------------ call auction
+
+    /// @notice Open a call phase for an instrument (exchange).
+    function openCall(uint32 instrument) external;
+
+    /// @notice Close the call phase (exchange) and clear up to `maxSteps` steps.
+    function closeCall(uint32 instrument, uint256 maxSteps) external;
+
+    /// @notice Advance the clearing of a closed call by up to `maxSteps` steps (anyone).
+    /// @return done whether the auction has cleared
+    function advanceClearing(uint32 instrument, uint256 maxSteps) external returns (bool done);
+
+    // ------------------------------------------------------------------ administration
+
+    /// @notice List an instrument (exchange).
+    function list(uint256 tokenId, uint64 lotSize, uint64 tickSize, uint64 referencePrice) external returns (uint32 instrument);
+
+    /// @notice Pause or resume placing and matching (regulator).
+    function setPaused(bool paused) external;
+
+    /// @notice Replace the market-wide parameters (regulator).
+    function setParams(Params calldata params) external;
+
+    /// @notice Set an investor position limit for an instrument, in allowance units (regulator; 0 removes it).
+    function setPositionLimit(uint32 instrument, uint64 units) external;
+
+    /// @notice Set who receives the fees (exchange).
+    function setFeeRecipient(address recipient) external;
+
+    /// @notice Pay the accrued fees to the fee recipient (exchange).
+    function withdrawFees() external;
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice An instrument.
+    function instrument(uint32 instrument) external view returns (Instrument memory);
+    /// @notice How many instruments are listed (they are numbered from 1).
+    function instrumentCount() external view returns (uint32);
+    /// @notice The market-wide parameters.
+    function params() external view returns (Params memory);
+    /// @notice Whether the market is paused.
+    function paused() external view returns (bool);
+    /// @notice An order.
+    function order(uint256 orderId) external view returns (Order memory);
+    /// @notice The best bid and ask ticks of the continuous book (0 if that side is empty).
+    function bestTicks(uint32 instrument) external view returns (uint24 bid, uint24 ask);
+    /// @notice The lots resting at a price level of the continuous book.
+    function depth(uint32 instrument, Side side, uint24 tick) external view returns (uint64 lots);
+    /// @notice The day's price limits, in money units.
+    function band(uint32 instrument) external view returns (uint256 low, uint256 high);
+    /// @notice A call auction's state.
+    function auction(uint32 instrument, uint32 round) external view returns (Auction memory);
+    /// @notice Lots bought and sold at a price of a call auction.
+    function callDepth(uint32 instrument, uint32 round, uint24 tick) external view returns (uint64 buy, uint64 sell);
+    /// @notice The fee rate `account` pays now (the base fee less its credit tier's discount).
+    function feeRateOf(address account) external view returns (uint16);
+    /// @notice Fees accrued and not yet withdrawn.
+    function feesAccrued() external view returns (uint256);
+    /// @notice The fee recipient.
+    function feeRecipient() external view returns (address);
+    /// @notice An investor's position limit for an instrument (units; 0: none).
+    function positionLimit(uint32 instrument) external view returns (uint64);
+    /// @notice Lots of open (resting or unclaimed) buy orders a position-limited account has in an instrument.
+    function openBuyLots(address account, uint32 instrument) external view returns (uint64);
+}
