@@ -29,6 +29,7 @@ class Suite:
     money: Any
     compliance: Any
     offsets: Any
+    market: Any
 
 
 def project() -> Any:
@@ -67,7 +68,8 @@ def deploy_suite(
 
     ``regulator`` is onboarded and made the money issuer; the compliance contract is registered as a system
     participant holding the allowance's issuer and surrender roles and the credit's rules role; the offset
-    registry is registered and holds the allowance's issuer role.
+    registry is registered and holds the allowance's issuer role; the market (with its linked libraries) is
+    registered as a system participant, its fees going to the regulator until an exchange is appointed.
     """
     contracts = project()
     tx = {"from": admin}
@@ -79,11 +81,15 @@ def deploy_suite(
     contracts.ComplianceLogic.deploy(tx)  # linked into Compliance by brownie
     compliance = contracts.Compliance.deploy(registry, allowance, credit, tx)
     offsets = contracts.OffsetRegistry.deploy(registry, allowance, tx)
+    for library in (contracts.OrderBook, contracts.CallAuction, contracts.MarketParams):
+        library.deploy(tx)  # linked into Market by brownie
+    market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
 
     by_regulator = {"from": regulator}
     registry.onboardBatch(
         [onboarding(compliance, Role.SYSTEM, identity="compliance contract"),
-         onboarding(offsets, Role.SYSTEM, identity="offset registry contract")],
+         onboarding(offsets, Role.SYSTEM, identity="offset registry contract"),
+         onboarding(market, Role.SYSTEM, identity="market contract")],
         by_regulator,
     )
     money_token.grantRole(money_token.ISSUER_ROLE(), regulator, by_regulator)
@@ -92,4 +98,14 @@ def deploy_suite(
     allowance.grantRole(allowance.ISSUER_ROLE(), offsets, by_regulator)
     credit.grantRole(credit.RULES_ROLE(), compliance, by_regulator)
     return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
-                 compliance=compliance, offsets=offsets)
+                 compliance=compliance, offsets=offsets, market=market)
+
+
+def appoint_exchange(suite: Suite, regulator: Any, exchange: Any) -> None:
+    """Give an onboarded exchange the market's exchange role and make it the fee recipient (safe to re-run)."""
+    market = suite.market
+    role = market.EXCHANGE_ROLE()
+    if not market.hasRole(role, exchange):
+        market.grantRole(role, exchange, {"from": regulator})
+    if market.feeRecipient() != exchange:
+        market.setFeeRecipient(exchange, {"from": exchange})

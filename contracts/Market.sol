@@ -285,14 +285,6 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
     }
 
     /// @inheritdoc IMarket
-    function band(uint32 id) external view returns (uint256 low, uint256 high) {
-        Instrument memory ins = _instrument(id);
-        uint24 ref = _today() == ins.day ? ins.referenceTick : ins.lastTick;
-        (uint24 lo, uint24 hi) = MarketMath.band(ref, _params.bandBps);
-        return (uint256(lo) * ins.tickSize, uint256(hi) * ins.tickSize);
-    }
-
-    /// @inheritdoc IMarket
     function auction(uint32 id, uint32 round) external view returns (Auction memory) {
         return _calls.auctions[MarketIds.auctionKey(id, round)];
     }

@@ -233,8 +233,6 @@ interface IMarket {
     function bestTicks(uint32 instrument) external view returns (uint24 bid, uint24 ask);
     /// @notice The lots resting at a price level of the continuous book.
     function depth(uint32 instrument, Side side, uint24 tick) external view returns (uint64 lots);
-    /// @notice The day's price limits, in money units.
-    function band(uint32 instrument) external view returns (uint256 low, uint256 high);
     /// @notice A call auction's state.
     function auction(uint32 instrument, uint32 round) external view returns (Auction memory);
     /// @notice Lots bought and sold at a price of a call auction.

@@ -1,0 +1,112 @@
+"""The market from Python: enums and formulas that mirror ``Market.sol``, an independent call-auction clearing,
+and the set-up a trader needs (approvals).
+
+The call-auction rules (``CallAuction.sol``): the clearing price is the limit price that executes the most lots;
+ties go to the smaller imbalance, then to the price closer to the reference, then to the lower price. The longer
+side is rationed at that price by time priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+BPS = 10_000
+#: ``maxFills`` that places no practical bound on one placement's matching
+MANY_FILLS = 1_000
+#: default listing: 1 t per lot, 0.01 currency unit per tick (6 decimals)
+LOT_SIZE = 1
+TICK_SIZE = 10_000
+
+
+class Side(IntEnum):
+    BUY = 0
+    SELL = 1
+
+
+class Phase(IntEnum):
+    CONTINUOUS = 0
+    CALL = 1
+    CLEARING = 2
+
+
+def fee_per_lot(price: int, fee_bps: int) -> int:
+    """``MarketMath.feePerLot``: the fee of one lot, rounded down."""
+    return price * fee_bps // BPS
+
+
+def band(reference_tick: int, band_bps: int) -> tuple[int, int]:
+    """``MarketMath.band``: the lowest and highest tick within ``band_bps`` of the reference."""
+    low = -(-reference_tick * (BPS - band_bps) // BPS)
+    high = reference_tick * (BPS + band_bps) // BPS
+    return max(low, 1), min(high, 2**24 - 1)
+
+
+def buy_escrow(price: int, lots: int, fee_bps: int) -> int:
+    """Money a resting or call buy order of ``lots`` at ``price`` holds in escrow."""
+    return lots * (price + fee_per_lot(price, fee_bps))
+
+
+def approve(suite: Any, account: Any) -> None:
+    """Let the market move ``account``'s allowances and money (idempotent)."""
+    market = suite.market
+    if not suite.allowance.isApprovedForAll(account, market):
+        suite.allowance.setApprovalForAll(market, True, {"from": account})
+    if suite.money.allowance(account, market) < 2**255:
+        suite.money.approve(market, 2**256 - 1, {"from": account})
+
+
+@dataclass(frozen=True)
+class CallOrder:
+    """An order of a call auction, in the order it was entered."""
+
+    side: Side
+    tick: int
+    lots: int
+
+
+@dataclass(frozen=True)
+class Clearing:
+    price_tick: int
+    volume: int
+    fills: tuple[int, ...]
+
+
+def clear_call(orders: Sequence[CallOrder], reference_tick: int) -> Clearing:
+    """Clear a call auction by brute force over every limit price (independent of the contract's walk)."""
+    best: tuple[int, int, int, int] | None = None  # (-volume, imbalance, distance, tick): smallest wins
+    for tick in sorted({o.tick for o in orders}):
+        demand = sum(o.lots for o in orders if o.side == Side.BUY and o.tick >= tick)
+        supply = sum(o.lots for o in orders if o.side == Side.SELL and o.tick <= tick)
+        volume = min(demand, supply)
+        if volume == 0:
+            continue
+        key = (-volume, abs(demand - supply), abs(tick - reference_tick), tick)
+        if best is None or key < best:
+            best = key
+    if best is None:
+        return Clearing(0, 0, tuple(0 for _ in orders))
+    volume, price = -best[0], best[3]
+    return Clearing(price, volume, tuple(_fills(orders, price, volume)))
+
+
+def _fills(orders: Sequence[CallOrder], price: int, volume: int) -> list[int]:
+    """Each order's fill: better than the price in full; at the price by time priority until volume is used."""
+    fills = []
+    left = {Side.BUY: volume, Side.SELL: volume}
+    better = {Side.BUY: lambda t: t > price, Side.SELL: lambda t: t < price}
+    for o in orders:  # better-priced orders first, whatever their time
+        if better[o.side](o.tick):
+            left[o.side] -= o.lots
+    for o in orders:
+        if better[o.side](o.tick):
+            fills.append(o.lots)
+        elif o.tick == price:
+            take = min(o.lots, left[o.side])
+            left[o.side] -= take
+            fills.append(take)
+        else:
+            fills.append(0)
+    return fills

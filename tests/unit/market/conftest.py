@@ -1,0 +1,35 @@
+"""Fixtures of the market tests: instrument 1 is the 2026 allowance at 1 t per lot, 0.01 tCNY per tick, 60 tCNY
+reference price (tick 6,000, limits 5,400 to 6,600); alice, bob and carol have approved the market."""
+
+import pytest
+
+from carbon_market.market import TICK_SIZE, approve
+from carbon_market.suite import appoint_exchange
+from tests.conftest import ALLOWANCE_2026
+
+REFERENCE = 60 * 10**6
+INSTRUMENT = 1
+CREDIT = b"MARKET".ljust(32, b"\0")
+
+
+def price(tick: int) -> int:
+    return tick * TICK_SIZE
+
+
+@pytest.fixture(scope="module")
+def market(funded, regulator, exchange, alice, bob, carol):
+    appoint_exchange(funded, regulator, exchange)
+    funded.market.list(ALLOWANCE_2026, 1, TICK_SIZE, REFERENCE, {"from": exchange})
+    for trader in (alice, bob, carol):
+        approve(funded, trader)
+    return funded.market
+
+
+@pytest.fixture
+def place(market):
+    """``place(who, side, tick, lots, ioc=False, max_fills=100)`` -> the transaction."""
+
+    def _place(who, side, tick, lots, ioc=False, max_fills=100):
+        return market.place(INSTRUMENT, side, price(tick), lots, ioc, max_fills, {"from": who})
+
+    return _place
