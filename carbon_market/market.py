@@ -2,8 +2,9 @@
 and the set-up a trader needs (approvals).
 
 The call-auction rules (``CallAuction.sol``): the clearing price is the limit price that executes the most lots;
-ties go to the smaller imbalance, then to the price closer to the reference, then to the lower price. The longer
-side is rationed at that price by time priority.
+ties go to the smaller imbalance; then, with more demand than supply, to the highest such price, with more supply
+to the lowest, and between one of each (or among balanced prices) to the price closer to the reference, then the
+lower. The longer side is rationed at that price by time priority.
 """
 
 from __future__ import annotations
@@ -76,19 +77,22 @@ class Clearing:
 
 def clear_call(orders: Sequence[CallOrder], reference_tick: int) -> Clearing:
     """Clear a call auction by brute force over every limit price (independent of the contract's walk)."""
-    best: tuple[int, int, int, int] | None = None  # (-volume, imbalance, distance, tick): smallest wins
+    table = []
     for tick in sorted({o.tick for o in orders}):
         demand = sum(o.lots for o in orders if o.side == Side.BUY and o.tick >= tick)
         supply = sum(o.lots for o in orders if o.side == Side.SELL and o.tick <= tick)
-        volume = min(demand, supply)
-        if volume == 0:
-            continue
-        key = (-volume, abs(demand - supply), abs(tick - reference_tick), tick)
-        if best is None or key < best:
-            best = key
-    if best is None:
+        if min(demand, supply):
+            table.append((tick, min(demand, supply), demand - supply))
+    if not table:
         return Clearing(0, 0, tuple(0 for _ in orders))
-    volume, price = -best[0], best[3]
+    volume = max(v for _, v, _ in table)
+    imbalance = min(abs(d) for _, v, d in table if v == volume)
+    tied = [(t, d) for t, v, d in table if v == volume and abs(d) == imbalance]
+    candidates = [t for t, d in tied if d == 0]
+    if imbalance:
+        candidates = [max(t for t, d in tied if d > 0)] if any(d > 0 for _, d in tied) else []
+        candidates += [min(t for t, d in tied if d < 0)] if any(d < 0 for _, d in tied) else []
+    price = min(candidates, key=lambda t: (abs(t - reference_tick), t))
     return Clearing(price, volume, tuple(_fills(orders, price, volume)))
 
 

@@ -15,10 +15,12 @@ import {PriceBitmap} from "./PriceBitmap.sol";
 /// clearing walks the occupied prices upwards, in chunks, and picks one price for every execution:
 /// 1. the price that executes the largest volume, min(demand at or above it, supply at or below it);
 /// 2. among those, the smallest imbalance |demand - supply|;
-/// 3. then the one closest to the reference price; 4. then the lower one.
+/// 3. market pressure: with more demand than supply the highest such price, with more supply the lowest, and
+///    between a candidate of each kind (or among balanced prices) the one closest to the reference price, then
+///    the lower one.
 /// At that price the longer side is rationed by time priority: every order strictly better than the price fills
 /// completely, and orders at the price fill in the order they were entered until the volume is used up (one order
-/// may fill in part). A second chunked walk finds that boundary. No tokens move while clearing: each order
+/// may fill in part). Rule 3 is what guarantees that the longer side has orders at the price to ration. A second chunked walk finds that boundary. No tokens move while clearing: each order
 /// settles when claimed, from the auction's stored outcome.
 library CallAuction {
     using PriceBitmap for mapping(uint256 => uint256);
@@ -60,9 +62,10 @@ library CallAuction {
         uint64 buyBelow;
         uint64 sellUpTo;
         uint64 imbalance;
-        uint24 distance;
-        uint64 demand;
-        uint64 supply;
+        uint24 buySurplusTick; // the highest best price so far where demand exceeds supply
+        uint24 sellSurplusTick; // the lowest best price so far where supply exceeds demand
+        uint24 balancedTick; // the balanced best price so far closest to the reference
+        uint24 distance; // of `balancedTick` from the reference
         uint64 rationed;
     }
 
@@ -248,7 +251,7 @@ library CallAuction {
         uint256 steps;
         if (a.stage == PRICING) {
             steps = _price(s, bitmaps, a, pr, instrument, round, referenceTick, maxSteps);
-            if (a.cursor == 0) _decide(s, a, pr, instrument, round);
+            if (a.cursor == 0) _decide(s, a, pr, instrument, round, referenceTick);
         }
         if (a.stage == RATIONING) _ration(orders, a, pr, instrument, round, maxSteps - steps);
         s.auctions[akey] = a;
@@ -299,49 +302,67 @@ library CallAuction {
         }
     }
 
-    /// @dev Whether `tick` beats the best price so far (rules 1 to 4 of the contract's documentation).
+    /// @dev Record `tick` if it is as good as or better than the best price so far (rules 1 and 2), keeping the
+    /// candidates rule 3 chooses from.
     function _consider(IMarket.Auction memory a, Pricing memory pr, uint24 tick, uint24 referenceTick) private pure {
         uint64 demand = a.totalBuy - pr.buyBelow;
         uint64 supply = pr.sellUpTo;
         uint64 volume = demand < supply ? demand : supply;
         if (volume == 0) return;
         uint64 imbalance = demand > supply ? demand - supply : supply - demand;
-        uint24 distance = tick > referenceTick ? tick - referenceTick : referenceTick - tick;
-        if (
-            volume > a.volume
-                || (volume == a.volume && (imbalance < pr.imbalance || (imbalance == pr.imbalance && distance < pr.distance)))
-        ) {
+        if (volume > a.volume || (volume == a.volume && imbalance < pr.imbalance)) {
             a.volume = volume;
-            a.priceTick = tick;
             pr.imbalance = imbalance;
+            (pr.buySurplusTick, pr.sellSurplusTick, pr.balancedTick) = (0, 0, 0);
+        } else if (volume < a.volume || imbalance > pr.imbalance) {
+            return;
+        }
+        uint24 distance = tick > referenceTick ? tick - referenceTick : referenceTick - tick;
+        if (demand > supply) {
+            pr.buySurplusTick = tick; // ascending: the last one is the highest
+        } else if (supply > demand) {
+            if (pr.sellSurplusTick == 0) pr.sellSurplusTick = tick;
+        } else if (pr.balancedTick == 0 || distance < pr.distance) {
+            pr.balancedTick = tick;
             pr.distance = distance;
-            pr.demand = demand;
-            pr.supply = supply;
         }
     }
 
-    /// @dev After pricing: which side is rationed at the price, and how much of it executes there.
-    function _decide(Storage storage s, IMarket.Auction memory a, Pricing memory pr, uint32 instrument, uint32 round)
-        private
-        view
-    {
+    /// @dev After pricing, rule 3: a buy surplus clears at its highest best price, a sell surplus at its lowest,
+    /// a balanced book closest to the reference; between a buy- and a sell-surplus candidate, the one closer to
+    /// the reference, then the lower. Then the side rationed at the price and how much of it executes there:
+    /// with surplus k on the buy side, demand is volume + k, so the buys at the price execute their lots less k.
+    function _decide(
+        Storage storage s,
+        IMarket.Auction memory a,
+        Pricing memory pr,
+        uint32 instrument,
+        uint32 round,
+        uint24 referenceTick
+    ) private view {
         if (a.volume == 0) {
             a.stage = CLEARED;
             return;
         }
-        Level memory l = s.levels[MarketIds.callLevelKey(instrument, round, a.priceTick)];
-        // at the best price the orders strictly better than it never exceed the volume (else a price beyond would
-        // execute more or as much with less imbalance), so these differences do not underflow
-        if (pr.demand > pr.supply) {
-            a.rationing = true;
-            a.rationed = IMarket.Side.Buy;
-            a.marginal = a.volume - (pr.demand - l.buy);
-        } else if (pr.supply > pr.demand) {
-            a.rationing = true;
-            a.rationed = IMarket.Side.Sell;
-            a.marginal = a.volume - (pr.supply - l.sell);
+        if (pr.imbalance == 0) {
+            a.priceTick = pr.balancedTick;
+            a.stage = CLEARED;
+            return;
         }
-        a.stage = a.rationing ? RATIONING : CLEARED;
+        (uint24 up, uint24 down) = (pr.buySurplusTick, pr.sellSurplusTick);
+        bool buySurplus = down == 0;
+        if (up != 0 && down != 0) {
+            uint24 du = up > referenceTick ? up - referenceTick : referenceTick - up;
+            uint24 dd = down > referenceTick ? down - referenceTick : referenceTick - down;
+            buySurplus = du < dd || (du == dd && up < down);
+        }
+        a.priceTick = buySurplus ? up : down;
+        Level memory l = s.levels[MarketIds.callLevelKey(instrument, round, a.priceTick)];
+        a.rationing = true;
+        a.rationed = buySurplus ? IMarket.Side.Buy : IMarket.Side.Sell;
+        // the rules guarantee lots at the price on the surplus side, more than the surplus (see the docs)
+        a.marginal = (buySurplus ? l.buy : l.sell) - pr.imbalance;
+        a.stage = RATIONING;
     }
 
     /// @dev The rationing walk: orders at the price in time order until the marginal volume is used up.
