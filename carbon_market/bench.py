@@ -161,6 +161,73 @@ def measure_scale(accounts: Any, results: Results, count: int = 1_000) -> None:
     results.scale[f"settle_{count}_worst.gas_per_enterprise"] = _per_item(settle, count)
 
 
+TICK = 10_000
+
+
+def _market(accounts: Any, traders: int) -> tuple[Suite, list[Any], Any]:
+    """A suite with an exchange, instrument 1 (the 2026 allowance, 60 tCNY reference) and ``traders``
+    enterprises holding allowances and money, each having approved the market."""
+    from carbon_market.market import approve
+    from carbon_market.suite import appoint_exchange
+
+    suite, (_, regulator, issuer) = _setup(accounts)
+    exchange = accounts[3]
+    people = list(accounts[4:4 + traders])
+    suite.registry.onboardBatch([onboarding(exchange, Role.EXCHANGE)]
+                                + [onboarding(x, Role.ENTERPRISE) for x in people], {"from": regulator})
+    appoint_exchange(suite, regulator, exchange)
+    suite.market.list(YEAR, 1, TICK, 60 * MONEY_UNIT, {"from": exchange})
+    for who in people:
+        suite.allowance.mint(who, YEAR, 100_000, {"from": issuer})
+        suite.money.issue(who, 10_000_000 * MONEY_UNIT, {"from": regulator})
+        approve(suite, who)
+    return suite, people, exchange
+
+
+def _order(tx: Any) -> int:
+    return int(tx.events["OrderPlaced"]["orderId"])
+
+
+def measure_market(accounts: Any, results: Results) -> None:
+    """The continuous book's operations, each in the state its name describes."""
+    suite, (a, b, c), _ = _market(accounts, 3)
+    m = suite.market
+
+    def place(who: Any, side: int, tick: int, lots: int) -> Any:
+        return m.place(1, side, tick * TICK, lots, False, 100, {"from": who})
+
+    results.record("market.place_resting_new_level", place(a, 0, 5_990, 10))
+    resting = place(b, 0, 5_990, 10)
+    results.record("market.place_resting", resting)
+    results.record("market.cancel", m.cancel(_order(resting), {"from": b}))
+    maker = place(a, 1, 6_000, 10)
+    one = place(b, 0, 6_000, 10)
+    results.record("market.fill_one_maker", one)
+    results.record("market.claim", m.claim([_order(maker)], {"from": a}))
+    for who in (a, c, a, c, a):
+        place(who, 1, 6_010, 2)
+    five = place(b, 0, 6_010, 10)
+    results.gas["market.fill_extra_maker"] = (int(five.gas_used) - int(one.gas_used)) // 4
+
+
+def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, chunk: int = 400) -> None:
+    """``count`` call orders around the reference, cleared in chunks of ``chunk`` steps: gas per order of the
+    whole clearing (close and every advance) and the largest chunk's gas."""
+    suite, people, exchange = _market(accounts, 4)
+    m = suite.market
+    m.openCall(1, {"from": exchange})
+    calls = [bulk.call(m.place, 1, i % 2, (5_800 + (i * 7919) % 400) * TICK, 1 + i % 9, False, 0,
+                       sender=people[i % 4]) for i in range(count)]
+    bulk.send(calls)
+    txs = [m.closeCall(1, chunk, {"from": exchange})]
+    while int(m.instrument(1)[6]) == 2:
+        txs.append(m.advanceClearing(1, chunk, {"from": people[0]}))
+    results.gas["market.call_auction_clear_per_order"] = _per_item(txs, count)
+    results.scale[f"call_auction_{count}.transactions"] = len(txs)
+    results.scale[f"call_auction_{count}.max_tx_gas"] = max(int(tx.gas_used) for tx in txs)
+    results.scale[f"call_auction_{count}.volume"] = int(m.auction(1, 1)[2])
+
+
 def _rate(count: int, send: Callable[[int], Any]) -> float:
     start = time.perf_counter()
     for i in range(count):
@@ -213,6 +280,8 @@ def run(accounts: Any) -> int:
     results = measure_gas(accounts)
     measure_compliance(accounts, results)
     measure_scale(accounts, results)
+    measure_market(accounts, results)
+    measure_call_auction(accounts, results)
     measure_throughput(accounts, results)
     over = write(results, load_targets())
     if results.scale["settle_1000_worst.max_tx_gas"] > SETTLE_TX_CEILING:

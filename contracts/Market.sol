@@ -103,7 +103,8 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
             return _placeCall(ins, t);
         }
         if (phase != Phase.Continuous) revert Market__WrongPhase(id, phase);
-        (book, t) = OrderBook.matchTaker(_book, registry(), book, t);
+        // a price that crosses nothing skips the matching library call
+        if (OrderBook.crosses(book, side, t.limit)) (book, t) = OrderBook.matchTaker(_book, registry(), book, t);
         uint32 rested;
         if (!immediateOrCancel && !t.selfMatch && t.left != 0 && !OrderBook.crosses(book, side, t.limit)) {
             rested = t.left;

@@ -11,6 +11,8 @@ from carbon_market import bench
 def measured(accounts):
     results = bench.measure_gas(accounts)
     bench.measure_compliance(accounts, results)
+    bench.measure_market(accounts, results)
+    bench.measure_call_auction(accounts, results)
     return results
 
 
