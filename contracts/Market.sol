@@ -13,9 +13,8 @@ import {ICreditToken} from "../interfaces/ICreditToken.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
 import {AllowanceId} from "./libraries/AllowanceId.sol";
-import {PriceBitmap} from "./libraries/PriceBitmap.sol";
 import {Roles} from "./libraries/Roles.sol";
-import {MarketIds, MarketMath, BPS} from "./libraries/MarketIds.sol";
+import {MarketIds, MarketMath, ORDER_TRACKED} from "./libraries/MarketIds.sol";
 import {CallAuction} from "./libraries/CallAuction.sol";
 import {OrderBook} from "./libraries/OrderBook.sol";
 import {MarketParams} from "./libraries/MarketParams.sol";
@@ -27,15 +26,10 @@ import {MarketParams} from "./libraries/MarketParams.sol";
 /// more. A three-level bitmap finds the next occupied level. Fills only update the maker's slot; makers claim.
 contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IERC1155Receiver {
     using SafeERC20 for IERC20;
-    using PriceBitmap for mapping(uint256 => uint256);
 
     /// @notice Lists instruments, runs call auctions, receives fees.
     bytes32 public constant EXCHANGE_ROLE = keccak256("EXCHANGE_ROLE");
 
-    /// @dev The order left the book because its owner was not active when a taker met it.
-    uint8 private constant SUSPENDED = OrderBook.SUSPENDED;
-    /// @dev The order counts towards its owner's open buy lots (a position-limited investor).
-    uint8 private constant TRACKED = 2;
     /// @dev Trading days run on China Standard Time.
     uint256 private constant DAY_OFFSET = 8 hours;
 
@@ -298,7 +292,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
 
     /// @inheritdoc IMarket
     function feeRateOf(address account) external view returns (uint16) {
-        return _feeRate(_params, _credit.tierOf(account));
+        return MarketParams.feeRate(_params, _credit.tierOf(account));
     }
 
     /// @inheritdoc IMarket
@@ -384,7 +378,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
     /// @dev After matching: last price, open buys, fees, the event, then the taker's transfers.
     function _finish(Instrument storage ins, OrderBook.Taker memory t, uint256 orderId, uint32 lots, uint32 rested) private {
         if (t.filled != 0) ins.lastTick = t.lastTick;
-        if (t.flags & TRACKED != 0 && rested != 0) _openBuy[msg.sender][t.instrument] += rested;
+        if (t.flags & ORDER_TRACKED != 0 && rested != 0) _openBuy[msg.sender][t.instrument] += rested;
         if (t.fee != 0) _fees += t.fee;
         emit OrderPlaced(t.instrument, msg.sender, orderId, t.sequence, t.side, t.price, lots, t.filled, rested, t.feeBps);
         _settleTaker(ins, t, rested);
@@ -476,14 +470,10 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
         if (tier == 0 && lots > p.lowestTierMaxLots && p.lowestTierMaxLots != 0) {
             revert Market__OrderTooLarge(account, lots, p.lowestTierMaxLots);
         }
-        return _feeRate(p, tier);
-    }
-
-    function _feeRate(MarketParams.Packed memory p, uint8 tier) private pure returns (uint16) {
         return MarketParams.feeRate(p, tier);
     }
 
-    /// @dev For a position-limited investor buying: reverts above the limit, else returns `TRACKED`.
+    /// @dev For a position-limited investor buying: reverts above the limit, else returns `ORDER_TRACKED`.
     function _checkPosition(Instrument storage ins, uint32 id, OrderBook.Book memory book, uint32 lots) private view returns (uint8) {
         uint256 limit = book.positionLimit;
         if (limit == 0) return 0;
@@ -492,7 +482,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
         uint256 position = _allowance.balanceOf(msg.sender, ins.tokenId)
             + (uint256(_openBuy[msg.sender][id]) + lots) * ins.lotSize;
         if (position > limit) revert Market__PositionLimit(msg.sender, id, position, limit);
-        return TRACKED;
+        return ORDER_TRACKED;
     }
 
     function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {

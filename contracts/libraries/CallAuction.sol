@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IMarket} from "../../interfaces/IMarket.sol";
-import {MarketIds, MarketMath} from "./MarketIds.sol";
+import {MarketIds, MarketMath, ORDER_TRACKED} from "./MarketIds.sol";
 import {PriceBitmap} from "./PriceBitmap.sol";
 
 /// @title CallAuction
@@ -25,9 +25,6 @@ import {PriceBitmap} from "./PriceBitmap.sol";
 library CallAuction {
     using PriceBitmap for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
-
-    /// @dev `Market.TRACKED`: the order counts towards its owner's open buy lots.
-    uint8 internal constant TRACKED = 2;
 
     /// @dev An order entering a call, with what the market knows of its instrument.
     struct Entry {
@@ -88,7 +85,7 @@ library CallAuction {
     ) public returns (uint256 orderId) {
         orderId = enter(s, bitmaps, e.instrument, e.round, e.side, e.tick, e.lots);
         orders[orderId] = IMarket.Order(msg.sender, e.lots, 0, e.feeBps, e.flags);
-        if (e.flags & TRACKED != 0) openBuy[msg.sender][e.instrument] += e.lots;
+        if (e.flags & ORDER_TRACKED != 0) openBuy[msg.sender][e.instrument] += e.lots;
         emit IMarket.OrderPlaced(e.instrument, msg.sender, orderId, e.sequence, e.side, e.price, e.lots, 0, e.lots, e.feeBps);
         if (e.side == IMarket.Side.Buy) {
             money.safeTransferFrom(msg.sender, address(this), uint256(e.lots) * (e.price + MarketMath.feePerLot(e.price, e.feeBps)));
@@ -129,7 +126,7 @@ library CallAuction {
         leave(s, bitmaps, orderId, o.remaining);
         (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
         delete orders[orderId];
-        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
+        if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
         uint256 price = uint256(tick) * tickSize;
         if (side == IMarket.Side.Buy) money = uint256(o.remaining) * (price + MarketMath.feePerLot(price, o.feeBps));
@@ -147,10 +144,10 @@ library CallAuction {
         uint256 lotSize
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         (IMarket.Order memory o, uint32 fill, uint256 clearing) = _fillOf(s, orders, orderId, tickSize);
+        (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
         delete orders[orderId];
-        if (o.flags & TRACKED != 0) openBuy[o.owner][uint32(orderId >> 89)] -= o.remaining;
+        if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         fee = uint256(fill) * MarketMath.feePerLot(clearing, o.feeBps);
-        (, , IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
         if (side == IMarket.Side.Buy) {
             uint256 limit = uint256(tick) * tickSize;
             units = uint256(fill) * lotSize;

@@ -5,6 +5,10 @@ import {IMarket} from "../../interfaces/IMarket.sol";
 
 /// @dev Basis points in a whole.
 uint256 constant BPS = 10_000;
+/// @dev Order flag: the order left the book because its owner was not active when a taker met it.
+uint8 constant ORDER_SUSPENDED = 1;
+/// @dev Order flag: the order counts towards its owner's open buy lots (a position-limited investor).
+uint8 constant ORDER_TRACKED = 2;
 
 /// @title MarketIds
 /// @notice Order ids that say where an order is. An order id is `levelKey << 32 | position in the level's queue`,

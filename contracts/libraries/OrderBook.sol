@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {IMarket} from "../../interfaces/IMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
-import {MarketIds, MarketMath} from "./MarketIds.sol";
+import {MarketIds, MarketMath, ORDER_SUSPENDED, ORDER_TRACKED} from "./MarketIds.sol";
 import {PriceBitmap} from "./PriceBitmap.sol";
 
 /// @title OrderBook
@@ -15,10 +15,6 @@ import {PriceBitmap} from "./PriceBitmap.sol";
 library OrderBook {
     using PriceBitmap for mapping(uint256 => uint256);
 
-    /// @dev The order left the book because its owner was not active when a taker met it.
-    uint8 internal constant SUSPENDED = 1;
-    /// @dev The order counts towards its owner's open buy lots (a position-limited investor).
-    uint8 internal constant TRACKED = 2;
 
     struct Storage {
         mapping(uint256 levelKey => Level) levels;
@@ -125,7 +121,7 @@ library OrderBook {
         unchecked {
             // fills < maxFills and head < tail here, so neither overflows
             ++t.fills;
-            if (remaining == 0 || flags & SUSPENDED != 0) {
+            if (remaining == 0 || flags & ORDER_SUSPENDED != 0) {
                 ++lv.head;
                 return 0;
             }
@@ -135,7 +131,7 @@ library OrderBook {
             return 0;
         }
         if (!registry.isActive(owner)) {
-            o.flags = flags | SUSPENDED;
+            o.flags = flags | ORDER_SUSPENDED;
             lv.lots -= remaining;
             unchecked {
                 ++lv.head;
@@ -219,7 +215,7 @@ library OrderBook {
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         IMarket.Order memory o = s.orders[orderId];
         if (o.filled == 0) return (0, 0, 0);
-        if (o.remaining == 0 && o.flags & SUSPENDED == 0) delete s.orders[orderId];
+        if (o.remaining == 0 && o.flags & ORDER_SUSPENDED == 0) delete s.orders[orderId];
         else s.orders[orderId].filled = 0;
         return _payFills(openBuy, orderId, o, tickSize, lotSize);
     }
@@ -236,9 +232,9 @@ library OrderBook {
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         IMarket.Order memory o = s.orders[orderId];
         (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
-        if (o.remaining != 0 && o.flags & SUSPENDED == 0) leave(s, books, id, side, tick, o.remaining);
+        if (o.remaining != 0 && o.flags & ORDER_SUSPENDED == 0) leave(s, books, id, side, tick, o.remaining);
         delete s.orders[orderId];
-        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
+        if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
         (money, units, fee) = _payFills(openBuy, orderId, o, tickSize, lotSize);
         uint256 price = uint256(tick) * tickSize;
@@ -256,7 +252,7 @@ library OrderBook {
     ) private returns (uint256 money, uint256 units, uint256 fee) {
         if (o.filled == 0) return (0, 0, 0);
         (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
-        if (o.flags & TRACKED != 0) openBuy[o.owner][id] -= o.filled;
+        if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.filled;
         uint256 price = uint256(tick) * tickSize;
         fee = uint256(o.filled) * MarketMath.feePerLot(price, o.feeBps);
         if (side == IMarket.Side.Sell) money = uint256(o.filled) * price - fee;
