@@ -210,6 +210,26 @@ def measure_market(accounts: Any, results: Results) -> None:
     results.gas["market.fill_extra_maker"] = (int(five.gas_used) - int(one.gas_used)) // 4
 
 
+def measure_block_trade(accounts: Any, results: Results) -> None:
+    """A block proposed by its seller (units escrowed) and accepted by its buyer; both in credit tier 1.
+    ``market.block_trade`` is the two transactions together."""
+    suite, (a, b), _ = _market(accounts, 2)
+    issuer, desk = accounts[2], suite.desk
+    for who in (a, b):
+        suite.credit.reward(who, 100, TAG, {"from": issuer})
+    expiry = latest_timestamp() + 3_600
+
+    def propose(lots: int) -> Any:
+        return desk.propose(1, b, 1, lots, 6_300 * TICK, expiry, {"from": a})
+
+    proposed = propose(500)
+    accepted = desk.accept(proposed.events["BlockProposed"]["blockId"], {"from": b})
+    results.record("market.block_propose", proposed)
+    results.record("market.block_accept", accepted)
+    results.gas["market.block_trade"] = int(proposed.gas_used) + int(accepted.gas_used)
+    results.record("market.block_cancel", desk.cancel(propose(100).events["BlockProposed"]["blockId"], {"from": a}))
+
+
 def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, chunk: int = 400) -> None:
     """``count`` call orders around the reference, cleared in chunks of ``chunk`` steps: gas per order of the
     whole clearing (close and every advance) and the largest chunk's gas."""
@@ -281,6 +301,7 @@ def run(accounts: Any) -> int:
     measure_compliance(accounts, results)
     measure_scale(accounts, results)
     measure_market(accounts, results)
+    measure_block_trade(accounts, results)
     measure_call_auction(accounts, results)
     measure_throughput(accounts, results)
     over = write(results, load_targets())

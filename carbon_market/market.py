@@ -51,12 +51,12 @@ def buy_escrow(price: int, lots: int, fee_bps: int) -> int:
 
 
 def approve(suite: Any, account: Any) -> None:
-    """Let the market move ``account``'s allowances and money (idempotent)."""
-    market = suite.market
-    if not suite.allowance.isApprovedForAll(account, market):
-        suite.allowance.setApprovalForAll(market, True, {"from": account})
-    if suite.money.allowance(account, market) < 2**255:
-        suite.money.approve(market, 2**256 - 1, {"from": account})
+    """Let the market and the block-trade desk move ``account``'s allowances and money (idempotent)."""
+    for spender in (suite.market, suite.desk):
+        if not suite.allowance.isApprovedForAll(account, spender):
+            suite.allowance.setApprovalForAll(spender, True, {"from": account})
+        if suite.money.allowance(account, spender) < 2**255:
+            suite.money.approve(spender, 2**256 - 1, {"from": account})
 
 
 @dataclass(frozen=True)

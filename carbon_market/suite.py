@@ -30,6 +30,7 @@ class Suite:
     compliance: Any
     offsets: Any
     market: Any
+    desk: Any
 
 
 def project() -> Any:
@@ -69,7 +70,8 @@ def deploy_suite(
     ``regulator`` is onboarded and made the money issuer; the compliance contract is registered as a system
     participant holding the allowance's issuer and surrender roles and the credit's rules role; the offset
     registry is registered and holds the allowance's issuer role; the market (with its linked libraries) is
-    registered as a system participant, its fees going to the regulator until an exchange is appointed.
+    registered as a system participant, its fees going to the regulator until an exchange is appointed; so is
+    the block-trade desk, which trades the market's instruments under the market's rules.
     """
     contracts = project()
     tx = {"from": admin}
@@ -84,12 +86,14 @@ def deploy_suite(
     for library in (contracts.OrderBook, contracts.CallAuction, contracts.MarketParams):
         library.deploy(tx)  # linked into Market by brownie
     market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
+    desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
 
     by_regulator = {"from": regulator}
     registry.onboardBatch(
         [onboarding(compliance, Role.SYSTEM, identity="compliance contract"),
          onboarding(offsets, Role.SYSTEM, identity="offset registry contract"),
-         onboarding(market, Role.SYSTEM, identity="market contract")],
+         onboarding(market, Role.SYSTEM, identity="market contract"),
+         onboarding(desk, Role.SYSTEM, identity="block trade desk contract")],
         by_regulator,
     )
     money_token.grantRole(money_token.ISSUER_ROLE(), regulator, by_regulator)
@@ -98,7 +102,7 @@ def deploy_suite(
     allowance.grantRole(allowance.ISSUER_ROLE(), offsets, by_regulator)
     credit.grantRole(credit.RULES_ROLE(), compliance, by_regulator)
     return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
-                 compliance=compliance, offsets=offsets, market=market)
+                 compliance=compliance, offsets=offsets, market=market, desk=desk)
 
 
 def appoint_exchange(suite: Suite, regulator: Any, exchange: Any) -> None:

@@ -30,9 +30,6 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
     /// @notice Lists instruments, runs call auctions, receives fees.
     bytes32 public constant EXCHANGE_ROLE = keccak256("EXCHANGE_ROLE");
 
-    /// @dev Trading days run on China Standard Time.
-    uint256 private constant DAY_OFFSET = 8 hours;
-
     IERC1155 private immutable _allowance;
     IERC20 private immutable _money;
     ICreditToken private immutable _credit;
@@ -437,7 +434,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
     }
 
     function _today() private view returns (uint32) {
-        return uint32((block.timestamp + DAY_OFFSET) / 1 days);
+        return MarketMath.tradingDay(block.timestamp);
     }
 
     /// @dev On the first action of a new trading day the previous close becomes the reference price.

@@ -102,16 +102,6 @@ interface IMarket {
     error Market__NotCleared(uint32 instrument, uint32 round);
     /// @notice Thrown when a parameter is out of its range.
     error Market__BadParam(bytes32 name, uint256 value);
-    /// @notice Thrown when a participant's credit tier is below the one a block trade needs.
-    error Market__TierTooLow(address account, uint8 tier, uint8 required);
-    /// @notice Thrown when a block trade is smaller than the minimum.
-    error Market__BlockTooSmall(uint256 lots, uint256 min);
-    /// @notice Thrown when a block trade id does not exist or is no longer open.
-    error Market__UnknownBlock(uint256 blockId);
-    /// @notice Thrown when someone other than the named counterparty accepts, or other than the proposer cancels.
-    error Market__NotParty(uint256 blockId, address caller);
-    /// @notice Thrown when a block trade names its proposer as counterparty.
-    error Market__SelfTrade(address account);
     /// @notice Thrown when tokens arrive that the market did not ask for.
     error Market__UnexpectedTokens(address operator);
 
@@ -150,12 +140,6 @@ interface IMarket {
     event CallClosed(uint32 indexed instrument, uint32 indexed round, uint64 totalBuy, uint64 totalSell);
     /// @notice Emitted when a call auction has cleared: one price for every execution, or no trade if volume is 0.
     event CallCleared(uint32 indexed instrument, uint32 indexed round, uint24 priceTick, uint64 volume, bool rationing, Side rationed, uint32 boundary, uint32 boundaryFill);
-    /// @notice Emitted when a block trade is proposed; the proposer's leg is escrowed.
-    event BlockProposed(uint256 indexed blockId, uint32 indexed instrument, address indexed proposer, address counterparty, Side proposerSide, uint32 lots, uint256 price);
-    /// @notice Emitted when the counterparty accepts and the block trade settles.
-    event BlockTraded(uint256 indexed blockId, uint32 indexed instrument, address indexed buyer, address seller, uint32 lots, uint256 price, uint256 buyerFee, uint256 sellerFee);
-    /// @notice Emitted when the proposer withdraws a block trade.
-    event BlockCancelled(uint256 indexed blockId, address indexed proposer);
     /// @notice Emitted when the regulator pauses or resumes the market.
     event PausedChanged(bool paused, address indexed by);
     /// @notice Emitted when the market-wide parameters change.

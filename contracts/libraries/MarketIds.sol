@@ -68,6 +68,20 @@ library MarketIds {
 /// @notice Fees and price limits. A fee is charged per lot, so it is linear in the lots: escrow, fills and
 /// refunds add up to the unit without rounding dust.
 library MarketMath {
+    /// @dev Trading days run on China Standard Time (UTC+8).
+    uint256 private constant _DAY_OFFSET = 8 hours;
+
+    /// @notice The trading day (days since the epoch, China Standard Time) of `timestamp`.
+    function tradingDay(uint256 timestamp) internal pure returns (uint32) {
+        return uint32((timestamp + _DAY_OFFSET) / 1 days);
+    }
+
+    /// @notice An instrument's reference price on `today`: the stored one, or the last price once a new day has
+    /// begun and nobody has rolled it yet (the market rolls on the first action of the day).
+    function referenceTick(IMarket.Instrument memory ins, uint32 today) internal pure returns (uint24) {
+        return ins.day == today ? ins.referenceTick : ins.lastTick;
+    }
+
     /// @notice The fee of one lot at `price` (money units per lot), rounded down.
     function feePerLot(uint256 price, uint256 feeBps) internal pure returns (uint256) {
         return price * feeBps / BPS;

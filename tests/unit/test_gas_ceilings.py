@@ -12,6 +12,7 @@ def measured(accounts):
     results = bench.measure_gas(accounts)
     bench.measure_compliance(accounts, results)
     bench.measure_market(accounts, results)
+    bench.measure_block_trade(accounts, results)
     bench.measure_call_auction(accounts, results)
     return results
 

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IBlockTradeDesk} from "../interfaces/IBlockTradeDesk.sol";
+import {IMarket} from "../interfaces/IMarket.sol";
+import {ICreditToken} from "../interfaces/ICreditToken.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
+import {Roles} from "./libraries/Roles.sol";
+import {MarketMath} from "./libraries/MarketIds.sol";
+
+/// @title BlockTradeDesk
+/// @notice The block trades of `IBlockTradeDesk`, under the rules and fee schedule of one `Market`.
+/// @dev A separate contract so that the market's order book keeps its code-size budget. It holds only the escrow
+/// of open proposals; fees go straight to the market's fee recipient when a block settles.
+contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, IERC1155Receiver {
+    using SafeERC20 for IERC20;
+
+    IMarket private immutable _market;
+    IERC1155 private immutable _allowance;
+    IERC20 private immutable _money;
+    ICreditToken private immutable _credit;
+
+    uint256 private _blockCount;
+    mapping(uint256 blockId => BlockTrade) private _blocks;
+
+    /// @dev A block's terms resolved against its instrument.
+    struct Terms {
+        uint256 tokenId;
+        uint256 lotSize;
+        uint256 tickSize;
+        uint256 price;
+        IMarket.Params params;
+    }
+
+    /// @param registry_ the participant registry
+    /// @param market_ the market whose instruments, parameters and fee rates apply
+    /// @param allowance_ the carbon allowance (ERC-1155) the market trades
+    /// @param money_ the settlement token (ERC-20)
+    /// @param credit_ the credit token whose tiers gate block trades
+    constructor(
+        IParticipantRegistry registry_,
+        IMarket market_,
+        IERC1155 allowance_,
+        IERC20 money_,
+        ICreditToken credit_
+    ) RegistryAccessControl(registry_) {
+        _market = market_;
+        _allowance = allowance_;
+        _money = money_;
+        _credit = credit_;
+    }
+
+    // ================================================================== trading
+
+    /// @inheritdoc IBlockTradeDesk
+    function propose(
+        uint32 instrument,
+        address counterparty,
+        IMarket.Side side,
+        uint32 lots,
+        uint256 price,
+        uint40 expiry
+    ) external nonReentrant returns (uint256 blockId) {
+        if (counterparty == msg.sender) revert BlockTrade__SelfTrade(msg.sender);
+        if (expiry <= block.timestamp) revert BlockTrade__BadExpiry(expiry, block.timestamp);
+        Terms memory terms = _terms(instrument, lots, 0, price);
+        _requireActive(counterparty);
+        _checkParty(msg.sender, lots, terms.params);
+        uint16 feeBps = _market.feeRateOf(msg.sender);
+        blockId = ++_blockCount;
+        _blocks[blockId] = BlockTrade({
+            proposer: msg.sender,
+            instrument: instrument,
+            lots: lots,
+            proposerFeeBps: feeBps,
+            proposerSide: side,
+            counterparty: counterparty,
+            expiry: expiry,
+            priceTick: uint24(price / terms.tickSize)
+        });
+        emit BlockProposed(blockId, instrument, msg.sender, counterparty, side, lots, price, feeBps, expiry);
+        if (side == IMarket.Side.Sell) {
+            _allowance.safeTransferFrom(msg.sender, address(this), terms.tokenId, lots * terms.lotSize, "");
+        } else {
+            uint256 value = lots * price;
+            _money.safeTransferFrom(msg.sender, address(this), value + _fee(value, feeBps));
+        }
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function accept(uint256 blockId) external nonReentrant {
+        BlockTrade memory b = _open(blockId);
+        if (msg.sender != b.counterparty) revert BlockTrade__NotParty(blockId, msg.sender);
+        if (block.timestamp >= b.expiry) revert BlockTrade__Expired(blockId, b.expiry);
+        Terms memory terms = _terms(b.instrument, b.lots, b.priceTick, 0);
+        _checkParty(b.proposer, b.lots, terms.params);
+        _checkParty(msg.sender, b.lots, terms.params);
+        bool proposerSells = b.proposerSide == IMarket.Side.Sell;
+        (address buyer, address seller) = proposerSells ? (msg.sender, b.proposer) : (b.proposer, msg.sender);
+        _checkPosition(buyer, b.instrument, terms, b.lots);
+        uint256 value = uint256(b.lots) * terms.price;
+        uint16 acceptorBps = _market.feeRateOf(msg.sender);
+        (uint256 buyerFee, uint256 sellerFee) = proposerSells
+            ? (_fee(value, acceptorBps), _fee(value, b.proposerFeeBps))
+            : (_fee(value, b.proposerFeeBps), _fee(value, acceptorBps));
+        address recipient = _market.feeRecipient();
+        delete _blocks[blockId];
+        emit BlockTraded(blockId, b.instrument, buyer, seller, b.lots, terms.price, buyerFee, sellerFee, recipient);
+        _settle(proposerSells, buyer, seller, recipient, terms, b.lots, value, buyerFee, sellerFee);
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function cancel(uint256 blockId) external nonReentrant {
+        BlockTrade memory b = _open(blockId);
+        if (msg.sender != b.proposer && block.timestamp < b.expiry) revert BlockTrade__NotParty(blockId, msg.sender);
+        delete _blocks[blockId];
+        emit BlockCancelled(blockId, b.proposer, msg.sender);
+        IMarket.Instrument memory ins = _market.instrument(b.instrument);
+        if (b.proposerSide == IMarket.Side.Sell) {
+            _allowance.safeTransferFrom(address(this), b.proposer, ins.tokenId, uint256(b.lots) * ins.lotSize, "");
+        } else {
+            uint256 value = uint256(b.lots) * b.priceTick * ins.tickSize;
+            _money.safeTransfer(b.proposer, value + _fee(value, b.proposerFeeBps));
+        }
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IBlockTradeDesk
+    function market() external view returns (IMarket) {
+        return _market;
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function blockTrade(uint256 blockId) external view returns (BlockTrade memory) {
+        return _blocks[blockId];
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function blockCount() external view returns (uint256) {
+        return _blockCount;
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function priceLimits(uint32 instrument) external view returns (uint256 low, uint256 high) {
+        IMarket.Instrument memory ins = _market.instrument(instrument);
+        (uint24 lo, uint24 hi) = _band(ins, _market.params().blockBandBps);
+        return (uint256(lo) * ins.tickSize, uint256(hi) * ins.tickSize);
+    }
+
+    // ================================================================== ERC-1155 receiver
+
+    /// @notice Accepts allowance units only when the desk itself pulls them into escrow.
+    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
+        external
+        view
+        returns (bytes4)
+    {
+        if (operator != address(this) || msg.sender != address(_allowance)) {
+            revert BlockTrade__UnexpectedTokens(operator);
+        }
+        return IERC1155Receiver.onERC1155Received.selector;
+    }
+
+    /// @notice Batches are never pulled, so never accepted.
+    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        pure
+        returns (bytes4)
+    {
+        revert BlockTrade__UnexpectedTokens(operator);
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) public view virtual override(AccessControl, IERC165) returns (bool) {
+        return interfaceId == type(IERC1155Receiver).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ================================================================== internal
+
+    /// @dev The block's instrument, price and the market's parameters, after the checks every block passes:
+    /// market not paused, instrument listed, size at least the minimum, price on the grid and within the limits.
+    /// The price is given in money units, or (when `priceTick` is non-zero) in ticks.
+    function _terms(uint32 instrument, uint32 lots, uint24 priceTick, uint256 price)
+        private
+        view
+        returns (Terms memory terms)
+    {
+        if (_market.paused()) revert BlockTrade__Paused();
+        IMarket.Instrument memory ins = _market.instrument(instrument); // reverts Market__UnknownInstrument
+        if (priceTick != 0) price = uint256(priceTick) * ins.tickSize;
+        terms.params = _market.params();
+        if (lots < terms.params.blockMinLots || lots == 0) revert BlockTrade__BadSize(lots, terms.params.blockMinLots);
+        if (price == 0 || price % ins.tickSize != 0) revert BlockTrade__OffGrid(instrument, price, ins.tickSize);
+        (uint24 low, uint24 high) = _band(ins, terms.params.blockBandBps);
+        uint256 tick = price / ins.tickSize;
+        if (tick < low || tick > high) {
+            revert BlockTrade__PriceOutOfBand(
+                instrument, price, uint256(low) * ins.tickSize, uint256(high) * ins.tickSize
+            );
+        }
+        terms.tokenId = ins.tokenId;
+        terms.lotSize = ins.lotSize;
+        terms.tickSize = ins.tickSize;
+        terms.price = price;
+    }
+
+    /// @dev An open block, or a revert.
+    function _open(uint256 blockId) private view returns (BlockTrade memory b) {
+        b = _blocks[blockId];
+        if (b.proposer == address(0)) revert BlockTrade__UnknownBlock(blockId);
+    }
+
+    /// @dev Today's block-trade limits of an instrument, in ticks.
+    function _band(IMarket.Instrument memory ins, uint16 bandBps) private view returns (uint24, uint24) {
+        return MarketMath.band(MarketMath.referenceTick(ins, MarketMath.tradingDay(block.timestamp)), bandBps);
+    }
+
+    /// @dev A party must be active, in a credit tier allowed to trade blocks, and within the lowest tier's size.
+    function _checkParty(address account, uint32 lots, IMarket.Params memory p) internal view virtual {
+        _requireActive(account);
+        uint8 tier = _credit.tierOf(account);
+        if (tier < p.blockMinTier) revert BlockTrade__TierTooLow(account, tier, p.blockMinTier);
+        if (tier == 0 && p.lowestTierMaxLots != 0 && lots > p.lowestTierMaxLots) {
+            revert BlockTrade__TooLarge(account, lots, p.lowestTierMaxLots);
+        }
+    }
+
+    /// @dev The market's investor position limit, counting the investor's open buy orders in the market.
+    function _checkPosition(address buyer, uint32 instrument, Terms memory terms, uint32 lots) internal view virtual {
+        uint256 limit = _market.positionLimit(instrument);
+        if (limit == 0) return;
+        uint8 roles = registry().rolesOf(buyer);
+        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return;
+        uint256 position = _allowance.balanceOf(buyer, terms.tokenId)
+            + (uint256(_market.openBuyLots(buyer, instrument)) + lots) * terms.lotSize;
+        if (position > limit) revert BlockTrade__PositionLimit(buyer, instrument, position, limit);
+    }
+
+    /// @dev Both legs and the fees: the proposer's leg comes out of escrow, the acceptor's from its wallet.
+    function _settle(
+        bool proposerSells,
+        address buyer,
+        address seller,
+        address recipient,
+        Terms memory terms,
+        uint32 lots,
+        uint256 value,
+        uint256 buyerFee,
+        uint256 sellerFee
+    ) private {
+        uint256 units = uint256(lots) * terms.lotSize;
+        uint256 fees = buyerFee + sellerFee;
+        if (proposerSells) {
+            _money.safeTransferFrom(buyer, seller, value - sellerFee);
+            if (fees != 0) _money.safeTransferFrom(buyer, recipient, fees);
+            _allowance.safeTransferFrom(address(this), buyer, terms.tokenId, units, "");
+        } else {
+            _allowance.safeTransferFrom(seller, buyer, terms.tokenId, units, "");
+            _money.safeTransfer(seller, value - sellerFee);
+            if (fees != 0) _money.safeTransfer(recipient, fees);
+        }
+    }
+
+    /// @dev The fee on a block's whole value, rounded down (the book charges per lot because its fills, escrow and
+    /// refunds must add up; a block settles once).
+    function _fee(uint256 value, uint16 feeBps) private pure returns (uint256) {
+        return MarketMath.feePerLot(value, feeBps);
+    }
+}
