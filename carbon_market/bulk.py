@@ -185,5 +185,32 @@ def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.
     return receipts
 
 
+def read(views: Sequence[tuple[Any, ...]], *, block: int | str = "latest") -> list[Any]:
+    """Many view calls in JSON-RPC batches: each item is ``(method, *args)`` with a brownie contract method;
+    returns each call's decoded result, as brownie's ``method.call`` would, all read at the same ``block``.
+    A reverted view raises :class:`BulkError` naming it."""
+    results: list[Any] = []
+    tag = hex(block) if isinstance(block, int) else block
+    for start in range(0, len(views), BATCH):
+        chunk = views[start:start + BATCH]
+        answers = web3.provider.make_batch_request(
+            [("eth_call", [{"to": m._address, "data": m.encode_input(*args)}, tag]) for m, *args in chunk])
+        for (method, *args), answer in zip(chunk, answers):
+            if "error" in answer:
+                raise BulkError(f"view {method._name}({', '.join(map(_shown, args))}) failed: "
+                                f"{_view_error(method, args, tag, answer['error'])}")
+            results.append(method.decode_output(answer["result"]))
+    return results
+
+
+def _view_error(method: Any, args: list[Any], block: str, error: Any) -> str:
+    """A failed view's custom error, decoded by calling it once more through brownie."""
+    try:
+        method.call(*args, block_identifier=block)
+    except VirtualMachineError as exc:
+        return str(errors.decode(exc))
+    return str(error.get("message", error) if isinstance(error, dict) else error)
+
+
 def gas_used(receipt: dict[str, Any]) -> int:
     return int(receipt["gasUsed"], 16)

@@ -49,12 +49,12 @@ def share_of(balance: int, share: int) -> int:
     return balance * share // 100 if share <= 100 else balance + share - 100
 
 
-def run(machine: type[ChainMachine], **context: Any) -> None:
+def run(machine: type[ChainMachine], *, run_settings: settings = SETTINGS, **context: Any) -> None:
     """Give the machine its fixtures as class attributes, snapshot the chain and run it."""
     for key, value in context.items():
         setattr(machine, key, value)
     chain.snapshot()
-    run_state_machine_as_test(machine, settings=SETTINGS)
+    run_state_machine_as_test(machine, settings=run_settings)
 
 
 class StatusModel:

@@ -2,6 +2,7 @@
 
 import pytest
 from brownie import accounts as brownie_accounts
+from brownie import chain
 
 from carbon_market import bulk
 from carbon_market.roles import Role
@@ -72,3 +73,23 @@ def test_locally_held_key_signs_its_own(registry, allowance, regulator, issuer, 
 def test_gas_used_reads_the_receipt(credit, issuer, alice):
     (receipt,) = bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
     assert 30_000 < bulk.gas_used(receipt) < 120_000
+
+
+def test_read_decodes_like_brownie(funded, alice, bob):
+    money, allowance = funded.money, funded.allowance
+    views = [(money.balanceOf, alice), (allowance.balanceOf, bob, ALLOWANCE_2026), (money.decimals,)]
+    assert bulk.read(views) == [money.balanceOf(alice), allowance.balanceOf(bob, ALLOWANCE_2026), 6]
+
+
+def test_read_many_and_at_a_block(funded, issuer, alice):
+    before = len(chain)
+    funded.allowance.mint(alice, ALLOWANCE_2026, 5, {"from": issuer})
+    views = [(funded.allowance.balanceOf, alice, ALLOWANCE_2026)] * (bulk.BATCH + 3)
+    now = bulk.read(views)
+    assert len(now) == bulk.BATCH + 3 and set(now) == {1_005}
+    assert bulk.read(views[:1], block=before - 1) == [1_000]
+
+
+def test_failed_read_is_named(funded):
+    with pytest.raises(bulk.BulkError, match=r"view Market.instrument\(99\) failed: Market__UnknownInstrument\(99\)"):
+        bulk.read([(funded.market.instrument, 99)])
