@@ -6,14 +6,11 @@ five different schedules, settlement in batches, and print each enterprise's out
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 from carbon_market import compliance as cy
-from carbon_market import ids
+from carbon_market import ids, session
+from carbon_market.console import quiet, say
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
 from carbon_market.year import DOCUMENT, Firm, latest_timestamp, run_year
@@ -23,6 +20,10 @@ POWER, CEMENT = 4411, 3011
 BENCHMARKS = {POWER: cy.benchmark_units(0.8), CEMENT: cy.benchmark_units(0.85)}
 SECTORS = {POWER: "power", CEMENT: "cement"}
 OFFSETS = ids.offset_id(1, 2025)
+
+#: credit needed for tiers 1, 2, 3 in the pilot: an accurate report (10) earns tier 1 and its fee discount and
+#: access to block trades
+PILOT_TIERS = (10, 50, 200)
 
 # name, account index, roles, region, sector
 CAST = [
@@ -47,21 +48,10 @@ PLAN = {
 }
 
 
-def _say(text: str) -> None:
-    print(f"\n== {text}", file=sys.__stdout__, flush=True)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Hide brownie's per-transaction lines, so that the demo prints only its own story."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
 def setup_market(accounts: Any) -> tuple[Suite, dict[str, Any]]:
     """Deploy the suite and onboard the cast in one batch."""
     admin, regulator = accounts[0], accounts[1]
-    suite = deploy_suite(admin, regulator)
+    suite = deploy_suite(admin, regulator, tier_thresholds=PILOT_TIERS)
     suite.registry.onboardBatch(
         [onboarding(accounts[i], roles, region=region, sector=sector, identity=name)
          for name, i, roles, region, sector in CAST],
@@ -92,24 +82,25 @@ def _firms(people: dict[str, Any]) -> list[Firm]:
 
 
 def run(accounts: Any) -> None:
-    _say("Deploying the registry, the three tokens, compliance and offsets; onboarding every role")
-    with _quiet():
+    say("Deploying the registry, the three tokens, compliance and offsets; onboarding every role")
+    with quiet():
         suite, people = setup_market(accounts)
         rules = cy.default_rules(latest_timestamp(), fine_per_tonne=100 * MONEY_UNIT)
-    _say("Issuing 5,000 verified offsets of project 1 (vintage 2025); Conch Cement buys 2,000")
-    with _quiet():
+    say("Issuing 5,000 verified offsets of project 1 (vintage 2025); Conch Cement buys 2,000")
+    with quiet():
         _issue_offsets(suite, people)
-    _say(f"Compliance year {YEAR}: 70% pre-allocation, reports, verification, true-up, surrender, settlement")
-    with _quiet():
+    say(f"Compliance year {YEAR}: 70% pre-allocation, reports, verification, true-up, surrender, settlement")
+    with quiet():
         run_year(suite, regulator=people["Regulator"], verifier=people["Verifier (third-party agency)"],
                  keeper=people["Exchange"], year=YEAR, rules=rules, benchmarks=BENCHMARKS,
-                 firms=_firms(people), settle_batch=2)
+                 firms=_firms(people), settle_batch=2,
+                 after_true_up=lambda: session.run(suite, people, YEAR))
     print_outcomes(suite, people)
 
 
 def print_outcomes(suite: Suite, people: dict[str, Any]) -> None:
     c = suite.compliance
-    _say(f"Outcome of {YEAR}, per enterprise")
+    say(f"Outcome of {YEAR}, per enterprise")
     header = (f"{'enterprise':15} {'sector':6} {'allocated':>9} {'emitted':>8} {'allow.':>7} {'offsets':>7} "
               f"{'outcome':10} {'short':>6} {'fine (tCNY)':>12} {'credit':>6} {'debt':>6}")
     print(header)

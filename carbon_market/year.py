@@ -97,9 +97,12 @@ def run_year(
     firms: Sequence[Firm],
     settle_batch: int = cy.MAX_SETTLE_BATCH,
     progress: Callable[[str], None] = lambda _: None,
+    after_true_up: Callable[[], None] | None = None,
 ) -> YearRun:
     """Run ``year`` from opening to settlement. A firm's verified emissions must not exceed its final
-    allocation unless it is short: every firm surrenders from what it was allocated."""
+    allocation unless it is short: every firm surrenders from what it was allocated. ``after_true_up`` runs
+    once the allocations are final and before anyone surrenders (a trading session: firms may sell only what
+    they will not surrender)."""
     c, run = suite.compliance, YearRun()
     progress(f"opening {year} and enrolling {len(firms)} enterprises")
     cy.open_year(c, regulator, year, rules, benchmarks)
@@ -109,6 +112,8 @@ def run_year(
     for firm in reporting:
         _report(c, verifier, year, firm, run)
     run.add("finalize", cy.finalize(c, regulator, year, [f.account for f in reporting]))
+    if after_true_up is not None:
+        after_true_up()
     progress("surrender")
     for behaviours, until in ((("early",), rules.early_deadline + 1), (("on_time", "short"), rules.deadline + 1),
                               (("late",), None)):
