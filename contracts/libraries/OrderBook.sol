@@ -30,11 +30,14 @@ library OrderBook {
         uint64 positionLimit;
     }
 
-    /// @dev A FIFO queue of orders at one price of the continuous book.
+    /// @dev A FIFO queue of orders at one price of the continuous book. It also carries its instrument's grid
+    /// (fixed at listing), so that a cancellation reads one slot for the level and the price.
     struct Level {
         uint32 head;
         uint32 tail;
         uint64 lots;
+        uint64 tickSize;
+        uint64 lotSize;
     }
 
     /// @dev A taker order while it matches.
@@ -53,6 +56,7 @@ library OrderBook {
         uint8 flags;
         uint256 price;
         uint256 tickSize;
+        uint256 lotSize;
         uint256 fills;
         uint256 maxFills;
         uint256 money;
@@ -172,6 +176,7 @@ library OrderBook {
         }
         ++lv.tail;
         lv.lots += lots;
+        (lv.tickSize, lv.lotSize) = (uint64(t.tickSize), uint64(t.lotSize));
         s.levels[key] = lv;
         s.orders[orderId] = IMarket.Order(msg.sender, lots, 0, t.feeBps, t.flags);
         return (book, orderId);
@@ -226,20 +231,19 @@ library OrderBook {
         Storage storage s,
         mapping(uint32 => Book) storage books,
         mapping(address => mapping(uint32 => uint64)) storage openBuy,
-        uint256 orderId,
-        uint256 tickSize,
-        uint256 lotSize
+        uint256 orderId
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         IMarket.Order memory o = s.orders[orderId];
         (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
+        Level memory lv = s.levels[MarketIds.levelKey(false, id, 0, side, tick)];
         if (o.remaining != 0 && o.flags & ORDER_SUSPENDED == 0) leave(s, books, id, side, tick, o.remaining);
         delete s.orders[orderId];
         if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
-        (money, units, fee) = _payFills(openBuy, orderId, o, tickSize, lotSize);
-        uint256 price = uint256(tick) * tickSize;
+        (money, units, fee) = _payFills(openBuy, orderId, o, lv.tickSize, lv.lotSize);
+        uint256 price = uint256(tick) * lv.tickSize;
         if (side == IMarket.Side.Buy) money += uint256(o.remaining) * (price + MarketMath.feePerLot(price, o.feeBps));
-        else units += uint256(o.remaining) * lotSize;
+        else units += uint256(o.remaining) * lv.lotSize;
     }
 
     /// @dev What `o`'s unclaimed fills pay its owner, and the maker fee on them.
