@@ -6,7 +6,7 @@ Every placement's fills, suspensions and resting quantity must be the model's. I
 the market holds exactly the open orders' escrow plus their unclaimed proceeds plus the accrued fees, for money
 and allowances; the book is never crossed and its best prices are the model's; every order is the model's; every
 participant's balances are the model's, so money and allowances are conserved and the fees reach the fee
-recipient exactly."""
+recipient exactly; the book rebuilt from the run's events alone is the model's."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market import bulk
+from carbon_market.history import rebuild_book
 from carbon_market.market import Phase, Side
 from tests.conftest import ALLOWANCE_2026
 from tests.stateful.book_model import BookModel, Placement
@@ -40,6 +41,7 @@ class MarketMachine(ChainMachine):
     def __init__(self) -> None:
         super().__init__()
         _stay_within_one_trading_day()
+        self.start_block = chain.height + 1
         self.traders = [p.address for p in self.people]
         self.accounts = {p.address: p for p in self.people}
         self.model = BookModel(TICK_SIZE, 1, REFERENCE // TICK_SIZE, 1_000)
@@ -251,6 +253,15 @@ class MarketMachine(ChainMachine):
         for oid, order in zip(touched, orders):
             self._compare_order(oid, order)
         self.model.touched.clear()
+
+    @invariant()
+    def events_rebuild_the_book(self):
+        """The book rebuilt from the run's events alone, without reading the market's storage, is the model's."""
+        rebuilt = rebuild_book(self.suite.market, INSTRUMENT, self.start_block)
+        assert {oid: (o.owner, o.remaining, o.filled, o.suspended) for oid, o in rebuilt.orders.items()} == {
+            oid: (o.owner, o.remaining, o.filled, o.suspended) for oid, o in self.model.orders.items()}
+        assert (rebuilt.best(Side.BUY), rebuilt.best(Side.SELL)) == (self.model.best(Side.BUY),
+                                                                     self.model.best(Side.SELL))
 
     def teardown(self):
         ids = sorted(self.model.orders)
