@@ -22,12 +22,13 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME=$(BROWNIE_HOME) $(CURDIR)/$(VENV)/bin/brownie
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test demo bench compile clean help
+.PHONY: setup test demo bench deploy compile clean help
 
 help:
 	@echo "make demo   deploy the suite on a local chain and run a short session"
 	@echo "make test   run the test suite against anvil"
 	@echo "make bench  measure gas and throughput into benchmarks/results.json"
+	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 
 setup: $(SETUP)
 
@@ -60,6 +61,10 @@ test: $(SETUP)
 
 demo: $(SETUP)
 	$(BROWNIE) run scripts/demo.py
+
+NETWORK ?= development
+deploy: $(SETUP)
+	$(BROWNIE) run scripts/deploy.py --network $(NETWORK)
 
 bench: $(SETUP)
 	$(BROWNIE) run scripts/bench.py

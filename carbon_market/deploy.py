@@ -1,0 +1,157 @@
+"""Deploy the suite on whatever network brownie is connected to, with a record per chain.
+
+Who signs: on a development chain, the node's first two unlocked accounts (admin, regulator). On a live network,
+keys from the environment or a ``.env`` file in the project (``DEPLOYER_PRIVATE_KEY``, ``REGULATOR_PRIVATE_KEY``;
+read with python-dotenv, brownie's own loader, without making the file compulsory for every brownie command) or
+brownie accounts by name (``DEPLOYER_ACCOUNT``, ``REGULATOR_ACCOUNT``); no unlocked account is assumed and every
+transaction waits for its confirmation (brownie's ``required_confs=1`` on live networks).
+
+The record (``deployments/<network>-<chain id>.json``) holds every address, the deployment transactions and
+blocks, the compiler settings and the git commit. Deploying again with a record reuses it (after checking that
+code is still there) unless ``redeploy`` is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from carbon_market.suite import Suite, deploy_suite, project
+
+#: where records are kept (``CARBON_MARKET_DEPLOYMENTS`` overrides it, as the tests do)
+RECORDS = Path(os.environ.get("CARBON_MARKET_DEPLOYMENTS", "deployments"))
+#: the contracts of a suite, in deployment order (linked libraries are recorded with them)
+SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
+LIBRARIES = ("ComplianceLogic", "OrderBook", "CallAuction", "MarketParams")
+
+
+class DeployError(RuntimeError):
+    """A deployment cannot go ahead (missing key, stale record, wrong network)."""
+
+
+@dataclass
+class Record:
+    network: str
+    chain_id: int
+    deployer: str
+    regulator: str
+    commit: str
+    compiler: dict[str, Any]
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> address, tx, block, contract
+
+    @property
+    def path(self) -> Path:
+        return record_path(self.network, self.chain_id)
+
+
+def record_path(network: str, chain_id: int) -> Path:
+    return RECORDS / f"{network}-{chain_id}.json"
+
+
+def load(network: str, chain_id: int) -> Record | None:
+    path = record_path(network, chain_id)
+    if not path.exists():
+        return None
+    try:
+        return Record(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise DeployError(f"{path} is not a deployment record ({exc}); move it away or pass --redeploy") from exc
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _compiler() -> dict[str, Any]:
+    config = yaml.safe_load(Path("brownie-config.yaml").read_text())["compiler"]
+    solc = config["solc"]
+    return {"solc": solc["version"], "optimizer_runs": solc["optimizer"]["runs"],
+            "evm_version": config["evm_version"]}
+
+
+def signers(accounts: Any, development: bool) -> tuple[Any, Any]:
+    """(deployer, regulator) for this network; see the module's documentation."""
+    if development:
+        return accounts[0], accounts[1]
+    from dotenv import load_dotenv
+
+    load_dotenv(Path(".env"), override=False)  # the environment wins over the file
+    deployer = _signer(accounts, "DEPLOYER")
+    if deployer is None:
+        raise DeployError("no deployer: set DEPLOYER_PRIVATE_KEY (environment or .env) or DEPLOYER_ACCOUNT")
+    return deployer, _signer(accounts, "REGULATOR") or deployer
+
+
+def _signer(accounts: Any, who: str) -> Any:
+    key, name = os.environ.get(f"{who}_PRIVATE_KEY"), os.environ.get(f"{who}_ACCOUNT")
+    if key:
+        return accounts.add(key)
+    if name:
+        return accounts.load(name)
+    return None
+
+
+def attach(record: Record) -> Suite:
+    """The suite of a record, after checking that each address still holds code."""
+    from brownie import web3
+
+    contracts = project()
+    parts = {}
+    for name in SUITE_FIELDS:
+        entry = record.contracts[name]
+        if web3.eth.get_code(entry["address"]) in (b"", "0x"):
+            raise DeployError(f"{record.path}: {name} at {entry['address']} has no code on this chain "
+                              f"(a restarted local chain?); pass --redeploy")
+        parts[name] = getattr(contracts, entry["contract"]).at(entry["address"])
+    return Suite(**parts)
+
+
+def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
+           redeploy: bool = False) -> tuple[Suite, Record, bool]:
+    """The suite on this chain: the recorded one, or a new one (then recorded). Returns (suite, record, new).
+    On a development chain a record whose contracts are gone (the chain was restarted) is replaced."""
+    _without_brownie_artifacts()
+    existing = None if redeploy else load(network, chain_id)
+    if existing is not None:
+        try:
+            return attach(existing), existing, False
+        except DeployError:
+            if not development:
+                raise
+    deployer, regulator = signers(accounts, development)
+    suite = deploy_suite(deployer, regulator)
+    record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
+                    commit=_commit(), compiler=_compiler(), contracts=_entries(suite))
+    RECORDS.mkdir(exist_ok=True)
+    record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
+    return suite, record, True
+
+
+def _without_brownie_artifacts() -> None:
+    """Brownie keeps deployment artifacts of live networks in ``build/deployments``; the records replace them.
+    Its compiled 1.22 build fails to save some of them (``TypeError: dict object expected; got Sources`` in a
+    background thread), and a saved one whose chain was reset stops brownie from connecting at all
+    (``ContractNotFound``). So the deployment does not save them."""
+    from brownie.network import contract
+
+    contract._add_deployment = lambda *args, **kwargs: None
+
+
+def _entries(suite: Suite) -> dict[str, dict[str, Any]]:
+    contracts = project()
+    deployed = [(name, getattr(suite, name)) for name in SUITE_FIELDS]
+    deployed += [(name, getattr(contracts, name)[-1]) for name in LIBRARIES]
+    return {name: {"contract": c._name, "address": c.address, "tx": c.tx.txid, "block": c.tx.block_number}
+            for name, c in deployed}
