@@ -153,5 +153,5 @@ def _entries(suite: Suite) -> dict[str, dict[str, Any]]:
     contracts = project()
     deployed = [(name, getattr(suite, name)) for name in SUITE_FIELDS]
     deployed += [(name, getattr(contracts, name)[-1]) for name in LIBRARIES]
-    return {name: {"contract": c._name, "address": c.address, "tx": c.tx.txid, "block": c.tx.block_number}
-            for name, c in deployed}
+    return {name: {"contract": c._name, "address": c.address, "tx": c.tx.txid, "block": c.tx.block_number,
+                   "gas": c.tx.gas_used} for name, c in deployed}

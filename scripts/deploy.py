@@ -20,4 +20,5 @@ def main() -> None:
     print(f"{'deployed' if new else 'reusing'} the suite on {name} (chain id {record.chain_id}), record "
           f"{record.path}, commit {record.commit}")
     for contract, entry in record.contracts.items():
-        print(f"  {contract:16} {entry['address']}  block {entry['block']}")
+        print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
+    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}")
