@@ -140,13 +140,14 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
 
 
 def _without_brownie_artifacts() -> None:
-    """Brownie keeps deployment artifacts of live networks in ``build/deployments``; the records replace them.
-    Its compiled 1.22 build fails to save some of them (``TypeError: dict object expected; got Sources`` in a
-    background thread), and a saved one whose chain was reset stops brownie from connecting at all
-    (``ContractNotFound``). So the deployment does not save them."""
+    """Brownie keeps deployment artifacts of live networks (``build/deployments`` and its database); the records
+    replace them. Its compiled 1.22 build fails to save some of them (``TypeError: dict object expected; got
+    Sources`` in a background thread), and a saved one whose chain was reset stops brownie from connecting at
+    all (``ContractNotFound``). So the deployment saves neither."""
     from brownie.network import contract
 
     contract._add_deployment = lambda *args, **kwargs: None
+    contract.ProjectContract._save_deployment = lambda self: None
 
 
 def _entries(suite: Suite) -> dict[str, dict[str, Any]]:
