@@ -107,6 +107,7 @@ def attach(record: Record) -> Suite:
     """The suite of a record, after checking that each address still holds code."""
     from brownie import web3
 
+    _without_brownie_artifacts()
     contracts = project()
     parts = {}
     for name in SUITE_FIELDS:

@@ -62,8 +62,24 @@ class Book:
         return (o for o in self.orders.values() if not o.key.call_round and not o.suspended)
 
 
-def events(contract: Any, from_block: int, to_block: int | str = "latest") -> list[tuple[str, dict[str, Any]]]:
-    """A contract's events in chain order, as ``(name, fields)``, decoded with its ABI."""
+@dataclass(frozen=True)
+class Event:
+    """One decoded event: which contract emitted it, where in the chain, and its fields."""
+
+    contract: str
+    name: str
+    fields: dict[str, Any]
+    block: int
+    tx: str
+    log_index: int
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.fields.items())
+        return f"block {self.block} {self.tx[:10]}… {self.contract}.{self.name}({shown})"
+
+
+def events(contract: Any, from_block: int, to_block: int | str = "latest") -> list[Event]:
+    """A contract's events in chain order, decoded with its ABI."""
     if isinstance(to_block, str) and from_block > web3.eth.block_number:
         return []  # nothing mined since: some nodes refuse a range that starts in the future
     decoder = web3.eth.contract(address=contract.address, abi=contract.abi)
@@ -71,9 +87,11 @@ def events(contract: Any, from_block: int, to_block: int | str = "latest") -> li
     logs = web3.eth.get_logs({"address": contract.address, "fromBlock": from_block, "toBlock": to_block})
     out = []
     for log in logs:
-        name = by_topic.get(bytes(log["topics"][0]))
+        name = by_topic.get(bytes(log["topics"][0])) if log["topics"] else None
         if name is not None:
-            out.append((name, dict(getattr(decoder.events, name)().process_log(log)["args"])))
+            fields = dict(getattr(decoder.events, name)().process_log(log)["args"])
+            out.append(Event(contract._name, name, fields, int(log["blockNumber"]),
+                             "0x" + bytes(log["transactionHash"]).hex(), int(log["logIndex"])))
     return out
 
 
@@ -81,11 +99,11 @@ def rebuild_book(market: Any, instrument: int, from_block: int, to_block: int | 
     """Replay the market's events for ``instrument`` from ``from_block`` (the market's deployment, or a block
     before which the instrument had no orders)."""
     book = Book()
-    for name, e in events(market, from_block, to_block):
-        oid = int(e.get("orderId", 0))
+    for event in events(market, from_block, to_block):
+        oid = int(event.fields.get("orderId", 0))
         if oid and OrderKey.of(oid).instrument != instrument:
             continue
-        _apply(book, name, e, oid, instrument)
+        _apply(book, event.name, event.fields, oid, instrument)
     return book
 
 

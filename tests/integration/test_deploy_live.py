@@ -56,14 +56,18 @@ def records(tmp_path):
     return tmp_path / "deployments"
 
 
-def deploy(records: Path, **env: str) -> subprocess.CompletedProcess:
+def brownie_run(records: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     brownie = Path(sys.executable).parent / "brownie"
     environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records), **env}
     for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY"):
         if name not in env:
             environment.pop(name, None)
-    return subprocess.run([str(brownie), "run", "scripts/deploy.py", "--network", "local-live"],
+    return subprocess.run([str(brownie), "run", script, *args, "--network", "local-live"],
                           capture_output=True, text=True, env=environment, timeout=600)
+
+
+def deploy(records: Path, **env: str) -> subprocess.CompletedProcess:
+    return brownie_run(records, "scripts/deploy.py", **env)
 
 
 def test_deploy_records_reuses_and_redeploys(live_chain, records):
@@ -81,10 +85,21 @@ def test_deploy_records_reuses_and_redeploys(live_chain, records):
     assert again.returncode == 0 and "reusing the suite" in again.stdout
     assert json.loads((records / "local-live-31338.json").read_text()) == record
 
+    traced = brownie_run(records, "scripts/trace.py", "main", "account", record["regulator"])
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    assert "ParticipantRegistry.ParticipantOnboarded(account=" + record["regulator"] in traced.stdout
+    assert "SettlementToken.RoleGranted(" in traced.stdout  # made the money issuer
+
     fresh = deploy(records, REDEPLOY="1", **keys)
     assert fresh.returncode == 0 and "deployed the suite" in fresh.stdout
     replaced = json.loads((records / "local-live-31338.json").read_text())
     assert replaced["contracts"]["market"]["address"] != record["contracts"]["market"]["address"]
+
+
+def test_trace_without_a_record_is_one_clear_line(live_chain, records):
+    out = brownie_run(records, "scripts/trace.py", "main", "order", "1")
+    assert out.returncode != 0
+    assert "trace: no deployment record for local-live (chain id 31338)" in out.stderr
 
 
 def test_missing_key_is_one_clear_line(live_chain, records):
