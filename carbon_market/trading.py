@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from carbon_market import bulk
 from carbon_market.market import MANY_FILLS, Phase, Side, approve
 from carbon_market.suite import Suite, appoint_exchange
 
@@ -52,10 +53,9 @@ class Cleared:
 def find_instrument(suite: Suite, token_id: int) -> int:
     """The instrument number of a listed token id, or 0."""
     market = suite.market
-    for number in range(1, int(market.instrumentCount()) + 1):
-        if int(market.instrument(number)[0]) == token_id:
-            return number
-    return 0
+    numbers = range(1, int(market.instrumentCount()) + 1)
+    listed = bulk.read([(market.instrument, n) for n in numbers])
+    return next((n for n, ins in zip(numbers, listed) if int(ins[0]) == token_id), 0)
 
 
 def open_instrument(suite: Suite, regulator: Any, exchange: Any, token_id: int, *, lot_size: int, tick_size: int,
@@ -99,7 +99,8 @@ def claim(suite: Suite, caller: Any, orders_by_owner: dict[Any, Sequence[int]]) 
     """Claim every listed order's fills for its owner (one transaction per owner with something to claim)."""
     market, txs = suite.market, []
     for orders in orders_by_owner.values():
-        open_ids = [i for i in orders if int(str(market.order(i)[0]), 16) != 0]
+        owners = bulk.read([(market.order, i) for i in orders])
+        open_ids = [i for i, o in zip(orders, owners) if int(str(o[0]), 16) != 0]  # not yet claimed in full
         if open_ids:
             txs.append(market.claim(open_ids, {"from": caller}))
     return txs

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {EscrowReceiver} from "./utils/EscrowReceiver.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -20,7 +21,7 @@ import {MarketMath} from "./libraries/MarketIds.sol";
 /// @notice The block trades of `IBlockTradeDesk`, under the rules and fee schedule of one `Market`.
 /// @dev A separate contract so that the market's order book keeps its code-size budget. It holds only the escrow
 /// of open proposals; fees go straight to the market's fee recipient when a block settles.
-contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, IERC1155Receiver {
+contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver {
     using SafeERC20 for IERC20;
 
     IMarket private immutable _market;
@@ -158,30 +159,17 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
 
     // ================================================================== ERC-1155 receiver
 
-    /// @notice Accepts allowance units only when the desk itself pulls them into escrow.
-    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
-        external
-        view
-        returns (bytes4)
-    {
-        if (operator != address(this) || msg.sender != address(_allowance)) {
-            revert BlockTrade__UnexpectedTokens(operator);
-        }
-        return IERC1155Receiver.onERC1155Received.selector;
-    }
-
-    /// @notice Batches are never pulled, so never accepted.
-    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
-        external
-        pure
-        returns (bytes4)
-    {
-        revert BlockTrade__UnexpectedTokens(operator);
-    }
-
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) public view virtual override(AccessControl, IERC165) returns (bool) {
         return interfaceId == type(IERC1155Receiver).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _escrowedToken() internal view override returns (address) {
+        return address(_allowance);
+    }
+
+    function _rejectTokens(address operator) internal pure override {
+        revert BlockTrade__UnexpectedTokens(operator);
     }
 
     // ================================================================== internal

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {EscrowReceiver} from "./utils/EscrowReceiver.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -24,7 +25,7 @@ import {MarketParams} from "./libraries/MarketParams.sol";
 /// @dev Book layout (after Clober and Solady): orders rest in a FIFO queue per price level, and a level's order
 /// ids encode instrument, side, price tick and queue position, so an order is one storage slot and a level one
 /// more. A three-level bitmap finds the next occupied level. Fills only update the maker's slot; makers claim.
-contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IERC1155Receiver {
+contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver {
     using SafeERC20 for IERC20;
 
     /// @notice Lists instruments, runs call auctions, receives fees.
@@ -329,28 +330,17 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, IER
 
     // ================================================================== ERC-1155 receiver
 
-    /// @notice Accepts allowance units only when the market itself pulls them into escrow.
-    function onERC1155Received(address operator, address, uint256, uint256, bytes calldata)
-        external
-        view
-        returns (bytes4)
-    {
-        if (operator != address(this) || msg.sender != address(_allowance)) revert Market__UnexpectedTokens(operator);
-        return IERC1155Receiver.onERC1155Received.selector;
-    }
-
-    /// @notice Batches are never pulled, so never accepted.
-    function onERC1155BatchReceived(address operator, address, uint256[] calldata, uint256[] calldata, bytes calldata)
-        external
-        pure
-        returns (bytes4)
-    {
-        revert Market__UnexpectedTokens(operator);
-    }
-
     /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId) public view virtual override(AccessControl, IERC165) returns (bool) {
         return interfaceId == type(IERC1155Receiver).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _escrowedToken() internal view override returns (address) {
+        return address(_allowance);
+    }
+
+    function _rejectTokens(address operator) internal pure override {
+        revert Market__UnexpectedTokens(operator);
     }
 
     // ================================================================== internal: continuous book
