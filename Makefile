@@ -22,13 +22,14 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME=$(BROWNIE_HOME) $(CURDIR)/$(VENV)/bin/brownie
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test demo bench deploy trace compile clean help
+.PHONY: setup test demo bench deploy ops trace audit compile clean help
 
 help:
 	@echo "make demo   deploy the suite on a local chain and run a short session"
 	@echo "make test   run the test suite against anvil"
 	@echo "make bench  measure gas and throughput into benchmarks/results.json"
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
+	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
 	@echo "make trace WHAT=order|unit|account ID=... [FROM=block] NETWORK=name  history from events alone"
 
 setup: $(SETUP)
@@ -66,6 +67,9 @@ demo: $(SETUP)
 NETWORK ?= development
 deploy: $(SETUP)
 	$(BROWNIE) run scripts/deploy.py --network $(NETWORK)
+
+ops: $(SETUP)
+	$(BROWNIE) run scripts/ops.py main $(FILE) $(if $(DRY_RUN),dry-run) --network $(NETWORK)
 
 trace: $(SETUP)
 	$(BROWNIE) run scripts/trace.py main $(WHAT) $(ID) $(FROM) --network $(NETWORK)

@@ -1,0 +1,103 @@
+"""What the command-line scripts do, so that each brownie script in ``scripts/`` is a thin ``main()``: find the
+suite of the connected network, run the command, and turn any failure into one clear line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from carbon_market import ops
+from carbon_market.console import quiet
+from carbon_market.deploy import DeployError, attach, deploy, load
+from carbon_market.ops.spec import Step
+from carbon_market.suite import Suite
+
+#: exit codes: a malformed file or bad input, and a step the chain refused
+BAD_INPUT, REFUSED = 2, 1
+
+
+def connected_suite(accounts: Any, *, deploy_on_development: bool = False) -> Suite:
+    """The suite of the network brownie is connected to, from its deployment record. On a development chain
+    (started afresh by brownie for this command) it is deployed first if asked."""
+    from brownie import chain, network
+    from brownie._config import CONFIG
+
+    name = network.show_active()
+    development = CONFIG.network_type == "development"
+    if development and deploy_on_development:
+        with quiet():
+            return deploy(accounts, name, chain.id, development=True)[0]
+    record = load(name, chain.id)
+    if record is None:
+        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
+    return attach(record)
+
+
+def _tqdm_progress(what: str, total: int) -> Callable[[Step, str | None], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def update(step: Step, label: str | None) -> None:
+        if label is not None:
+            bar.set_postfix_str(f"{step.kind}: {label}", refresh=True)
+            return
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return update
+
+
+def run_operations(path: str, options: tuple[str, ...], accounts: Any) -> int:
+    """``scripts/ops.py``: run (or with ``dry-run`` only check) an operations file; returns the exit code."""
+    from brownie import network, web3
+    from brownie._config import CONFIG
+
+    unknown = [o for o in options if o not in ("dry-run", "--dry-run")]
+    if not path or unknown:
+        print("usage: brownie run scripts/ops.py main <file.yaml> [dry-run] --network <name>", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        plan = ops.load(path)
+    except ops.SpecError as exc:
+        print(f"ops: {plan_problems(exc)}", file=sys.stderr)
+        return BAD_INPUT
+    dry_run = bool(options)
+    try:
+        suite = connected_suite(accounts, deploy_on_development=True)
+        fault = os.environ.get("CARBON_MARKET_CRASH_AFTER")  # fault injection, for the recovery tests
+        outcome = ops.operate(plan, suite, url=web3.provider.endpoint_uri, network=network.show_active(),
+                              development=CONFIG.network_type == "development", dry_run=dry_run,
+                              journal=Path(os.environ["JOURNAL"]) if os.environ.get("JOURNAL") else None,
+                              accounts=accounts, fault=ops.Fault(int(fault)) if fault else None,
+                              progress=_tqdm_progress if sys.stderr.isatty() else None)
+    except ops.StepFailed as exc:
+        print(f"ops: {exc}", file=sys.stderr)
+        return REFUSED
+    except (ops.OpsError, DeployError) as exc:
+        print(f"ops: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    print_outcome(outcome, dry_run)
+    return 0
+
+
+def plan_problems(exc: ops.SpecError) -> str:
+    head, *rest = exc.problems
+    return "\n".join([str(exc).split(":", 1)[0] + f": {head}", *(f"  also: {p}" for p in rest)])
+
+
+def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
+    verb = "would send" if dry_run else "sent"
+    print(f"{'dry run on ' if dry_run else ''}{outcome.node}: {len(outcome.steps)} steps, {verb} "
+          f"{outcome.sent} transactions, {outcome.gas:,} gas")
+    for r in outcome.steps:
+        if r.resumed:
+            state = "done by an earlier run"
+        else:
+            state = f"{r.sent} tx, {r.gas:,} gas" + (f" ({r.skipped} found in the journal)" if r.skipped else "")
+        made = ", ".join(f"{k}={v:#x}" if v >= 2**64 else f"{k}={v}" for k, v in r.refs.items())
+        print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")

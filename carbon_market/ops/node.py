@@ -1,0 +1,294 @@
+"""A chain as the operations runner sees it: views read with ``eth_call``, transactions prepared, sent and waited
+for over raw JSON-RPC, reverts decoded into the contracts' custom errors, receipts decoded into events.
+
+Everything goes through the :class:`Node`'s own web3 connection, never brownie's global one, so that the same
+steps run on the network brownie is connected to or on a throw-away anvil fork of it (:func:`fork`), where every
+sender is impersonated and gas is free: that is how a whole operations file is checked before anything is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
+from web3 import Web3
+from web3._utils.events import get_event_data
+
+#: gas added to each estimate: state can move between the estimate and the block that includes the transaction
+GAS_MARGIN_PCT = 25
+RECEIPT_TIMEOUT = 300.0
+
+
+class OpsError(RuntimeError):
+    """An operation cannot go ahead; the message is one line meant for the operator."""
+
+
+class Reverted(OpsError):
+    """A transaction or call reverted; ``error`` is the decoded custom error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs: an address the node holds (``eth_sendTransaction``) or a key held here."""
+
+    name: str
+    address: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Log:
+    contract: str
+    name: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx: str
+    block: int
+    gas_used: int
+    logs: tuple[Log, ...] = field(default=())
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [log.fields for log in self.logs if log.name == name]
+
+    def event(self, name: str) -> dict[str, Any]:
+        found = self.events(name)
+        if not found:
+            raise OpsError(f"transaction {self.tx} emitted no {name} event")
+        return found[-1]
+
+
+class Codec:
+    """Custom errors and events of a set of ABIs (the compiled project's), by selector and topic."""
+
+    def __init__(self, abis: dict[str, list[dict[str, Any]]]) -> None:
+        self.errors: dict[bytes, dict[str, Any]] = {}
+        self.events: dict[tuple[str, bytes], dict[str, Any]] = {}
+        for abi in abis.values():
+            for item in abi:
+                if item["type"] == "error":
+                    types = ",".join(_type(i) for i in item["inputs"])
+                    self.errors[function_signature_to_4byte_selector(f"{item['name']}({types})")] = item
+        self.abis = abis
+
+    def watch(self, contract: str, address: str) -> None:
+        """Decode the events that ``address`` emits with contract ``contract``'s ABI."""
+        for item in self.abis[contract]:
+            if item["type"] == "event" and not item.get("anonymous"):
+                self.events[(address.lower(), event_abi_to_log_topic(item))] = {**item, "contract": contract}
+
+    def error(self, data: str | bytes | None) -> str:
+        """``Name(arg=value, ...)`` for revert data; ``Error(string)`` and ``Panic(uint256)`` as well."""
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data or b"")
+        if len(raw) < 4:
+            return "reverted without a reason (out of gas, or a call to an address without code)"
+        selector, body = raw[:4], raw[4:]
+        if selector == bytes.fromhex("08c379a0"):
+            return f"Error({abi_decode(['string'], body)[0]!r})"
+        if selector == bytes.fromhex("4e487b71"):
+            return f"Panic({abi_decode(['uint256'], body)[0]:#x})"
+        item = self.errors.get(selector)
+        if item is None:
+            return f"unknown error 0x{raw.hex()}"
+        values = abi_decode([_type(i) for i in item["inputs"]], body)
+        shown = ", ".join(f"{i['name'] or '_'}={_show(v)}" for i, v in zip(item["inputs"], values))
+        return f"{item['name']}({shown})"
+
+    def decode_logs(self, w3: Web3, logs: Sequence[dict[str, Any]]) -> tuple[Log, ...]:
+        out = []
+        for log in logs:
+            topics = log.get("topics") or []
+            item = self.events.get((str(log["address"]).lower(), bytes(_bytes(topics[0])))) if topics else None
+            if item is not None:
+                data = get_event_data(w3.codec, item, _normalised(log))
+                out.append(Log(item["contract"], item["name"], dict(data["args"])))
+        return tuple(out)
+
+
+def _type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + item["type"][5:]
+    return item["type"]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _normalised(log: dict[str, Any]) -> dict[str, Any]:
+    """A raw JSON-RPC log in the form web3's decoder takes."""
+    return {**log, "topics": [_bytes(t) for t in log["topics"]], "data": _bytes(log["data"]),
+            "blockNumber": int(str(log["blockNumber"]), 0), "logIndex": int(str(log["logIndex"]), 0),
+            "transactionIndex": int(str(log["transactionIndex"]), 0)}
+
+
+class Node:
+    """One chain: the real one, or a fork of it (``fork=True``: senders impersonated, gas free)."""
+
+    def __init__(self, w3: Web3, codec: Codec, *, name: str, development: bool, fork: bool = False) -> None:
+        self.w3, self.codec, self.name = w3, codec, name
+        self.development, self.fork = development, fork
+        self.chain_id = int(w3.eth.chain_id)
+        self._held: set[str] | None = None
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        answer = self.w3.provider.make_request(method, params)
+        if "error" in answer:
+            error = answer["error"]
+            if _revert_data(error) is not None:
+                raise Reverted(self.codec.error(_revert_data(error)))
+            raise OpsError(f"{self.name}: {method} failed: {error.get('message', error)}")
+        return answer["result"]
+
+    def read(self, method: Any, *args: Any, block: int | str = "latest") -> Any:
+        """A view of a brownie contract method, decoded as brownie decodes it."""
+        tag = hex(block) if isinstance(block, int) else block
+        result = self.rpc("eth_call", [{"to": method._address, "data": method.encode_input(*args)}, tag])
+        return method.decode_output(result)
+
+    def block_number(self) -> int:
+        return int(self.rpc("eth_blockNumber", []), 16)
+
+    def timestamp(self) -> int:
+        return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+    def nonce(self, address: str, tag: str = "latest") -> int:
+        return int(self.rpc("eth_getTransactionCount", [address, tag]), 16)
+
+    def holds(self, address: str) -> bool:
+        """Whether the node signs for ``address`` (its unlocked accounts)."""
+        if self._held is None:
+            self._held = {a.lower() for a in self.rpc("eth_accounts", [])}
+        return address.lower() in self._held
+
+    # -- sending ---------------------------------------------------------------------------------------------
+
+    def prepare(self, signer: Signer, method: Any, args: Sequence[Any]) -> dict[str, Any]:
+        """The transaction, with its nonce and gas; raises :class:`Reverted` if it would revert now."""
+        tx = {"from": signer.address, "to": method._address, "data": method.encode_input(*args)}
+        gas = int(self.rpc("eth_estimateGas", [tx]), 16)
+        price = 0 if self.fork else int(self.rpc("eth_gasPrice", []), 16)
+        return {**tx, "gas": gas * (100 + GAS_MARGIN_PCT) // 100 + 20_000, "gasPrice": price,
+                "nonce": self.nonce(signer.address, "pending"), "chainId": self.chain_id}
+
+    def broadcast(self, signer: Signer, tx: dict[str, Any]) -> str:
+        if signer.key is not None and not self.fork:
+            signed = self.w3.eth.account.sign_transaction(tx, signer.key)
+            return self.rpc("eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
+        if not self.fork and not self.holds(signer.address):
+            raise OpsError(f"{self.name} does not hold {signer.name} ({signer.address}) and no key was given")
+        fields = {k: hex(v) if isinstance(v, int) else v for k, v in tx.items() if k != "chainId"}
+        return self.rpc("eth_sendTransaction", [fields])
+
+    def wait(self, tx_hash: str, call: dict[str, Any] | None = None, timeout: float = RECEIPT_TIMEOUT) -> Receipt:
+        """The transaction's receipt once mined; a failed one raises :class:`Reverted` with its error, found by
+        replaying ``call`` on the state before its block."""
+        deadline = time.monotonic() + timeout
+        while (raw := self.rpc("eth_getTransactionReceipt", [tx_hash])) is None:
+            if time.monotonic() > deadline:
+                raise OpsError(f"{tx_hash} not mined after {timeout:.0f} s")
+            time.sleep(0.2)
+        block = int(raw["blockNumber"], 16)
+        if int(raw["status"], 16) != 1:
+            raise Reverted(self._why(tx_hash, block, call))
+        return Receipt(tx_hash, block, int(raw["gasUsed"], 16), self.codec.decode_logs(self.w3, raw["logs"]))
+
+    def _why(self, tx_hash: str, block: int, call: dict[str, Any] | None) -> str:
+        if call is None:
+            sent = self.rpc("eth_getTransactionByHash", [tx_hash])
+            call = {"from": sent["from"], "to": sent["to"], "data": sent["input"]}
+        try:
+            self.rpc("eth_call", [{k: call[k] for k in ("from", "to", "data")}, hex(block - 1)])
+        except Reverted as exc:
+            return exc.error
+        return "failed on chain (out of gas, or undone by an earlier transaction of its block)"
+
+    def find_sent(self, address: str, nonce: int, from_block: int) -> str | None:
+        """The hash of the mined transaction of ``address`` with ``nonce``, searching from ``from_block``."""
+        for number in range(from_block, self.block_number() + 1):
+            block = self.rpc("eth_getBlockByNumber", [hex(number), True])
+            for tx in block["transactions"]:
+                if tx["from"].lower() == address.lower() and int(tx["nonce"], 16) == nonce:
+                    return tx["hash"]
+        return None
+
+    def advance_to(self, timestamp: int) -> None:
+        """Mine a block at ``timestamp`` or later (development chains and forks only)."""
+        if not (self.development or self.fork):
+            raise OpsError(f"{self.name} is a live network: its clock cannot be moved")
+        if timestamp > self.timestamp():
+            self.rpc("evm_setNextBlockTimestamp", [hex(timestamp)])
+        self.rpc("evm_mine", [])
+
+
+def _revert_data(error: dict[str, Any]) -> str | None:
+    data = error.get("data")
+    if isinstance(data, dict):  # some nodes nest it
+        data = data.get("data") or data.get("result")
+    if isinstance(data, str) and data.startswith("0x"):
+        return data
+    message = str(error.get("message", ""))
+    return "0x" if "revert" in message.lower() else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def fork(node: Node, url: str) -> Iterator[Node]:
+    """An anvil fork of ``node`` at its latest block, with every sender impersonated and gas free."""
+    anvil = shutil.which("anvil")
+    if anvil is None:
+        raise OpsError("anvil is not on PATH (it comes from node_modules/.bin: run through make)")
+    port = _free_port()
+    block = node.block_number()
+    proc = subprocess.Popen([anvil, "--fork-url", url, "--fork-block-number", str(block), "--port", str(port),
+                             "--auto-impersonate", "--block-base-fee-per-gas", "0", "--gas-price", "0",
+                             "--silent", "--no-storage-caching"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 120}))
+        for _ in range(200):
+            if proc.poll() is not None:
+                raise OpsError(f"anvil could not fork {node.name} at {url}")
+            try:
+                if w3.is_connected():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        else:
+            raise OpsError(f"anvil did not start to fork {node.name}")
+        yield Node(w3, node.codec, name=f"a fork of {node.name} at block {block}", development=node.development,
+                   fork=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,254 @@
+"""Running an operations file: check it, simulate every pending step on a fork of the chain, then send for real
+with a journal, so that a run that stops anywhere can be continued and never repeats a transaction.
+
+:func:`operate` is what ``scripts/ops.py`` calls; :func:`execute` runs the steps on one node (the fork or the
+real chain) and is where the journal is consulted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from carbon_market.ops.journal import Journal, Pending
+from carbon_market.ops.node import Codec, Node, OpsError, Receipt, Reverted, Signer, fork
+from carbon_market.ops.spec import AccountSpec, Plan, Step
+from carbon_market.ops.steps import EXECUTORS, Run, Tx
+from carbon_market.suite import Suite, project
+
+#: where journals are kept unless a path is given (``CARBON_MARKET_JOURNALS`` overrides it)
+JOURNALS = Path(os.environ.get("CARBON_MARKET_JOURNALS", "journals"))
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+class StepFailed(OpsError):
+    """A step cannot be carried out; the message names the step, the transaction and the decoded error."""
+
+
+class InjectedCrash(BaseException):
+    """Raised by a :class:`Fault` to stop a run as a crash would (tests of recovery)."""
+
+
+@dataclass
+class Fault:
+    """Stop the run right after the ``after``-th transaction sent on the real chain, before its hash
+    (``before_record=True``) or its receipt is written to the journal: the two places a crash hurts most."""
+
+    after: int
+    before_record: bool = False
+    sent: int = 0
+
+
+@dataclass
+class StepResult:
+    step: Step
+    sent: int = 0
+    skipped: int = 0
+    gas: int = 0
+    refs: dict[str, int] = field(default_factory=dict)
+    resumed: bool = False  # finished by an earlier run
+
+
+@dataclass
+class Outcome:
+    node: str
+    steps: list[StepResult]
+
+    @property
+    def sent(self) -> int:
+        return sum(s.sent for s in self.steps)
+
+    @property
+    def gas(self) -> int:
+        return sum(s.gas for s in self.steps)
+
+
+def signers(plan: Plan, node: Node, accounts: Any = None) -> dict[str, Signer]:
+    """Every account of the file, resolved on ``node``: node-held ones by index, keys from the environment (or
+    the project's ``.env``), brownie accounts by id. Raises listing every account that cannot be resolved."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path(".env"), override=False)
+    held = node.rpc("eth_accounts", [])
+    out, problems = {}, []
+    for name, spec in plan.accounts.items():
+        try:
+            out[name] = _signer(spec, held, accounts)
+        except (ValueError, OpsError) as exc:
+            problems.append(f"account {name}: {exc}")
+    if problems:
+        raise OpsError("; ".join(problems))
+    return out
+
+
+def _signer(spec: AccountSpec, held: list[str], accounts: Any) -> Signer:
+    if spec.how == "address":
+        return Signer(spec.name, Web3.to_checksum_address(spec.value))
+    if spec.how == "node":
+        index = int(spec.value)
+        if index >= len(held):
+            raise OpsError(f"the node holds {len(held)} accounts, not {index + 1}")
+        return Signer(spec.name, Web3.to_checksum_address(held[index]))
+    if spec.how == "key":
+        key = os.environ.get(spec.value)
+        if not key:
+            raise OpsError(f"{spec.value} is not set (environment or .env)")
+        from eth_account import Account
+
+        return Signer(spec.name, Account.from_key(key).address, key)
+    if accounts is None:
+        raise OpsError("brownie accounts are not available here")
+    loaded = accounts.load(spec.value)
+    return Signer(spec.name, loaded.address, loaded.private_key)
+
+
+def codec_for(suite: Suite) -> Codec:
+    """Every custom error of the project, and the events of the suite's contracts."""
+    containers = project().dict()
+    codec = Codec({name: c.abi for name, c in containers.items()})
+    for name in Suite.__dataclass_fields__:
+        contract = getattr(suite, name)
+        codec.watch(contract._name, contract.address)
+    return codec
+
+
+class Runner:
+    """Runs a plan's steps on one node against one journal."""
+
+    def __init__(self, run: Run, journal: Journal, *, fault: Fault | None = None,
+                 progress: Callable[[Step, str | None], None] = lambda step, label: None) -> None:
+        """``progress(step, label)`` is told of each transaction, and ``progress(step, None)`` of each step
+        finished (or found finished in the journal)."""
+        self.run, self.journal, self.fault, self.progress = run, journal, fault, progress
+
+    def execute(self) -> Outcome:
+        results = []
+        for step in self.run.plan.steps:
+            finished = self.journal.steps.get(step.index)
+            if finished is not None:
+                if finished["digest"] != step.digest:
+                    raise OpsError(f"{step.title()} was changed after it ran (journal {self.journal.path}); "
+                                   f"restore it, or start a new journal")
+                self.run.refs.update(finished["refs"])
+                results.append(StepResult(step, refs=finished["refs"], resumed=True))
+            else:
+                results.append(self._step(step))
+            self.progress(step, None)
+        return Outcome(self.run.node.name, results)
+
+    def _step(self, step: Step) -> StepResult:
+        result, before = StepResult(step), set(self.run.refs)
+        steps = EXECUTORS[step.kind](self.run, step.args)
+        tx: Tx | None = None
+        labels: set[str] = set()
+        try:
+            tx = next(steps)
+            while True:
+                if tx.label in labels:  # the journal tells a step's transactions apart by their labels
+                    raise AssertionError(f"{step.kind} yielded two transactions labelled {tx.label!r}")
+                labels.add(tx.label)
+                self.progress(step, tx.label)
+                tx = steps.send(self._transact(step, tx, result))
+        except StopIteration:
+            pass
+        except Reverted as exc:
+            raise StepFailed(self._failure(step, tx, exc.error)) from None
+        except OpsError as exc:
+            raise StepFailed(self._failure(step, tx, str(exc))) from None
+        result.refs = {r: v for r, v in self.run.refs.items() if r not in before}
+        self.journal.finish(step.index, step.digest, result.refs, result.sent + result.skipped)
+        return result
+
+    def _failure(self, step: Step, tx: Tx | None, error: str) -> str:
+        names = {s.address.lower(): n for n, s in self.run.signers.items()}
+        error = ADDRESS.sub(lambda m: names.get(m[0].lower(), m[0]), error)
+        return f"{step.title()}{': ' + tx.label if tx else ''}: {error}"
+
+    def _transact(self, step: Step, tx: Tx, result: StepResult) -> Receipt:
+        node, key = self.run.node, (step.index, tx.label)
+        pending = self.journal.actions.get(key)
+        if pending is not None:
+            found = self._recover(pending)
+            if found is not None:
+                receipt = node.wait(found)
+                if not pending.done:
+                    self.journal.done(step.index, tx.label, found, receipt.block, receipt.gas_used)
+                result.skipped += 1
+                return receipt
+        signer = self.run.signers[tx.signer]
+        prepared = node.prepare(signer, tx.method, tx.args)
+        self.journal.sending(step.index, tx.label, signer.address, prepared["nonce"], node.block_number())
+        tx_hash = node.broadcast(signer, prepared)
+        self._maybe_crash(before_record=True)
+        self.journal.sent(step.index, tx.label, tx_hash)
+        self._maybe_crash(before_record=False)
+        receipt = node.wait(tx_hash, prepared)
+        self.journal.done(step.index, tx.label, tx_hash, receipt.block, receipt.gas_used)
+        result.sent += 1
+        result.gas += receipt.gas_used
+        return receipt
+
+    def _recover(self, pending: Pending) -> str | None:
+        """The hash of a journalled transaction that reached the chain, or None if it never did (send it again)."""
+        node = self.run.node
+        if pending.tx and node.rpc("eth_getTransactionByHash", [pending.tx]) is not None:
+            return pending.tx
+        found = node.find_sent(pending.sender, pending.nonce, pending.block)
+        if found is not None:
+            return found
+        if node.nonce(pending.sender, "pending") > pending.nonce:
+            raise OpsError(f"nonce {pending.nonce} of {pending.sender} was used by a transaction this run did not "
+                           f"send; look at the chain before running again")
+        return None
+
+    def _maybe_crash(self, *, before_record: bool) -> None:
+        fault = self.fault
+        if fault is None or self.run.node.fork or fault.before_record != before_record:
+            return
+        fault.sent += 1
+        if fault.sent == fault.after:
+            raise InjectedCrash(f"injected crash after transaction {fault.sent}")
+
+
+def journal_path(plan: Plan, network: str, chain_id: int, suite: Suite) -> Path:
+    return JOURNALS / f"{plan.path.stem}.{network}-{chain_id}-{suite.registry.address[2:10].lower()}.jsonl"
+
+
+def check_clock(plan: Plan, node: Node, journal: Journal) -> None:
+    moved = [s for s in plan.steps if s.kind == "advance_time" and s.index not in journal.steps]
+    if moved and not node.development:
+        raise OpsError(f"{moved[0].title()}: {node.name} is a live network and its clock cannot be moved; "
+                       f"run the steps after it once that time has come, from a file without advance_time")
+
+
+def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bool, dry_run: bool = False,
+            journal: Path | None = None, accounts: Any = None, fault: Fault | None = None,
+            progress: Callable[[str, int], Callable[[Step, str | None], None]] | None = None) -> Outcome:
+    """Check ``plan`` against the chain at ``url`` (brownie network ``network``) by running every pending step
+    on a fork of it; unless ``dry_run``, then run it for real. Raises :class:`OpsError` (or its
+    :class:`StepFailed`) with one line for the operator; when the simulation fails nothing has been sent."""
+    node = Node(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120})), codec_for(suite), name=network,
+                development=development)
+    people = signers(plan, node, accounts)
+    header = {"file": plan.path.name, "network": network, "chain_id": node.chain_id,
+              "registry": suite.registry.address}
+    book = Journal.open(journal or journal_path(plan, network, node.chain_id, suite), header)
+    check_clock(plan, node, book)
+    bar = progress or (lambda what, total: lambda step, label: None)
+    pending = len(plan.steps)
+    with fork(node, url) as sandbox:
+        try:
+            rehearsal = Runner(Run(sandbox, suite, people, plan), book.copy(),
+                               progress=bar(f"checking on a fork of {network}", pending)).execute()
+        except StepFailed as exc:
+            raise StepFailed(f"{exc} (found on a fork of {network}: nothing was sent)") from None
+    if dry_run:
+        return rehearsal
+    return Runner(Run(node, suite, people, plan), book, fault=fault,
+                  progress=bar(f"running on {network}", pending)).execute()

@@ -1,0 +1,275 @@
+"""What each kind of step does on chain. A step is a generator: it yields one :class:`Tx` at a time and is sent
+back its :class:`Receipt`; the runner decides whether the transaction has to be sent or was already (journal).
+
+Two rules keep every step safe to re-run:
+
+* an action that is idempotent by nature (granting a role, approving a spender, listing a token) is yielded only
+  if the chain does not show it done already;
+* every other action is yielded unconditionally under a label unique within its step (``place o3``,
+  ``issue row 2``), so that the journal recognises it; loops (clearing, settlement) test the chain before each
+  round, so a round already done is simply not needed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import keccak
+
+from carbon_market import compliance as cy
+from carbon_market.ids import allowance_id, offset_id
+from carbon_market.market import MANY_FILLS, Phase
+from carbon_market.ops.node import Node, OpsError, Receipt, Signer
+from carbon_market.ops.spec import Plan, Token, When
+from carbon_market.suite import Suite, onboarding
+
+#: participants per ``onboardBatch``
+ONBOARD_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Tx:
+    label: str
+    signer: str  # an account name of the file
+    method: Any  # a brownie contract method: its address and ABI encoding only; it never sends
+    args: tuple[Any, ...]
+
+
+@dataclass
+class Run:
+    """What the steps work with: the chain, the suite, who signs, and the references made so far."""
+
+    node: Node
+    suite: Suite
+    signers: dict[str, Signer]
+    plan: Plan
+    refs: dict[str, int] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        return self.signers[name].address
+
+    def ref(self, name: str) -> int:
+        if name not in self.refs:
+            raise OpsError(f"{name} was not made by an earlier step of this run")
+        return self.refs[name]
+
+    def token_id(self, token: Token) -> int:
+        if token.kind == "allowance":
+            return allowance_id(token.vintage)
+        project = token.project if isinstance(token.project, int) else self.ref(token.project)
+        return offset_id(project, token.vintage)
+
+    def instrument(self, token: Token) -> int:
+        """The market's instrument for ``token``; raises if it is not listed."""
+        market, wanted = self.suite.market, self.token_id(token)
+        for number in range(1, int(self.node.read(market.instrumentCount)) + 1):
+            if int(self.node.read(market.instrument, number)[0]) == wanted:
+                return number
+        raise OpsError(f"{token} is not listed on the market (a list step comes first)")
+
+    def moment(self, when: When) -> int:
+        if when.deadline:
+            rules = cy.Rules.from_chain(self.node.read(self.suite.compliance.rules, when.year))
+            return getattr(rules, when.deadline) + 1
+        return when.absolute or self.node.timestamp() + when.relative
+
+
+Steps = Generator[Tx, Receipt, None]
+
+
+def _document(text: str, fallback: str) -> bytes:
+    return keccak(text=text or fallback)
+
+
+def onboard(run: Run, a: dict[str, Any]) -> Steps:
+    rows = a["participants"]
+    for start in range(0, len(rows), ONBOARD_BATCH):
+        batch = rows[start:start + ONBOARD_BATCH]
+        entries = [onboarding(run.address(r["account"]), r["roles"], region=r["region"], sector=r["sector"],
+                              identity=r["identity"] or r["account"]) for r in batch]
+        yield Tx(f"onboard rows {start + 1}-{start + len(batch)}", a["by"], run.suite.registry.onboardBatch,
+                 (entries,))
+
+
+def issue_money(run: Run, a: dict[str, Any]) -> Steps:
+    for row, p in enumerate(a["payments"], 1):
+        yield Tx(f"issue row {row}", a["by"], run.suite.money.issue, (run.address(p["account"]), p["amount"]))
+
+
+def register_project(run: Run, a: dict[str, Any]) -> Steps:
+    receipt = yield Tx(f"register {a['ref']}", a["by"], run.suite.offsets.registerProject,
+                       (run.address(a["developer"]), _document(a["document"], a["ref"])))
+    run.refs[a["ref"]] = int(receipt.event("ProjectRegistered")["project"])
+
+
+def issue_offsets(run: Run, a: dict[str, Any]) -> Steps:
+    project = a["project"] if isinstance(a["project"], int) else run.ref(a["project"])
+    offsets = run.suite.offsets
+    receipt = yield Tx("request", a["developer"], offsets.requestIssuance,
+                       (project, a["vintage"], a["amount"], _document(a["document"], f"project {project}")))
+    claim = int(receipt.event("IssuanceRequested")["claimId"])
+    yield Tx("attest", a["verifier"], offsets.attestIssuance, (claim,))
+
+
+def open_year(run: Run, a: dict[str, Any]) -> Steps:
+    r = dict(a["rules"])
+    r["early_deadline"], r["deadline"] = run.moment(r["early_deadline"]), run.moment(r["deadline"])
+    rules = cy.Rules(**r)
+    yield Tx(f"open {a['year']}", a["by"], run.suite.compliance.openYear,
+             (a["year"], rules.as_tuple(), list(a["benchmarks"]), list(a["benchmarks"].values())))
+
+
+def allocate(run: Run, a: dict[str, Any]) -> Steps:
+    """Enrol the enterprises of the year; each gets its pre-allocation (rules' share of benchmark x baseline)."""
+    rows = a["enterprises"]
+    for start in range(0, len(rows), cy.ENROLL_BATCH):
+        batch = rows[start:start + cy.ENROLL_BATCH]
+        yield Tx(f"enroll rows {start + 1}-{start + len(batch)}", a["by"], run.suite.compliance.enroll,
+                 (a["year"], [run.address(r["enterprise"]) for r in batch], [r["baseline_output"] for r in batch]))
+
+
+def report(run: Run, a: dict[str, Any]) -> Steps:
+    for row, r in enumerate(a["reports"], 1):
+        yield Tx(f"report row {row}", r["enterprise"], run.suite.compliance.submitReport,
+                 (a["year"], r["emissions"], r["output"], _document(r["document"], f"report of {r['enterprise']}")))
+
+
+def reject(run: Run, a: dict[str, Any]) -> Steps:
+    yield Tx(f"reject {a['enterprise']}", a["verifier"], run.suite.compliance.reject,
+             (a["year"], run.address(a["enterprise"]), _document(a["reason"], "rejected")))
+
+
+def attest(run: Run, a: dict[str, Any]) -> Steps:
+    for name in a["enterprises"]:
+        yield Tx(f"attest {name}", a["verifier"], run.suite.compliance.attest, (a["year"], run.address(name)))
+
+
+def true_up(run: Run, a: dict[str, Any]) -> Steps:
+    """Finalise attested reports: each enterprise's allocation is trued up to benchmark x verified output."""
+    names = a["enterprises"]
+    for start in range(0, len(names), cy.MAX_BATCH):
+        batch = names[start:start + cy.MAX_BATCH]
+        yield Tx(f"true-up {start + 1}-{start + len(batch)}", a["by"], run.suite.compliance.finalize,
+                 (a["year"], [run.address(n) for n in batch]))
+
+
+def list_token(run: Run, a: dict[str, Any]) -> Steps:
+    """Appoint the exchange (if not yet), list the token (if not yet), and approve the traders."""
+    market, exchange = run.suite.market, run.address(a["exchange"])
+    role = run.node.read(market.EXCHANGE_ROLE)
+    if not run.node.read(market.hasRole, role, exchange):
+        yield Tx("grant exchange role", a["regulator"], market.grantRole, (role, exchange))
+    if run.node.read(market.feeRecipient).lower() != exchange.lower():
+        yield Tx("fees to exchange", a["exchange"], market.setFeeRecipient, (exchange,))
+    try:
+        run.instrument(a["token"])
+    except OpsError:
+        yield Tx(f"list {a['token']}", a["exchange"], market.list,
+                 (run.token_id(a["token"]), a["lot"], a["tick"], a["reference"]))
+    yield from approve(run, a)
+
+
+def approve(run: Run, a: dict[str, Any]) -> Steps:
+    """Let each trader's allowances and money be moved by the market and the block-trade desk (if not yet)."""
+    s = run.suite
+    for name in a["traders"]:
+        trader = run.address(name)
+        for spender, who in ((s.market, "market"), (s.desk, "desk")):
+            if not run.node.read(s.allowance.isApprovedForAll, trader, spender.address):
+                yield Tx(f"{name} lets the {who} move units", name, s.allowance.setApprovalForAll,
+                         (spender.address, True))
+            if int(run.node.read(s.money.allowance, trader, spender.address)) < 2**255:
+                yield Tx(f"{name} lets the {who} move money", name, s.money.approve, (spender.address, 2**256 - 1))
+
+
+def open_call(run: Run, a: dict[str, Any]) -> Steps:
+    yield Tx("open call", a["exchange"], run.suite.market.openCall, (run.instrument(a["token"]),))
+
+
+def call_auction(run: Run, a: dict[str, Any]) -> Steps:
+    """Close the open call and clear it, in as many transactions of ``steps`` steps as it takes."""
+    market, instrument = run.suite.market, run.instrument(a["token"])
+    yield Tx("close call", a["exchange"], market.closeCall, (instrument, a["steps"]))
+    round_ = 0
+    while int(run.node.read(market.instrument, instrument)[6]) == Phase.CLEARING:
+        round_ += 1
+        yield Tx(f"clear #{round_}", a["exchange"], market.advanceClearing, (instrument, a["steps"]))
+
+
+def place(run: Run, a: dict[str, Any]) -> Steps:
+    market, instrument = run.suite.market, run.instrument(a["token"])
+    for o in a["orders"]:
+        receipt = yield Tx(f"place {o['ref']}", o["trader"], market.place,
+                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], MANY_FILLS))
+        run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
+
+
+def cancel(run: Run, a: dict[str, Any]) -> Steps:
+    for ref in a["orders"]:
+        order_id = run.ref(ref)
+        if not order_id:
+            raise OpsError(f"order {ref} filled in full when it was placed: there is nothing to cancel")
+        yield Tx(f"cancel {ref}", run.plan.refs[ref][1], run.suite.market.cancel, (order_id,))
+
+
+def claim(run: Run, a: dict[str, Any]) -> Steps:
+    """Claim the fills of the listed orders that still have something to claim: one transaction per owner (a
+    claim pays one owner)."""
+    market, by_owner = run.suite.market, {}
+    for ref in a["orders"]:
+        order_id = run.ref(ref)
+        if order_id and int(str(run.node.read(market.order, order_id)[0]), 16):
+            by_owner.setdefault(run.plan.refs[ref][1], []).append(order_id)
+    for owner, ids in by_owner.items():
+        yield Tx(f"claim for {owner}", a["by"], market.claim, (ids,))
+
+
+def block_trade(run: Run, a: dict[str, Any]) -> Steps:
+    desk = run.suite.desk
+    expiry = run.node.timestamp() + a["expires_in"]
+    receipt = yield Tx(f"propose {a['ref']}", a["proposer"], desk.propose,
+                       (run.instrument(a["token"]), run.address(a["counterparty"]), a["side"], a["lots"], a["price"],
+                        expiry))
+    run.refs[a["ref"]] = int(receipt.event("BlockProposed")["blockId"])
+    yield Tx(f"accept {a['ref']}", a["counterparty"], desk.accept, (run.refs[a["ref"]],))
+
+
+def surrender(run: Run, a: dict[str, Any]) -> Steps:
+    for row, s in enumerate(a["surrenders"], 1):
+        yield Tx(f"surrender row {row}", s["enterprise"], run.suite.compliance.surrender,
+                 (a["year"], run.token_id(s["token"]), s["amount"]))
+
+
+def credit(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator's own credit awards, each with its reason on chain."""
+    for row, award in enumerate(a["awards"], 1):
+        yield Tx(f"award row {row}", a["by"], run.suite.credit.regulatorMint,
+                 (run.address(award["account"]), award["amount"], award["reason"]))
+
+
+def advance_time(run: Run, a: dict[str, Any]) -> Steps:
+    run.node.advance_to(run.moment(a["to"]))
+    yield from ()
+
+
+def settle(run: Run, a: dict[str, Any]) -> Steps:
+    """Settle the year in batches until every enterprise is settled (the first batch is sent even before the
+    deadline, so that the contract says why it cannot settle yet)."""
+    compliance, round_ = run.suite.compliance, 0
+    while (phase := cy.Phase(int(run.node.read(compliance.phase, a["year"])))) != cy.Phase.SETTLED:
+        if round_ and phase != cy.Phase.SETTLING:
+            break
+        round_ += 1
+        yield Tx(f"settle #{round_}", a["by"], compliance.settle, (a["year"], a["batch"]))
+
+
+EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
+    "onboard": onboard, "issue_money": issue_money, "register_project": register_project,
+    "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
+    "reject": reject, "attest": attest, "true_up": true_up, "list": list_token, "approve": approve,
+    "open_call": open_call, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
+    "block_trade": block_trade, "surrender": surrender, "credit": credit,
+    "advance_time": advance_time, "settle": settle,
+}
