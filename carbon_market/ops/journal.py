@@ -46,8 +46,11 @@ class Journal:
     steps: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, path: Path, header: dict[str, Any]) -> Journal:
-        """The journal at ``path``, created with ``header`` if new; an existing one must have the same header."""
+    def open(cls, path: Path | None, header: dict[str, Any], *, create: bool = True) -> Journal:
+        """The journal at ``path``, created with ``header`` if new (or kept in memory, if not ``create`` or
+        ``path`` is None); an existing one must have the same header."""
+        if path is None or (not create and not path.exists()):
+            return cls(None, header)
         journal = cls(path, header)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

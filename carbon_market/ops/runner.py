@@ -216,8 +216,11 @@ class Runner:
             raise InjectedCrash(f"injected crash after transaction {fault.sent}")
 
 
-def journal_path(plan: Plan, network: str, chain_id: int, suite: Suite) -> Path:
-    return JOURNALS / f"{plan.path.stem}.{network}-{chain_id}-{suite.registry.address[2:10].lower()}.jsonl"
+def journal_path(plan: Plan, header: dict[str, Any]) -> Path:
+    """One journal per file, chain and deployment: a restarted development chain has a new genesis block even
+    where the suite's addresses come out the same."""
+    chain = f"{header['network']}-{header['chain_id']}-{header['genesis'][2:10]}"
+    return JOURNALS / f"{plan.path.stem}.{chain}-{header['registry'][2:10].lower()}.jsonl"
 
 
 def check_clock(plan: Plan, node: Node, journal: Journal) -> None:
@@ -231,14 +234,18 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
             journal: Path | None = None, accounts: Any = None, fault: Fault | None = None,
             progress: Callable[[str, int], Callable[[Step, str | None], None]] | None = None) -> Outcome:
     """Check ``plan`` against the chain at ``url`` (brownie network ``network``) by running every pending step
-    on a fork of it; unless ``dry_run``, then run it for real. Raises :class:`OpsError` (or its
+    on a fork of it; unless ``dry_run``, then run it for real. The journal is ``journal``, or on a live network
+    one under :data:`JOURNALS` per file and deployment (on a development chain, which lives as long as the
+    command, it is kept in memory unless a path is given). Raises :class:`OpsError` (or its
     :class:`StepFailed`) with one line for the operator; when the simulation fails nothing has been sent."""
     node = Node(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120})), codec_for(suite), name=network,
                 development=development)
     people = signers(plan, node, accounts)
     header = {"file": plan.path.name, "network": network, "chain_id": node.chain_id,
-              "registry": suite.registry.address}
-    book = Journal.open(journal or journal_path(plan, network, node.chain_id, suite), header)
+              "genesis": node.rpc("eth_getBlockByNumber", ["0x0", False])["hash"], "registry": suite.registry.address}
+    if journal is None and not development:
+        journal = journal_path(plan, header)
+    book = Journal.open(journal, header, create=not dry_run)
     check_clock(plan, node, book)
     bar = progress or (lambda what, total: lambda step, label: None)
     pending = len(plan.steps)

@@ -1,0 +1,193 @@
+"""Operations files against the local chain: the pilot year of ``operations/pilot-2026`` run in full and checked
+against the chain; a dry run that sends nothing; malformed files refused with a clear error and nothing sent; a
+crash injected mid-run and a re-run that completes with no transaction repeated."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from brownie import web3
+
+from carbon_market import compliance as cy
+from carbon_market import ops
+from carbon_market.compliance import Outcome
+from carbon_market.ids import allowance_id, offset_id
+from carbon_market.ops.journal import Journal
+from carbon_market.roles import Role
+from carbon_market.suite import MONEY_UNIT, deploy_suite
+from carbon_market.trace import suite_events
+
+PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
+YEAR = 2026
+#: the pilot's transactions, as the full run sends them (a re-run after any crash must add up to the same)
+PILOT_TRANSACTIONS = 83
+
+
+@pytest.fixture(scope="module")
+def bare(admin, regulator):
+    """A suite with only the regulator onboarded: the operations file does the rest."""
+    return deploy_suite(admin, regulator)
+
+
+@pytest.fixture
+def pilot(tmp_path):
+    """A copy of the pilot's files, free to be edited."""
+    target = tmp_path / "pilot"
+    shutil.copytree(PILOT, target)
+    return target / "year.yaml"
+
+
+def run(path: Path, suite, journal: Path | None = None, **options) -> ops.Outcome:
+    return ops.operate(ops.load(path), suite, url=web3.provider.endpoint_uri, network="development",
+                       development=True, journal=journal, **options)
+
+
+def nonces(accounts) -> list[int]:
+    return [web3.eth.get_transaction_count(str(a)) for a in accounts]
+
+
+def event_counts(suite, start: int) -> Counter:
+    return Counter(f"{e.contract}.{e.name}" for e in suite_events(suite, start))
+
+
+def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
+    start = web3.eth.block_number + 1
+    outcome = run(pilot, bare, tmp_path / "journal.jsonl")
+    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 26
+    s, people = bare, {name: accounts[i] for i, name in enumerate(
+        ["admin", "regulator", "verifier", "exchange", "forest", "fund", "huaneng", "conch", "datang", "jidong",
+         "guodian"])}
+
+    # onboarding from participants.csv: roles, regions and sectors as written
+    record = s.registry.participant(people["conch"])
+    assert (record[0], record[2], record[3]) == (Role.ENTERPRISE, 340000, 3011)
+    # offsets: project forest-1 registered and 5,000 of vintage 2025 issued to its developer
+    assert s.allowance.balanceOf(people["forest"], offset_id(1, 2025)) == 5_000
+    # the compliance year: each enterprise's outcome follows its surrender schedule
+    outcomes = {n: cy.enterprise_year(s.compliance, YEAR, people[n])["outcome"]
+                for n in ("huaneng", "conch", "datang", "jidong", "guodian")}
+    assert outcomes == {"huaneng": Outcome.EARLY, "conch": Outcome.ON_TIME, "datang": Outcome.SHORT,
+                        "jidong": Outcome.LATE, "guodian": Outcome.ON_TIME}
+    assert cy.enterprise_year(s.compliance, YEAR, people["conch"])["rejections"] == 1
+    assert int(s.compliance.phase(YEAR)) == cy.Phase.SETTLED
+    # trading: 13 orders, one call auction, one cancellation, one block trade at 630.0 a lot
+    counts = event_counts(s, start)
+    assert counts["Market.OrderPlaced"] == 13 and counts["Market.CallCleared"] == 1
+    assert counts["Market.OrderCancelled"] == 1 and counts["BlockTradeDesk.BlockTraded"] == 1
+    block = [e for e in suite_events(s, start) if e.name == "BlockTraded"][0].fields
+    assert block["price"] == 630 * MONEY_UNIT and block["lots"] == 100
+    assert s.money.balanceOf(people["fund"]) < 200_000 * MONEY_UNIT  # it bought
+
+    again = run(pilot, bare, tmp_path / "journal.jsonl")
+    assert again.sent == 0 and all(r.resumed for r in again.steps)
+    assert event_counts(s, start) == counts
+
+
+def test_a_dry_run_sends_nothing(bare, accounts, pilot):
+    before, block = nonces(accounts[:11]), web3.eth.block_number
+    outcome = run(pilot, bare, dry_run=True)
+    assert outcome.sent == PILOT_TRANSACTIONS and outcome.node.startswith("a fork of development")
+    assert nonces(accounts[:11]) == before and web3.eth.block_number == block
+    assert int(bare.compliance.phase(YEAR)) == cy.Phase.NONE
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+MALFORMED = [
+    ("year.yaml", "  - onboard: {participants: participants.csv}", "  - onboard: {participants: participants.csv",
+     "line 18: not valid YAML"),
+    ("year.yaml", "  - open_call:", "  - open_auction:", "unknown step 'open_auction'"),
+    ("year.yaml", "verifier: verifier, enterprises: [huaneng,", "verifier: verifyer, enterprises: [huaneng,",
+     "line 32 (attest): verifier: unknown account 'verifyer'"),
+    ("year.yaml", "  - allocate: {year: 2026, enterprises: enterprises.csv}", "  - allocate: {year: 2026}",
+     "line 26 (allocate): missing 'enterprises'"),
+    ("year.yaml", "  - cancel: {orders: [k-conch]}", "  - cancel: {orders: [k-cement]}",
+     "orders: 'k-cement' is not an order defined earlier"),
+    ("year.yaml", "token: allowance 2026, lot: 10", "token: allowance 1999, lot: 10",
+     "line 38 (list): token: 1999 is outside 2000..2200"),
+    ("year.yaml", "regulator: {node: 1}", "regulator: {node: one}", "accounts: account 'regulator'"),
+    ("participants.csv", "fund,investor,", "fund,banker,", "participants.csv row 4: roles: unknown role 'banker'"),
+    ("call-orders.csv", "c-jidong,jidong,sell,590.0,50", "c-jidong,jidong,sell,590.0,fifty",
+     "call-orders.csv row 3: lots: expected a whole number, got 'fifty'"),
+    ("call-orders.csv", "c-jidong,jidong,sell,590.0,50", "c-huaneng,jidong,sell,590.0,50",
+     "reference 'c-huaneng' is defined twice"),
+    ("orders.csv", "ref,trader,side,price,lots,ioc", "ref,trader,side,price,quantity,ioc",
+     "orders.csv: columns must be ref, trader, side, price, lots, ioc; unknown quantity; missing lots"),
+    ("reports.csv", "datang,66000,84000,", "datang,66000,84000.5,", "reports.csv row 3: output: expected a whole"),
+    ("orders.csv", "k-fund,fund,buy,603.0,50,no", "k-fund,fund,buy,603.0001234,50,no",
+     "price: 603.0001234 is not a non-negative amount with at most 6 decimals"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, message", MALFORMED, ids=[m[3][:40] for m in MALFORMED])
+def test_a_malformed_file_is_refused_before_anything_is_sent(bare, pilot, name, old, new, message):
+    _edit(pilot.parent / name, old, new)
+    block = web3.eth.block_number
+    with pytest.raises(ops.SpecError) as refused:
+        run(pilot, bare)
+    assert message in str(refused.value) + " ".join(refused.value.problems)
+    assert web3.eth.block_number == block
+
+
+def test_a_step_the_chain_would_refuse_is_found_on_the_fork(bare, accounts, pilot):
+    """The file is well formed, but one order is priced outside the day's limits: the simulation finds it
+    before anything is sent, and the error names the step, the order and the custom error."""
+    _edit(pilot.parent / "orders.csv", "k-guodian,guodian,sell,603.0,40", "k-guodian,guodian,sell,700.0,40")
+    before, block = nonces(accounts[:11]), web3.eth.block_number
+    with pytest.raises(ops.StepFailed) as refused:
+        run(pilot, bare)
+    message = str(refused.value)
+    assert message.startswith("step 16 (place, line 43): place k-guodian: Market__PriceOutOfBand(")
+    assert message.endswith("(found on a fork of development: nothing was sent)")
+    assert "\n" not in message
+    assert nonces(accounts[:11]) == before and web3.eth.block_number == block
+
+
+def test_an_account_the_node_does_not_hold_is_refused(bare, pilot, monkeypatch):
+    _edit(pilot, "fund: {node: 5}", "fund: {key: GREEN_FUND_KEY}")
+    monkeypatch.delenv("GREEN_FUND_KEY", raising=False)
+    with pytest.raises(ops.OpsError, match="account fund: GREEN_FUND_KEY is not set"):
+        run(pilot, bare)
+
+
+#: where to crash: after the n-th transaction, before its hash or its receipt is recorded. The re-run replays the
+#: interrupted step: the transactions it had sent are found in the journal, the last one by its hash or by its
+#: sender and nonce (skipped); approvals, which the chain shows done, are not even asked for again.
+#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 81: the first settlement
+CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (81, True, 1)]
+
+
+@pytest.mark.parametrize("after, before_record, skipped", CRASHES)
+def test_a_rerun_after_a_crash_completes_without_repeating(bare, pilot, tmp_path, after, before_record, skipped):
+    """Crash right after the n-th transaction reached the chain; the two runs send the pilot's transactions
+    once."""
+    journal = tmp_path / "journal.jsonl"
+    start = web3.eth.block_number + 1
+    with pytest.raises(ops.InjectedCrash):
+        run(pilot, bare, journal, fault=ops.Fault(after, before_record=before_record))
+    crashed = Journal.open(journal, {})
+    assert len([a for a in crashed.actions.values() if a.done]) == after - 1
+
+    resumed = run(pilot, bare, journal)
+    assert resumed.sent == PILOT_TRANSACTIONS - after
+    assert sum(r.skipped for r in resumed.steps) == skipped
+    counts = event_counts(bare, start)
+    assert counts["Market.OrderPlaced"] == 13 and counts["ParticipantRegistry.ParticipantOnboarded"] == 9
+    assert counts["Compliance.ReportSubmitted"] == 6 and counts["SettlementToken.MoneyIssued"] == 3
+    assert int(bare.compliance.phase(YEAR)) == cy.Phase.SETTLED
+
+
+def test_a_step_changed_after_it_ran_is_refused(bare, pilot, tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    with pytest.raises(ops.InjectedCrash):
+        run(pilot, bare, journal, fault=ops.Fault(3))
+    _edit(pilot.parent / "participants.csv", "Green Fund", "Green Fund II")
+    with pytest.raises(ops.OpsError, match=r"step 1 \(onboard, line 17\) was changed after it ran"):
+        run(pilot, bare, journal)
