@@ -27,10 +27,11 @@ SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 help:
 	@echo "make demo   deploy the suite on a local chain and run a short session"
 	@echo "make test   run the test suite against anvil"
+	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
 	@echo "make bench  measure gas and throughput into benchmarks/results.json"
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
-	@echo "make trace WHAT=order|unit|account ID=... [FROM=block] NETWORK=name  history from events alone"
+	@echo "make trace WHAT=order|unit|account|report ID=... [FROM=block] NETWORK=name  history from events alone"
 
 setup: $(SETUP)
 
@@ -73,6 +74,9 @@ ops: $(SETUP)
 
 trace: $(SETUP)
 	$(BROWNIE) run scripts/trace.py main $(WHAT) $(ID) $(FROM) --network $(NETWORK)
+
+audit: $(SETUP)
+	$(BROWNIE) run scripts/audit.py main $(or $(BLOCK),latest) $(OUT) --network $(NETWORK)
 
 bench: $(SETUP)
 	$(BROWNIE) run scripts/bench.py

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carbon_market import ops
+from carbon_market import audit, ops, trace
 from carbon_market.console import quiet
 from carbon_market.deploy import DeployError, attach, deploy, load
 from carbon_market.ops.spec import Step
@@ -101,3 +101,76 @@ def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
             state = f"{r.sent} tx, {r.gas:,} gas" + (f" ({r.skipped} found in the journal)" if r.skipped else "")
         made = ", ".join(f"{k}={v:#x}" if v >= 2**64 else f"{k}={v}" for k, v in r.refs.items())
         print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")
+
+
+TRACE_USAGE = "make trace WHAT=order|unit|account|report ID=<order id | token id | address | year:address> [FROM=block]"
+
+
+def run_trace(what: str, ident: str, from_block: str, accounts: Any) -> int:
+    """``scripts/trace.py``: print a history rebuilt from events; returns the exit code."""
+    try:
+        suite = connected_suite(accounts)
+        lines = trace_lines(suite, what, ident, int(from_block or 0))
+    except DeployError as exc:
+        print(f"trace: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except ValueError as exc:
+        print(f"trace: {exc}; usage: {TRACE_USAGE}", file=sys.stderr)
+        return BAD_INPUT
+    for line in lines:
+        print(line)
+    return 0
+
+
+def trace_lines(suite: Suite, what: str, ident: str, start: int) -> list[str]:
+    if what == "order":
+        return [str(e) for e in trace.order_history(suite, int(ident, 0), start)]
+    if what == "unit":
+        history = trace.unit_history(suite, int(ident, 0), start)
+        return [*map(str, history.events), *(f"balance {holder}: {amount:,}" for holder, amount in
+                                             history.balances.items()),
+                f"minted {history.minted:,}, burned {history.burned:,}"]
+    if what == "account":
+        return [str(e) for e in trace.account_history(suite, _address(ident), start)]
+    if what == "report":
+        year, _, enterprise = ident.partition(":")
+        history = trace.report_history(suite, int(year), _address(enterprise), start)
+        record = ", ".join(f"{k} {v.name.lower() if hasattr(v, 'name') else f'{v:,}'}"
+                           for k, v in history.record.items())
+        return [*map(str, history.events), f"report {year} of {enterprise}: {record}"]
+    raise ValueError(f"WHAT must be order, unit, account or report, not {what!r}")
+
+
+def _address(text: str) -> str:
+    from web3 import Web3
+
+    if not Web3.is_address(text):
+        raise ValueError(f"{text!r} is not an address")
+    return Web3.to_checksum_address(text)
+
+
+def run_audit(block: str, out: str, accounts: Any) -> int:
+    """``scripts/audit.py``: write the audit report at ``block`` (default: the latest) into ``out`` (default:
+    ``audits/<network>-<chain id>-<block>``); returns the exit code."""
+    from brownie import chain, network, web3
+
+    try:
+        suite = connected_suite(accounts)
+        latest = web3.eth.block_number
+        at = latest if block in ("", "latest") else int(block)
+        if not 0 <= at <= latest:
+            raise ValueError(f"block {at} is not between 0 and the latest block {latest}")
+        report = audit.build(suite, at, network=network.show_active(), chain_id=chain.id)
+        written = audit.write(report, Path(out or f"audits/{network.show_active()}-{chain.id}-{at}"))
+    except DeployError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except ValueError as exc:
+        print(f"audit: {exc}; usage: make audit [BLOCK=n] [OUT=folder] NETWORK=name", file=sys.stderr)
+        return BAD_INPUT
+    print(f"audit of {network.show_active()} at block {at}: {len(report.participants)} participants, "
+          f"{len(report.holdings)} holdings, {len(report.trades)} trades, {len(report.compliance)} compliance "
+          f"records, {len(report.by_region)} regions, {len(report.by_sector)} sectors")
+    for path in written:
+        print(f"  {path}")
+    return 0

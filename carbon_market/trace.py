@@ -1,5 +1,6 @@
-"""Traceability: the history of an order, a token id or an account, rebuilt from the suite's events alone (no
-storage is read), so that anyone holding the chain can check it. ``scripts/trace.py`` prints them."""
+"""Traceability: the history of an order, a token id, an account or a compliance report, rebuilt from the suite's
+events alone (no storage is read), so that anyone holding the chain can check it. ``scripts/trace.py`` prints
+them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from carbon_market.compliance import Outcome, ReportState
 from carbon_market.history import Event, events
+from carbon_market.ids import Kind, decode
 from carbon_market.suite import Suite
 
 ZERO = "0x" + "0" * 40
@@ -75,3 +78,59 @@ def _names(value: Any, address: str) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_names(v, address) for v in value)
     return isinstance(value, str) and value.lower() == address
+
+
+@dataclass(frozen=True)
+class ReportHistory:
+    """An enterprise's compliance year from the events alone: every event of the year that names it (and the
+    allowance and credit events of the same transactions), and the record they add up to."""
+
+    events: list[Event]
+    record: dict[str, Any]
+
+
+def report_history(suite: Suite, year: int, enterprise: Any, from_block: int = 0) -> ReportHistory:
+    """The life of ``enterprise``'s report for ``year``: enrolment and pre-allocation, each version submitted,
+    rejected or attested, finalisation and true-up, every surrender, and settlement with its credit."""
+    address = str(enterprise).lower()
+    own = [e for e in events(suite.compliance, from_block)
+           if int(e.fields.get("year", -1)) == year and str(e.fields.get("enterprise", "")).lower() == address]
+    txs = {e.tx for e in own}
+    related = [e for name in ("allowance", "credit") for e in events(getattr(suite, name), from_block)
+               if e.tx in txs and any(_names(v, address) for v in e.fields.values())]
+    chosen = sorted(own + related, key=lambda e: (e.block, e.log_index))
+    return ReportHistory(chosen, _report_record(chosen, address))
+
+
+def _report_record(chosen: list[Event], address: str) -> dict[str, Any]:
+    """The record the events add up to; credit is what the credit token's own events say was minted and burned
+    for the enterprise in the year's transactions (the accuracy reward at finalisation, settlement's)."""
+    record: dict[str, Any] = {"state": ReportState.NONE, "versions": 0, "rejections": 0, "allocated": 0,
+                              "verifiedEmissions": 0, "verifiedOutput": 0, "allowancesSurrendered": 0,
+                              "offsetsSurrendered": 0, "outcome": Outcome.PENDING, "shortfall": 0, "fine": 0,
+                              "creditRewarded": 0, "creditBurned": 0}
+    for e in chosen:
+        f = e.fields
+        if e.contract == "CreditToken":
+            if e.name in ("Rewarded", "Penalized") and str(f["account"]).lower() == address:
+                key, amount = ("creditRewarded", f["amount"]) if e.name == "Rewarded" else ("creditBurned", f["burned"])
+                record[key] += int(amount)
+        elif e.name == "PreAllocated":
+            record.update(state=ReportState.ENROLLED, allocated=int(f["preAllocation"]))
+        elif e.name == "ReportSubmitted":
+            record.update(state=ReportState.SUBMITTED, versions=record["versions"] + 1)
+        elif e.name == "ReportRejected":
+            record.update(state=ReportState.REJECTED, rejections=record["rejections"] + 1)
+        elif e.name == "ReportAttested":
+            record["state"] = ReportState.ATTESTED
+        elif e.name == "ReportFinalized":
+            record.update(state=ReportState.FINALIZED, verifiedEmissions=int(f["emissions"]),
+                          verifiedOutput=int(f["output"]))
+        elif e.name == "TrueUp":
+            record["allocated"] = int(f["entitlement"])
+        elif e.name == "UnitsSurrendered":
+            kind = "offsets" if decode(int(f["id"])).kind is Kind.OFFSET else "allowances"
+            record[f"{kind}Surrendered"] += int(f["amount"])
+        elif e.name == "EnterpriseSettled":
+            record.update(outcome=Outcome(int(f["outcome"])), shortfall=int(f["shortfall"]), fine=int(f["fine"]))
+    return record

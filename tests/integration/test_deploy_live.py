@@ -6,65 +6,10 @@ one clear line and a non-zero exit."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-
-PORT, CHAIN_ID = 8546, 31338
-#: the first key of anvil's public test mnemonic; passed through the environment only
-TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-REGULATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-
-
-def _rpc_ready(url: str) -> bool:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}),
-                                    timeout=1) as r:
-            return int(json.load(r)["result"], 16) == CHAIN_ID
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def live_chain():
-    anvil = shutil.which("anvil")
-    assert anvil, "anvil from node_modules/.bin is on PATH under make"
-    proc = subprocess.Popen([anvil, "--port", str(PORT), "--chain-id", str(CHAIN_ID), "--block-time", "1",
-                             "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            if _rpc_ready(f"http://127.0.0.1:{PORT}"):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the second anvil did not start")
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture
-def records(tmp_path):
-    return tmp_path / "deployments"
-
-
-def brownie_run(records: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    brownie = Path(sys.executable).parent / "brownie"
-    environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records), **env}
-    for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY"):
-        if name not in env:
-            environment.pop(name, None)
-    return subprocess.run([str(brownie), "run", script, *args, "--network", "local-live"],
-                          capture_output=True, text=True, env=environment, timeout=600)
-
+from tests.integration.conftest import CHAIN_ID, REGULATOR_KEY, TEST_KEY, brownie_run
 
 def deploy(records: Path, **env: str) -> subprocess.CompletedProcess:
     return brownie_run(records, "scripts/deploy.py", **env)

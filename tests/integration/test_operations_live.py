@@ -1,0 +1,118 @@
+"""The command line on a live network (the second anvil, `local-live`): `scripts/ops.py`, `scripts/trace.py` and
+`scripts/audit.py` as an operator runs them, with keys from the environment. A malformed file and a step the
+chain would refuse are one clear line and a non-zero exit with nothing sent; a dry run sends nothing; a run killed
+after a transaction reached the chain is continued by the next run without repeating it."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from tests.integration.conftest import PARTICIPANT_KEYS, PORT, REGULATOR_KEY, TEST_KEY, brownie_run
+
+KEYS = {"DEPLOYER_PRIVATE_KEY": TEST_KEY, "REGULATOR_PRIVATE_KEY": REGULATOR_KEY, "OPS_REGULATOR_KEY": REGULATOR_KEY,
+        "OPS_VERIFIER_KEY": PARTICIPANT_KEYS[0], "OPS_ALPHA_KEY": PARTICIPANT_KEYS[1],
+        "OPS_BETA_KEY": PARTICIPANT_KEYS[2]}
+ALPHA = Account.from_key(PARTICIPANT_KEYS[1]).address
+
+YEAR_FILE = """
+accounts:
+  regulator: {key: OPS_REGULATOR_KEY}
+  verifier: {key: OPS_VERIFIER_KEY}
+  alpha: {key: OPS_ALPHA_KEY}
+  beta: {key: OPS_BETA_KEY}
+steps:
+  - onboard:
+      participants: [{account: verifier, roles: verifier, region: 110000},
+                     {account: alpha, roles: enterprise, region: 110000, sector: 4411},
+                     {account: beta, roles: enterprise, region: 310000, sector: 3011}]
+  - open_year: {year: 2026, rules: {early_deadline: +60d, deadline: +90d, fine_per_tonne: 100},
+                benchmarks: {4411: 0.8, 3011: 0.85}}
+  - allocate: {year: 2026, enterprises: [{enterprise: alpha, baseline_output: 10000},
+                                         {enterprise: beta, baseline_output: 5000}]}
+  - report: {year: 2026, reports: [{enterprise: alpha, emissions: 7900, output: 10100},
+                                   {enterprise: beta, emissions: 4200, output: 5050}]}
+  - attest: {year: 2026, verifier: verifier, enterprises: [alpha, beta]}
+  - true_up: {year: 2026, enterprises: [alpha, beta]}
+"""
+
+
+def rpc(method: str, params: list) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as r:
+        return json.load(r)["result"]
+
+
+def sent_by(address: str) -> int:
+    return int(rpc("eth_getTransactionCount", [address, "latest"]), 16)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("live-ops")
+
+
+def ops(folder: Path, name: str, *options: str, **env: str):
+    return brownie_run(folder / "deployments", "scripts/ops.py", "main", str(folder / name), *options,
+                       CARBON_MARKET_JOURNALS=str(folder / "journals"), **KEYS, **env)
+
+
+def test_the_command_line_on_a_live_network(live_chain, folder):
+    deployed = brownie_run(folder / "deployments", "scripts/deploy.py", **KEYS)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    (folder / "year.yaml").write_text(YEAR_FILE)
+    (folder / "broken.yaml").write_text(YEAR_FILE.replace("verifier: verifier, enterprises", "verifier: auditor, "
+                                                                                             "enterprises"))
+    regulator = Account.from_key(REGULATOR_KEY).address
+    before = sent_by(regulator)
+
+    broken = ops(folder, "broken.yaml")
+    assert broken.returncode == 2
+    assert broken.stderr.strip().splitlines()[-1] == (
+        f"ops: {folder / 'broken.yaml'}: line 18 (attest): verifier: unknown account 'auditor' (not under accounts:)")
+
+    dry = ops(folder, "year.yaml", "dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "dry run on a fork of local-live at block" in dry.stdout and "would send 8 transactions" in dry.stdout
+    assert sent_by(regulator) == before and not (folder / "journals").exists()
+
+    crashed = ops(folder, "year.yaml", CARBON_MARKET_CRASH_AFTER="5")
+    assert crashed.returncode != 0 and "injected crash after transaction 5" in crashed.stdout + crashed.stderr
+    assert sent_by(regulator) == before + 3  # onboard, open, allocate; then the two reports
+
+    resumed = ops(folder, "year.yaml")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "local-live: 6 steps, sent 3 transactions" in resumed.stdout
+    assert "step 4 (report, line 16)" in resumed.stdout and "(2 found in the journal)" in resumed.stdout
+    again = ops(folder, "year.yaml")
+    assert "sent 0 transactions" in again.stdout and again.stdout.count("done by an earlier run") == 6
+    assert sent_by(regulator) == before + 4  # onboard, open, allocate, true-up: once each
+
+    (folder / "attest-again.yaml").write_text(YEAR_FILE.split("  - onboard:")[0] + (
+        "  - attest: {year: 2026, verifier: verifier, enterprises: [alpha]}\n"))
+    refused = ops(folder, "attest-again.yaml")
+    assert refused.returncode == 1
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith("ops: step 1 (attest, line 8): attest alpha: Compliance__")
+    assert line.endswith("(found on a fork of local-live: nothing was sent)")
+
+    traced = brownie_run(folder / "deployments", "scripts/trace.py", "main", "report", f"2026:{ALPHA}")
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    assert "Compliance.ReportAttested(" in traced.stdout and "Compliance.TrueUp(" in traced.stdout
+    assert f"report 2026 of {ALPHA}: state finalized, versions 1, rejections 0, allocated 8,080" in traced.stdout
+
+    audited = brownie_run(folder / "deployments", "scripts/audit.py", "main", "latest", str(folder / "audit"))
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    report = json.loads((folder / "audit" / "audit.json").read_text())
+    assert [(c["enterprise"], c["state"], c["verifiedEmissions"]) for c in report["compliance"]] == [
+        (ALPHA, "finalized", 7_900), (Account.from_key(PARTICIPANT_KEYS[2]).address, "finalized", 4_200)]
+    assert {r["sector"]: r["verifiedEmissions"] for r in report["by_sector"] if r["verifiedEmissions"]} == {
+        3011: 4_200, 4411: 7_900}
+
+    wrong = brownie_run(folder / "deployments", "scripts/trace.py", "main", "report", "2026:alpha")
+    assert wrong.returncode == 2 and "trace: 'alpha' is not an address" in wrong.stderr
