@@ -36,6 +36,26 @@ def connected_suite(accounts: Any, *, deploy_on_development: bool = False) -> Su
     return attach(record)
 
 
+def run_deploy(accounts: Any, redeploy: bool) -> int:
+    """``scripts/deploy.py``: deploy (or reuse) the suite of the connected network and print its record."""
+    from brownie import chain, network
+    from brownie._config import CONFIG
+
+    name = network.show_active()
+    try:
+        _, record, new = deploy(accounts, name, chain.id, development=CONFIG.network_type == "development",
+                                redeploy=redeploy)
+    except DeployError as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    print(f"{'deployed' if new else 'reusing'} the suite on {name} (chain id {record.chain_id}), record "
+          f"{record.path}, commit {record.commit}")
+    for contract, entry in record.contracts.items():
+        print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
+    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}")
+    return 0
+
+
 def _tqdm_progress(what: str, total: int) -> Callable[[Step, str | None], None]:
     from tqdm import tqdm
 

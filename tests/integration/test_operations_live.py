@@ -116,3 +116,9 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
 
     wrong = brownie_run(folder / "deployments", "scripts/trace.py", "main", "report", "2026:alpha")
     assert wrong.returncode == 2 and "trace: 'alpha' is not an address" in wrong.stderr
+
+    (folder / "clock.yaml").write_text(YEAR_FILE.split("  - onboard:")[0] + "  - advance_time: {to: deadline 2026}\n")
+    clock = ops(folder, "clock.yaml")
+    assert clock.returncode == 2
+    assert ("ops: step 1 (advance_time, line 8): local-live is a live network and its clock cannot be moved"
+            in clock.stderr)
