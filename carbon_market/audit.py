@@ -158,7 +158,7 @@ def _totals(participants: list[dict[str, Any]], compliance: list[dict[str, Any]]
         for k in TOTALED:
             g[k] += c[k]
         g["outcomes"][c["outcome"]] += 1
-    return [{by: key, **{k: v for k, v in g.items() if k != "outcomes"},
+    return [{by: key, **{k: round(v, 6) if isinstance(v, float) else v for k, v in g.items() if k != "outcomes"},
              "outcomes": ", ".join(f"{o} {n}" for o, n in sorted(g["outcomes"].items()))}
             for key, g in sorted(groups.items())]
 

@@ -61,7 +61,7 @@ def load(network: str, chain_id: int) -> Record | None:
     try:
         return Record(**json.loads(path.read_text()))
     except (ValueError, TypeError) as exc:
-        raise DeployError(f"{path} is not a deployment record ({exc}); move it away or pass --redeploy") from exc
+        raise DeployError(f"{path} is not a deployment record ({exc}); move it away or deploy again with REDEPLOY=1") from exc
 
 
 def _commit() -> str:
@@ -114,7 +114,7 @@ def attach(record: Record) -> Suite:
         entry = record.contracts[name]
         if web3.eth.get_code(entry["address"]) in (b"", "0x"):
             raise DeployError(f"{record.path}: {name} at {entry['address']} has no code on this chain "
-                              f"(a restarted local chain?); pass --redeploy")
+                              f"(a restarted local chain?); deploy again with REDEPLOY=1")
         parts[name] = getattr(contracts, entry["contract"]).at(entry["address"])
     return Suite(**parts)
 

@@ -74,8 +74,22 @@ class Event:
     log_index: int
 
     def __str__(self) -> str:
-        shown = ", ".join(f"{k}={v}" for k, v in self.fields.items())
+        shown = ", ".join(f"{k}={_shown(v)}" for k, v in self.fields.items())
         return f"block {self.block} {self.tx[:10]}… {self.contract}.{self.name}({shown})"
+
+
+def _shown(value: Any) -> str:
+    """A field as people read it: ids (256-bit) in hex, a bytes32 reason that is text as text, other bytes in hex."""
+    if isinstance(value, (bytes, bytearray)):
+        text = bytes(value).rstrip(b"\0")
+        if text and all(32 <= c < 127 for c in text):
+            return repr(text.decode())
+        return "0x" + bytes(value).hex()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2**64:
+        return hex(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
 
 
 def events(contract: Any, from_block: int, to_block: int | str = "latest") -> list[Event]:
