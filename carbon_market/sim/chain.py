@@ -36,7 +36,7 @@ LOT = 100  # tonnes per lot
 TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 #: the continuous session: trading days, quoting rounds a day, the chance an enterprise quotes in a round, and
 #: the most lots one order carries
-DAYS, ROUNDS, QUOTE_CHANCE, MAX_LOTS = 6, 12, 0.5, 5
+DAYS, ROUNDS, QUOTE_CHANCE, MAX_LOTS = 6, 16, 0.5, 25
 #: price steps of an enterprise's schedule in the call auction
 CALL_STEPS = 8
 ENROLL_GAS = 9_500_000
