@@ -22,10 +22,12 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME=$(BROWNIE_HOME) $(CURDIR)/$(VENV)/bin/brownie
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test demo bench deploy ops trace audit compile clean help
+.PHONY: setup test demo story scenarios bench deploy ops trace audit compile clean help
 
 help:
-	@echo "make demo   deploy the suite on a local chain and run a short session"
+	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
+	@echo "make scenarios [N=50] [SCENARIOS='baseline,continuous only'] [OUT=folder]  the same, chosen"
+	@echo "make story  one compliance year of five named enterprises with a trading session, told step by step"
 	@echo "make test   run the test suite against anvil"
 	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
 	@echo "make bench  measure gas and throughput into benchmarks/results.json"
@@ -64,6 +66,12 @@ test: $(SETUP)
 
 demo: $(SETUP)
 	$(BROWNIE) run scripts/demo.py
+
+story: $(SETUP)
+	$(BROWNIE) run scripts/story.py
+
+scenarios: $(SETUP)
+	$(BROWNIE) run scripts/scenarios.py main $(or $(N),50) "$(SCENARIOS)" $(OUT)
 
 NETWORK ?= development
 deploy: $(SETUP)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from carbon_market import audit, ops, trace
-from carbon_market.console import quiet
+from carbon_market.console import quiet, say, show
 from carbon_market.deploy import DeployError, attach, deploy, load
 from carbon_market.ops.spec import Step
 from carbon_market.suite import Suite
@@ -193,4 +193,43 @@ def run_audit(block: str, out: str, accounts: Any) -> int:
           f"records, {len(report.by_region)} regions, {len(report.by_sector)} sectors")
     for path in written:
         print(f"  {path}")
+    return 0
+
+
+#: where the simulation writes its report unless told
+SIMULATION_OUT = Path("out/simulation")
+
+
+def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:
+    """``scripts/scenarios.py`` and the demo: simulate the named scenarios (comma-separated; default all) with
+    ``enterprises`` enterprises, print the comparison and write the report; returns the exit code."""
+    from carbon_market.sim import report, scenarios
+
+    try:
+        count = int(enterprises or 50)
+        if not 2 <= count <= 5_000:
+            raise ValueError(f"the number of enterprises must be between 2 and 5,000, not {count}")
+        chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(scenarios.SCENARIOS)
+        unknown = [n for n in chosen if n not in scenarios.SCENARIOS]
+        if unknown:
+            raise ValueError(f"unknown scenario {unknown[0]!r}; scenarios: {', '.join(scenarios.SCENARIOS)}")
+    except ValueError as exc:
+        print(f"scenarios: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    with quiet():
+        results = scenarios.compare(accounts, chosen, enterprises=count, progress=show)
+    say(f"{count} enterprises, {len(results)} scenarios, each a whole compliance year on a fresh deployment")
+    for line in report.text(results):
+        show(line)
+    main = results[0]
+    say(f"{main.name}: the market against the theory")
+    show(f"  equilibrium price {main.theory.price:.2f} tCNY/t; call auction "
+         f"{'-' if main.call_price is None else f'{main.call_price:.2f}'}; volume-weighted {main.vwap:.2f}; "
+         f"{main.volume * 100:,} t traded in {len(main.trades)} trades")
+    show(f"  abatement cost {main.realised_cost / 1e6:.2f} million tCNY; least cost {main.theory.least_cost / 1e6:.2f}; "
+         f"without trade {main.theory.no_trade_cost / 1e6:.2f}: allocative efficiency {main.efficiency:.2%}")
+    show(f"  compliance rate {main.compliance_rate:.1%} ({', '.join(f'{k} {v}' for k, v in sorted(main.outcomes.items()))}); "
+         f"credit points after settlement: {', '.join(f'{v} with {k}' for k, v in main.credit_distribution().items())}")
+    written = report.write(results, Path(out) if out else SIMULATION_OUT)
+    say(f"report: {written[0]} (plots and results.csv beside it)")
     return 0

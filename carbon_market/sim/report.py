@@ -128,7 +128,7 @@ def _html(results: list[Result], rows: list[dict]) -> str:
     main = results[0]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
-    tiers = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in main.credit_tiers().items())
+    tiers = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in main.credit_distribution().items())
     images = "".join(f"<figure><img src='{p}.png' alt='{p}'><figcaption>{p.replace('_', ' ')}</figcaption></figure>"
                      for p in PLOTS)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Carbon market simulation</title>
@@ -146,7 +146,7 @@ computed from the same cost curves.</p>
 {main.vwap:.2f}; last {_price(main.last_price)}. Abatement cost {main.realised_cost / 1e6:.2f} million tCNY against
 {main.theory.least_cost / 1e6:.2f} at least cost and {main.theory.no_trade_cost / 1e6:.2f} without trade:
 allocative efficiency {main.efficiency:.2%}. Compliance rate {main.compliance_rate:.1%}.</p>
-<table><tr><th>credit after settlement</th><th>enterprises</th></tr>{tiers}</table>
+<table><tr><th>credit points after settlement</th><th>enterprises</th></tr>{tiers}</table>
 {images}
 <h2>Scenarios</h2><table><tr>{head}</tr>{body}</table>
 </body></html>

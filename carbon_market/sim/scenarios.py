@@ -23,8 +23,6 @@ SCENARIOS: dict[str, Policy] = {
     "call auction only": Policy(trading="call"),
     "continuous only": Policy(trading="continuous"),
 }
-#: credit tiers of the default thresholds (100, 500, 2,000): the distribution after settlement
-TIERS = ((0, 100), (100, 500), (500, 2_000), (2_000, None))
 
 
 @dataclass
@@ -71,12 +69,9 @@ class Result:
         """Enterprises that surrendered in full by the deadline, over all."""
         return (self.outcomes.get("early", 0) + self.outcomes.get("on_time", 0)) / self.enterprises
 
-    def credit_tiers(self) -> dict[str, int]:
-        out = {}
-        for low, high in TIERS:
-            label = f"{low}+" if high is None else f"{low}-{high - 1}"
-            out[label] = sum(1 for v in self.credit.values() if v >= low and (high is None or v < high))
-        return out
+    def credit_distribution(self) -> dict[int, int]:
+        """Credit points after settlement -> how many enterprises hold that many (most first)."""
+        return dict(sorted(Counter(self.credit.values()).items(), reverse=True))
 
     def by(self, what: str) -> dict[str, tuple[float, float]]:
         """Abatement (tonnes) by sector or region: (on the chain, least-cost)."""
