@@ -270,6 +270,22 @@ def measure_throughput(accounts: Any, results: Results, count: int = 100, bulk_c
     results.throughput["bulk_pipelined"] = round(_rate(1, lambda _: bulk.send(calls)) * bulk_count, 1)
 
 
+#: the simulation's own transaction path must be at least this many times brownie's sequential one
+SIMULATION_SPEEDUP = 2.0
+
+
+def measure_simulation(accounts: Any, results: Results, enterprises: int = 20) -> None:
+    """A baseline compliance year of ``enterprises`` simulated enterprises: the transactions it sends, over the
+    seconds it takes from deployment to settlement (reads, decoding and the chain's clock included)."""
+    from carbon_market.sim import chain as simchain
+    from carbon_market.sim.model import Policy, generate
+
+    start = time.perf_counter()
+    _, out = simchain.run(generate(enterprises, Policy()), accounts)
+    results.throughput["simulation_path"] = round(out.transactions / (time.perf_counter() - start), 1)
+    results.scale[f"simulation_{enterprises}.transactions"] = out.transactions
+
+
 def load_targets(path: Path = BENCH_DIR / "targets.json") -> dict[str, int]:
     return {k: int(v) for k, v in json.loads(path.read_text())["gas"].items()}
 
@@ -304,7 +320,12 @@ def run(accounts: Any) -> int:
     measure_block_trade(accounts, results)
     measure_call_auction(accounts, results)
     measure_throughput(accounts, results)
+    measure_simulation(accounts, results)
     over = write(results, load_targets())
+    speedup = results.throughput["simulation_path"] / results.throughput["brownie_sequential"]
+    print(f"simulation path / brownie sequential: {speedup:.1f}x (at least {SIMULATION_SPEEDUP:.0f}x)")
+    if speedup < SIMULATION_SPEEDUP:
+        over.append("throughput.simulation_path")
     if results.scale["settle_1000_worst.max_tx_gas"] > SETTLE_TX_CEILING:
         over.append("settle_1000_worst.max_tx_gas")
     for op in over:

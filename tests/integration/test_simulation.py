@@ -1,0 +1,78 @@
+"""A simulated compliance year on the real contracts, small enough for every test run: what the chain did agrees
+with itself and with the model (every trade has two sides, verified emissions are what each enterprise did not
+cover, outcomes follow each one's schedule, the year's totals add up), the market comes close to the least-cost
+allocation, the run is the same for the same seed, and the report is written."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from carbon_market import compliance as cy
+from carbon_market.sim import chain as simchain
+from carbon_market.sim import report
+from carbon_market.sim.model import Policy, generate
+from carbon_market.sim.scenarios import simulate
+
+ENTERPRISES = 16
+
+
+@pytest.fixture(scope="module")
+def baseline(accounts):
+    population = generate(ENTERPRISES, Policy(), seed=11)
+    sim, out = simchain.run(population, accounts, seed=11)
+    return population, sim, out
+
+
+def test_every_trade_has_two_sides_and_positions_match_the_chain(baseline):
+    population, sim, out = baseline
+    assert sum(out.bought.values()) == 0 and out.trades
+    lots = Counter()
+    for t in out.trades:
+        lots[t.buyer] += t.lots
+        lots[t.seller] -= t.lots
+        assert t.buyer != t.seller
+    assert {i: v * simchain.LOT for i, v in lots.items() if v} == {i: v for i, v in out.bought.items() if v}
+
+
+def test_the_chain_records_what_each_enterprise_did(baseline):
+    population, sim, out = baseline
+    c = sim.suite.compliance
+    for e, address in zip(population.enterprises, sim.addresses):
+        record = cy.enterprise_year(c, simchain.YEAR, address)
+        assert record["verifiedEmissions"] == e.emissions - out.abatement[e.index]
+        assert record["allocated"] == population.allocation(e)
+        expected = {"early": cy.Outcome.EARLY, "on_time": cy.Outcome.ON_TIME, "late": cy.Outcome.LATE}[e.behaviour]
+        assert record["outcome"] == expected and record["shortfall"] == 0
+    totals = cy.year_totals(c, simchain.YEAR)
+    assert totals["enterprises"] == totals["settled"] == ENTERPRISES
+    assert totals["verifiedEmissions"] == sum(out.emissions.values())
+    assert totals["allocated"] == sum(population.allocation(e) for e in population.enterprises)
+
+
+def test_the_market_comes_close_to_the_least_cost_allocation(accounts):
+    result = simulate("baseline", generate(ENTERPRISES, Policy(), seed=11), accounts, seed=11)
+    assert result.efficiency >= 0.95
+    limits = {day: (low, high) for day, low, high in result.bands}
+    assert all(limits[t.day][0] <= t.tick <= limits[t.day][1] for t in result.trades)  # within each day's limits
+    if result.theory.price * simchain.LOT > limits[0][1]:  # the equilibrium above the first day's limit:
+        assert result.call_price == simchain.per_tonne(limits[0][1])  # the call clears at the limit
+    assert result.compliance_rate == pytest.approx(
+        sum(e.behaviour != "late" for e in result.population.enterprises) / ENTERPRISES)
+
+
+def test_the_same_seed_gives_the_same_year(accounts, baseline):
+    population, _, first = baseline
+    _, again = simchain.run(population, accounts, seed=11)
+    assert again.trades == first.trades and again.bought == first.bought and again.outcomes == first.outcomes
+
+
+def test_the_report_is_written(accounts, tmp_path):
+    results = [simulate(name, generate(8, policy, seed=3), accounts, seed=3)
+               for name, policy in (("call", Policy(trading="call")), ("continuous", Policy(trading="continuous")))]
+    written = report.write(results, tmp_path)
+    assert all(p.exists() and p.stat().st_size > 0 for p in written)
+    page = (tmp_path / "report.html").read_text()
+    assert all(f"{plot}.png" in page for plot in report.PLOTS) and "continuous" in page
+    assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
