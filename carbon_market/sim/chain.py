@@ -43,6 +43,11 @@ ENROLL_GAS = 9_500_000
 DAY_OFFSET = 8 * 3_600  # MarketMath: trading days are China Standard Time days
 
 
+def executed_at(receipt: dict[str, Any]) -> tuple[int, int]:
+    """Where a raw receipt's transaction ran: (block, index in the block)."""
+    return int(receipt["blockNumber"], 16), int(receipt["transactionIndex"], 16)
+
+
 def per_tonne(tick: int) -> float:
     """A price in ticks (tCNY per lot) as tCNY per tonne."""
     return tick * TICK / LOT / MONEY_UNIT
@@ -100,6 +105,14 @@ class Sim:
         receipts = bulk.send(calls, gas=gas)
         self.out.transactions += len(calls)
         return [list(self.codec.decode_logs(web3, r["logs"])) for r in receipts]
+
+    def send_executed(self, calls: Sequence[bulk.Call]) -> list[tuple[int, list[Any]]]:
+        """Send the calls; (index of the call, its decoded events) in the order the chain executed them, which
+        between senders need not be the order they were sent in."""
+        receipts = bulk.send(calls)
+        self.out.transactions += len(calls)
+        order = sorted(range(len(receipts)), key=lambda i: executed_at(receipts[i]))
+        return [(i, list(self.codec.decode_logs(web3, receipts[i]["logs"]))) for i in order]
 
     def call(self, method: Any, *args: Any, sender: Any) -> bulk.Call:
         return bulk.call(method, *args, sender=sender)
@@ -290,7 +303,8 @@ class Sim:
         return side, self.rng.randint(max(-int(-values[lots - 1] * LOT), low), high), lots
 
     def _continuous_round(self, day: int, calls: list[bulk.Call], quotes: list[tuple[int, Any]]) -> None:
-        for logs, (who, quote) in zip(self.send(calls), quotes):
+        for i, logs in self.send_executed(calls):
+            who, quote = quotes[i]
             self.out.orders += 1
             order_id, filled, rested = self._placed(logs)
             side = quote[0]

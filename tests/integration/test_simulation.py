@@ -76,3 +76,14 @@ def test_the_report_is_written(accounts, tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert all(f"{plot}.png" in page for plot in report.PLOTS) and "continuous" in page
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
+
+
+def test_the_scenarios_command_prints_the_comparison_and_writes_the_report(accounts, tmp_path, capsys):
+    from carbon_market.cli import run_scenarios
+
+    assert run_scenarios("6", "baseline,call auction only", str(tmp_path), accounts) == 0
+    printed = capsys.readouterr().out
+    assert "6 enterprises, 2 scenarios" in printed and "allocative efficiency" in printed
+    assert (tmp_path / "report.html").exists()
+    assert run_scenarios("6", "dark pool only", str(tmp_path), accounts) == 2
+    assert "scenarios: unknown scenario 'dark pool only'" in capsys.readouterr().err
