@@ -43,9 +43,13 @@ ENROLL_GAS = 9_500_000
 DAY_OFFSET = 8 * 3_600  # MarketMath: trading days are China Standard Time days
 
 
-def executed_at(receipt: dict[str, Any]) -> tuple[int, int]:
-    """Where a raw receipt's transaction ran: (block, index in the block)."""
-    return int(receipt["blockNumber"], 16), int(receipt["transactionIndex"], 16)
+def send_executed(calls: Sequence[bulk.Call], codec: Codec) -> list[tuple[int, list[Any]]]:
+    """Send the calls; (index of the call, its decoded events) in the order the chain executed them, which
+    between senders need not be the order they were sent in."""
+    receipts = bulk.send(calls)
+    order = sorted(range(len(receipts)),
+                   key=lambda i: (int(receipts[i]["blockNumber"], 16), int(receipts[i]["transactionIndex"], 16)))
+    return [(i, list(codec.decode_logs(web3, receipts[i]["logs"]))) for i in order]
 
 
 def per_tonne(tick: int) -> float:
@@ -107,12 +111,8 @@ class Sim:
         return [list(self.codec.decode_logs(web3, r["logs"])) for r in receipts]
 
     def send_executed(self, calls: Sequence[bulk.Call]) -> list[tuple[int, list[Any]]]:
-        """Send the calls; (index of the call, its decoded events) in the order the chain executed them, which
-        between senders need not be the order they were sent in."""
-        receipts = bulk.send(calls)
         self.out.transactions += len(calls)
-        order = sorted(range(len(receipts)), key=lambda i: executed_at(receipts[i]))
-        return [(i, list(self.codec.decode_logs(web3, receipts[i]["logs"]))) for i in order]
+        return send_executed(calls, self.codec)
 
     def call(self, method: Any, *args: Any, sender: Any) -> bulk.Call:
         return bulk.call(method, *args, sender=sender)

@@ -25,7 +25,7 @@ from carbon_market.ids import allowance_id
 from carbon_market.market import Phase, Side, band
 from carbon_market.ops.runner import codec_for
 from carbon_market.roles import Role
-from carbon_market.sim.chain import executed_at
+from carbon_market.sim.chain import send_executed
 from carbon_market.suite import MONEY_UNIT, Suite, appoint_exchange, onboarding
 
 TICK = MONEY_UNIT // 100  # 0.01 tCNY
@@ -103,12 +103,6 @@ class ZIMarket:
     def _send(self, calls: list[bulk.Call]) -> list[list[Any]]:
         return [list(self.codec.decode_logs(web3, r["logs"])) for r in bulk.send(calls)]
 
-    def _send_executed(self, calls: list[bulk.Call]) -> list[tuple[int, list[Any]]]:
-        """(index of the call, its events) in the order the chain executed them."""
-        receipts = bulk.send(calls)
-        order = sorted(range(len(receipts)), key=lambda i: executed_at(receipts[i]))
-        return [(i, list(self.codec.decode_logs(web3, receipts[i]["logs"]))) for i in order]
-
     def _limits(self) -> tuple[int, int]:
         """Today's price limits in ticks (a call auction's clearing price becomes the reference)."""
         return band(int(self.suite.market.instrument(self.instrument)[3]), self.band_bps)
@@ -146,7 +140,7 @@ class ZIMarket:
             calls = [bulk.call(market.place, self.instrument, self.traders[i].side,
                                self._price(self.traders[i], self.traders[i].units[0], limits) * TICK, 1, False, 10,
                                sender=self.traders[i].address) for i in chosen]
-            for position, logs in self._send_executed(calls) if calls else []:
+            for position, logs in send_executed(calls, self.codec) if calls else []:
                 i = chosen[position]
                 placed = next(log.fields for log in logs if log.name == "OrderPlaced")
                 for log in logs:
