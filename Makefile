@@ -22,7 +22,7 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME=$(BROWNIE_HOME) $(CURDIR)/$(VENV)/bin/brownie
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test demo story scenarios bench deploy ops trace audit compile clean help
+.PHONY: setup test lint demo story scenarios bench deploy ops trace audit compile clean help
 
 help:
 	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
@@ -30,6 +30,7 @@ help:
 	@echo "make story  one compliance year of five named enterprises with a trading session, told step by step"
 	@echo "make test   run the test suite against anvil"
 	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
+	@echo "make lint   Slither over the contracts (its own virtual environment); fails on high or medium findings"
 	@echo "make bench  measure gas and throughput into benchmarks/results.json"
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
@@ -57,6 +58,18 @@ $(SOLC_SHIM): toolchain/solc.js $(NODE_STAMP)
 $(NETWORKS): network-config.yaml
 	@mkdir -p $(dir $@)
 	cp network-config.yaml $@
+
+LINT_VENV  := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
+
+$(LINT_STAMP): requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --upgrade pip==24.3.1
+	$(LINT_VENV)/bin/python -m pip install --quiet -r requirements-lint.txt
+	touch $@
+
+lint: $(LINT_STAMP) $(SOLC_SHIM)
+	$(LINT_VENV)/bin/python toolchain/lint.py
 
 compile: $(SETUP)
 	$(BROWNIE) compile
@@ -90,4 +103,4 @@ bench: $(SETUP)
 	$(BROWNIE) run scripts/bench.py
 
 clean:
-	rm -rf build reports .hypothesis .toolchain
+	rm -rf build reports .hypothesis .toolchain $(LINT_VENV)

@@ -160,6 +160,7 @@ contract Compliance is ICompliance, RegistryAccessControl {
         Record storage rec = y.unsettled(year, msg.sender);
         Standing memory s = rec.standing;
         if (s.state != ReportState.Finalized) revert Compliance__InvalidState(year, msg.sender, s.state);
+        // slither-disable-next-line unused-return (the project number plays no part in a surrender)
         (bool valid, uint8 kind, uint16 vintage,) = AllowanceId.tryDecode(id);
         if (!valid || vintage > year) revert Compliance__IneligibleUnit(year, id);
 

@@ -130,7 +130,7 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
         uint256 n = thresholds.length;
         if (n > MAX_THRESHOLDS) revert Credit__InvalidThresholds(n, 0);
         uint256 packed = n;
-        uint256 previous;
+        uint256 previous = 0;
         for (uint256 i; i < n; ++i) {
             uint256 value = thresholds[i];
             if (value <= previous || value > _THRESHOLD_MASK) revert Credit__InvalidThresholds(i, value);

@@ -99,7 +99,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         if (phase != Phase.Continuous) revert Market__WrongPhase(id, phase);
         // a price that crosses nothing skips the matching library call
         if (OrderBook.crosses(book, side, t.limit)) (book, t) = OrderBook.matchTaker(_book, registry(), book, t);
-        uint32 rested;
+        uint32 rested = 0;
         if (!immediateOrCancel && !t.selfMatch && t.left != 0 && !OrderBook.crosses(book, side, t.limit)) {
             rested = t.left;
             (book, orderId) = OrderBook.rest(_book, book, t);
@@ -113,6 +113,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     function cancel(uint256 orderId) external nonReentrant {
         Order memory o = _order(orderId);
         if (o.owner != msg.sender) revert Market__NotOwner(orderId, msg.sender);
+        // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
         (uint32 id,,) = MarketIds.level(orderId);
         uint256 money;
         uint256 units;
@@ -133,14 +134,15 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     function claim(uint256[] calldata orderIds) external nonReentrant {
         if (orderIds.length == 0) return;
         address owner = _order(orderIds[0]).owner;
-        uint256 money;
-        uint256 units;
-        uint256 fees;
-        uint256 tokenId;
+        uint256 money = 0;
+        uint256 units = 0;
+        uint256 fees = 0;
+        uint256 tokenId = 0;
         for (uint256 i; i < orderIds.length; ++i) {
             uint256 orderId = orderIds[i];
             address o = _order(orderId).owner;
             if (o != owner) revert Market__MixedOwners(orderId, o, owner);
+            // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
             (uint32 id,,) = MarketIds.level(orderId);
             Instrument storage ins = _instruments[id];
             if (units != 0 && ins.tokenId != tokenId) {
@@ -446,6 +448,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     /// @dev On the first action of a new trading day the previous close becomes the reference price.
     function _roll(Instrument storage ins, uint32 id) private {
         uint32 today = _today();
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
         if (ins.day == today) return;
         ins.day = today;
         uint24 close = ins.lastTick;

@@ -63,6 +63,7 @@ contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
         if (!p.active) revert Offset__ProjectInactive(projectId);
         if (amount == 0 || amount > type(uint64).max) revert Offset__InvalidAmount(amount);
         if (documentHash == bytes32(0)) revert Offset__MissingDocument();
+        // slither-disable-next-line unused-return (called for its check; the id is derived again where it is minted)
         AllowanceId.offset(projectId, vintage); // reverts on a vintage outside the supported years
         claimId = _claims.length;
         _claims.push(

@@ -128,6 +128,7 @@ contract ParticipantRegistry is IParticipantRegistry {
 
     /// @inheritdoc IParticipantRegistry
     function isActive(address account) external view returns (bool) {
+        // slither-disable-next-line incorrect-equality (an enum state, not a balance or a time)
         return _participants[account].status == Status.Active;
     }
 

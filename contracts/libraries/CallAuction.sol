@@ -105,6 +105,7 @@ library CallAuction {
         uint256 tickSize,
         uint256 lotSize
     ) public returns (uint256 money, uint256 units, uint256 fee) {
+        // slither-disable-next-line unused-return (side and tick are read from the stored order)
         (uint32 id, uint32 round,,) = MarketIds.callLevel(orderId);
         uint8 stage = s.auctions[MarketIds.auctionKey(id, round)].stage;
         if (stage == CLEARED) return claim(s, orders, openBuy, orderId, tickSize, lotSize);
@@ -124,6 +125,7 @@ library CallAuction {
     ) private returns (uint256 money, uint256 units) {
         IMarket.Order memory o = orders[orderId];
         leave(s, bitmaps, orderId, o.remaining);
+        // slither-disable-next-line unused-return (the round is checked through the auction key)
         (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
         delete orders[orderId];
         if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
@@ -144,6 +146,7 @@ library CallAuction {
         uint256 lotSize
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         (IMarket.Order memory o, uint32 fill, uint256 clearing) = _fillOf(s, orders, orderId, tickSize);
+        // slither-disable-next-line unused-return (the round is checked through the auction key)
         (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
         delete orders[orderId];
         if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
@@ -245,7 +248,7 @@ library CallAuction {
         uint256 akey = MarketIds.auctionKey(instrument, round);
         a = s.auctions[akey];
         Pricing memory pr = s.pricing[akey];
-        uint256 steps;
+        uint256 steps = 0;
         if (a.stage == PRICING) {
             steps = _price(s, bitmaps, a, pr, instrument, round, referenceTick, maxSteps);
             if (a.cursor == 0) _decide(s, a, pr, instrument, round, referenceTick);

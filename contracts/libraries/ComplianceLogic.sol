@@ -49,7 +49,7 @@ library ComplianceLogic {
         uint256 n = enterprises.length;
         ComplianceStorage.checkBatch(n, baselineOutputs.length, S.MAX_BATCH);
         uint256 bps = y.rules.preAllocationBps;
-        uint256 allocated;
+        uint256 allocated = 0;
         for (uint256 i; i < n; ++i) {
             allocated += _enroll(ledger, accounts, peers, year, enterprises[i], baselineOutputs[i], bps);
         }
@@ -166,6 +166,7 @@ library ComplianceLogic {
     ) private {
         Allocation memory a = rec.allocation;
         Verification storage v = rec.verification;
+        // slither-disable-next-line uninitialized-local (a memory struct is zeroed when declared; filled below)
         Adjustment memory adj;
         adj.entitlement = ComplianceStorage.toUint64(uint256(y.benchmarks[v.sector]) * v.output / S.BENCHMARK_SCALE);
         if (adj.entitlement > a.allocated) {
