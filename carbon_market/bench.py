@@ -304,29 +304,25 @@ def missed(results: Results, path: Path = TARGETS) -> list[str]:
     return out
 
 
-def write(results: Results, targets: dict[str, int], out: Path = BENCH_DIR) -> list[str]:
-    """Write ``results.json`` and ``results.md``; return the operations that are over their target."""
+def write(results: Results, out: Path = BENCH_DIR) -> None:
+    """Write ``results.json`` and ``results.md``, each figure beside its target (:func:`missed` judges them)."""
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(
         json.dumps({"gas": results.gas, "scale": results.scale, "throughput": results.throughput}, indent=2)
         + "\n")
-    over = [op for op, ceiling in targets.items() if results.gas.get(op, ceiling + 1) > ceiling]
-    scale_targets = load_targets(TARGETS, "scale")
-    lines = ["| operation | gas | target | |", "|---|---:|---:|---|"]
-    for op, gas in results.gas.items():
-        target = targets.get(op)
-        verdict = "" if target is None else ("OVER" if op in over else "ok")
-        lines.append(f"| {op} | {gas:,} | {'' if target is None else f'{target:,}'} | {verdict} |")
-    lines += ["", "| scale | figure | target | |", "|---|---:|---:|---|"]
-    for name, value in results.scale.items():
-        target = scale_targets.get(name)
-        verdict = "" if target is None else ("OVER" if value > target else "ok")
-        lines.append(f"| {name} | {value:,} | {'' if target is None else f'{target:,}'} | {verdict} |")
+    lines: list[str] = []
+    for section, figures in (("gas", results.gas), ("scale", results.scale)):
+        targets = load_targets(TARGETS, section)
+        lines += ([""] if lines else []) + [f"| {'operation' if section == 'gas' else 'scale'} | figure | target | |",
+                                            "|---|---:|---:|---|"]
+        for name, value in figures.items():
+            target = targets.get(name)
+            verdict = "" if target is None else ("OVER" if value > target else "ok")
+            lines.append(f"| {name} | {value:,} | {'' if target is None else f'{target:,}'} | {verdict} |")
     lines += ["", "| throughput path | tx/s |", "|---|---:|"]
     lines += [f"| {path} | {rate:.1f} |" for path, rate in results.throughput.items()]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return over
 
 
 def run(accounts: Any) -> int:
@@ -339,7 +335,7 @@ def run(accounts: Any) -> int:
     measure_call_auction(accounts, results)
     measure_throughput(accounts, results)
     measure_simulation(accounts, results)
-    write(results, load_targets())
+    write(results)
     over = missed(results)
     for line in over:
         print(f"bench: {line}")

@@ -45,6 +45,23 @@ def band(reference_tick: int, band_bps: int) -> tuple[int, int]:
     return max(low, 1), min(high, 2**24 - 1)
 
 
+#: ``MarketIds``: trading days are China Standard Time days
+DAY_OFFSET = 8 * 3_600
+
+
+def trading_day(timestamp: int) -> int:
+    """``MarketMath.tradingDay``."""
+    return (timestamp + DAY_OFFSET) // 86_400
+
+
+def limits(market: Any, instrument: int, timestamp: int) -> tuple[int, int]:
+    """An instrument's price limits in ticks at ``timestamp``: the band around the day's reference, which is the
+    last price once a new trading day has begun (``MarketMath.referenceTick``), at the market's band."""
+    ins = market.instrument(instrument)
+    reference = int(ins[3]) if int(ins[5]) == trading_day(timestamp) else int(ins[4])
+    return band(reference, int(market.params()[1]))
+
+
 def buy_escrow(price: int, lots: int, fee_bps: int) -> int:
     """Money a resting or call buy order of ``lots`` at ``price`` holds in escrow."""
     return lots * (price + fee_per_lot(price, fee_bps))

@@ -66,6 +66,12 @@ def sleep_until(timestamp: int) -> None:
         chain.mine()
 
 
+def surrender_rounds(rules: cy.Rules) -> list[tuple[tuple[str, ...], int | None]]:
+    """When each behaviour surrenders: (behaviours, the moment the clock moves to afterwards). Early firms
+    before the early deadline, on-time and short ones before the deadline, late ones after it."""
+    return [(("early",), rules.early_deadline + 1), (("on_time", "short"), rules.deadline + 1), (("late",), None)]
+
+
 def _report(c: Any, verifier: Any, year: int, firm: Firm, run: YearRun) -> None:
     by_firm = {"from": firm.account}
     if firm.rejected_first:
@@ -115,8 +121,7 @@ def run_year(
     if after_true_up is not None:
         after_true_up()
     progress("surrender")
-    for behaviours, until in ((("early",), rules.early_deadline + 1), (("on_time", "short"), rules.deadline + 1),
-                              (("late",), None)):
+    for behaviours, until in surrender_rounds(rules):
         for firm in (f for f in firms if f.behaviour in behaviours):
             _surrender(c, year, firm, run)
         if until is not None:

@@ -8,7 +8,6 @@ sender is impersonated and gas is free: that is how a whole operations file is c
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -273,7 +272,7 @@ def fork(node: Node, url: str) -> Iterator[Node]:
     proc = subprocess.Popen([anvil, "--fork-url", url, "--fork-block-number", str(block), "--port", str(port),
                              "--auto-impersonate", "--block-base-fee-per-gas", "0", "--gas-price", "0",
                              "--silent", "--no-storage-caching"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 120}))
         for _ in range(200):

@@ -205,17 +205,21 @@ def accounts(value: Any, ctx: _Context) -> list[str]:
     return [account(v, ctx) for v in items]
 
 
+def project(value: Any, ctx: _Context) -> int | str:
+    """An offset project: its number, or the reference of a project registered earlier in the file."""
+    if str(value).isdigit():
+        return positive(value)
+    if ctx.refs.get(str(value), ("",))[0] != "project":
+        raise ValueError(f"offset project {value!r} is neither a number nor a project registered earlier")
+    return str(value)
+
+
 def token(value: Any, ctx: _Context) -> Token:
     words = str(value).split()
     if len(words) == 2 and words[0] == "allowance":
         return Token("allowance", year(words[1]))
     if len(words) == 3 and words[0] == "offset":
-        project: int | str = words[1]
-        if str(project).isdigit():
-            project = positive(project)
-        elif ctx.refs.get(str(project), ("",))[0] != "project":
-            raise ValueError(f"offset project {project!r} is neither a number nor a project registered earlier")
-        return Token("offset", year(words[2]), project)
+        return Token("offset", year(words[2]), project(words[1], ctx))
     raise ValueError(f"a token is 'allowance <year>' or 'offset <project> <vintage>', not {value!r}")
 
 
@@ -374,7 +378,7 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "issue_money": {"by": REGULATOR, "payments": (table(account=(account, R), amount=(money, R)), R)},
     "register_project": {"by": REGULATOR, "ref": (new_ref("project", "developer"), R),
                          "developer": (account, R), "document": (text, "")},
-    "issue_offsets": {"project": (lambda v, c: token(f"offset {v} 2000", c).project, R), "vintage": (year, R),
+    "issue_offsets": {"project": (project, R), "vintage": (year, R),
                       "amount": (positive, R), "developer": (account, R), "verifier": (account, R),
                       "document": (text, "")},
     "open_year": {"by": REGULATOR, "year": (year, R), "rules": (RULES, R), "benchmarks": (benchmarks, R)},

@@ -23,13 +23,13 @@ from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.history import OrderKey
 from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import Phase, Side, band
+from carbon_market.market import Phase, Side, limits
 from carbon_market.ops.node import Codec
 from carbon_market.ops.runner import codec_for
 from carbon_market.roles import Role
 from carbon_market.sim.model import Enterprise, Population, lot_values
 from carbon_market.suite import MONEY_UNIT, Suite, appoint_exchange, deploy_suite, onboarding
-from carbon_market.year import DOCUMENT, latest_timestamp, sleep_until
+from carbon_market.year import DOCUMENT, latest_timestamp, sleep_until, surrender_rounds
 
 YEAR = 2026
 LOT = 100  # tonnes per lot
@@ -40,7 +40,6 @@ DAYS, ROUNDS, QUOTE_CHANCE, MAX_LOTS = 6, 16, 0.5, 25
 #: price steps of an enterprise's schedule in the call auction
 CALL_STEPS = 8
 ENROLL_GAS = 9_500_000
-DAY_OFFSET = 8 * 3_600  # MarketMath: trading days are China Standard Time days
 
 
 def send_executed(calls: Sequence[bulk.Call], codec: Codec) -> list[tuple[int, list[Any]]]:
@@ -177,10 +176,7 @@ class Sim:
 
     def limits(self) -> tuple[int, int]:
         """Today's price limits in ticks (the reference rolls to the last price on a new day)."""
-        ins = self.suite.market.instrument(self.instrument)
-        today = (latest_timestamp() + DAY_OFFSET) // cy.DAY
-        reference = int(ins[3]) if int(ins[5]) == today else int(ins[4])
-        return band(reference, self.population.policy.band_bps)
+        return limits(self.suite.market, self.instrument, latest_timestamp())
 
     def position(self, e: Enterprise) -> int:
         """Tonnes still to abate or buy, counting a resting order as if it filled (budget constraint)."""
@@ -370,8 +366,7 @@ class Sim:
         self.send([self.call(s.compliance.attest, YEAR, a, sender=self.verifier) for a in self.addresses])
         self.send([self.call(s.compliance.finalize, YEAR, list(group), sender=self.regulator)
                    for group in cy.chunks(self.addresses, cy.MAX_BATCH)], gas=15_000_000)
-        for behaviours, until in ((("early",), self.rules.early_deadline + 1),
-                                  (("on_time",), self.rules.deadline + 1), (("late",), None)):
+        for behaviours, until in surrender_rounds(self.rules):
             self._surrender([e for e in self.firms if e.behaviour in behaviours])
             if until is not None:
                 sleep_until(until)

@@ -22,11 +22,12 @@ from eth_utils import keccak, to_checksum_address
 from carbon_market import bulk
 from carbon_market.history import OrderKey
 from carbon_market.ids import allowance_id
-from carbon_market.market import Phase, Side, band
+from carbon_market.market import Phase, Side, limits
 from carbon_market.ops.runner import codec_for
 from carbon_market.roles import Role
 from carbon_market.sim.chain import send_executed
 from carbon_market.suite import MONEY_UNIT, Suite, appoint_exchange, onboarding
+from carbon_market.year import latest_timestamp
 
 TICK = MONEY_UNIT // 100  # 0.01 tCNY
 REFERENCE, BAND_BPS = 100, 1_000  # the market's default limits: 90..110 ticks around the reference
@@ -105,7 +106,7 @@ class ZIMarket:
 
     def _limits(self) -> tuple[int, int]:
         """Today's price limits in ticks (a call auction's clearing price becomes the reference)."""
-        return band(int(self.suite.market.instrument(self.instrument)[3]), self.band_bps)
+        return limits(self.suite.market, self.instrument, latest_timestamp())
 
     def _price(self, t: Trader, unit: int, limits: tuple[int, int]) -> int | None:
         """A random price within the unit's bound and the day's limits (None if the limits leave none)."""
