@@ -187,6 +187,11 @@ contract Compliance is ICompliance, RegistryAccessControl {
     }
 
     /// @inheritdoc ICompliance
+    function claimAllocation(uint16 year) external returns (uint256 amount) {
+        return ComplianceLogic.claim(_years, _peers(), year, msg.sender);
+    }
+
+    /// @inheritdoc ICompliance
     function settle(uint16 year, uint256 maxCount) external returns (uint256 settled) {
         return ComplianceLogic.settle(_years, _accounts, _peers(), year, maxCount);
     }
@@ -274,6 +279,11 @@ contract Compliance is ICompliance, RegistryAccessControl {
         Record storage rec = y.records[enterprise];
         if (rec.standing.state != ReportState.Finalized) return 0;
         return uint256(rec.verification.emissions) * y.rules.offsetLimitBps / BPS;
+    }
+
+    /// @inheritdoc ICompliance
+    function heldAllocation(uint16 year, address enterprise) external view returns (uint256) {
+        return _years[year].held[enterprise];
     }
 
     // ------------------------------------------------------------------ internal: set-up

@@ -152,6 +152,8 @@ interface ICompliance {
     error Compliance__Overflow(uint256 value);
     /// @notice Thrown when a report version that does not exist is asked for.
     error Compliance__UnknownReport(uint16 year, address enterprise, uint256 version);
+    /// @notice Thrown when an enterprise claims held allowances of a year and none are held for it.
+    error Compliance__NothingToClaim(uint16 year, address enterprise);
 
     // ------------------------------------------------------------------ events
 
@@ -219,6 +221,12 @@ interface ICompliance {
     event RewardForfeited(uint16 indexed year, address indexed enterprise, uint256 amount, bytes32 reason);
     /// @notice Emitted by every settlement batch: roster positions `from` to `to` (exclusive) were settled.
     event SettlementAdvanced(uint16 indexed year, uint256 from, uint256 to, address indexed caller);
+    /// @notice Emitted when allowances issued to an enterprise are held for it to claim instead of minted to it:
+    /// a batch never calls into an enterprise's code (a contract could refuse the units or burn the batch's gas),
+    /// nor stops at an enterprise the allowance will not mint to (frozen or revoked).
+    event AllocationHeld(uint16 indexed year, address indexed enterprise, uint256 amount);
+    /// @notice Emitted when an enterprise claims the allowances held for it.
+    event AllocationClaimed(uint16 indexed year, address indexed enterprise, uint256 amount);
     /// @notice Emitted when an enterprise's carried debt changes.
     event DebtChanged(address indexed enterprise, uint16 indexed year, uint256 oldDebt, uint256 newDebt);
 
@@ -234,11 +242,14 @@ interface ICompliance {
     /// @notice Set sector benchmarks of an open year before its deadline. Regulator only.
     function setBenchmarks(uint16 year, uint16[] calldata sectors, uint64[] calldata benchmarks) external;
 
-    /// @notice Enrol enterprises in `year` and mint their pre-allocation. `baselineOutputs[i]` is used for an
-    /// enterprise without a verified previous year and must be zero otherwise. Regulator only.
+    /// @notice Enrol enterprises in `year` and mint their pre-allocation (held for a contract enterprise to claim,
+    /// see `AllocationHeld`). `baselineOutputs[i]` is used for an enterprise without a verified previous year and
+    /// must be zero otherwise. Regulator only.
     function enroll(uint16 year, address[] calldata enterprises, uint64[] calldata baselineOutputs) external;
 
-    /// @notice Finalise the attested reports of `enterprises` and run their true-up. Regulator only.
+    /// @notice Finalise the attested reports of `enterprises` and run their true-up: a top-up is minted like the
+    /// pre-allocation; an excess is taken from what is held, then clawed back, the rest carried as debt.
+    /// Regulator only.
     function finalize(uint16 year, address[] calldata enterprises) external;
 
     // ------------------------------------------------------------------ enterprises and verifiers
@@ -255,6 +266,10 @@ interface ICompliance {
     /// @notice Surrender `amount` of the caller's units of `id` for `year`: allowances of vintage <= `year`, offsets
     /// of vintage <= `year` up to the offset limit. The units are burned.
     function surrender(uint16 year, uint256 id, uint256 amount) external;
+
+    /// @notice Mint to the caller the allowances of `year` held for it (see `AllocationHeld`).
+    /// @return amount the units minted
+    function claimAllocation(uint16 year) external returns (uint256 amount);
 
     /// @notice Settle up to `maxCount` more enterprises of `year` (at most `MAX_SETTLE_BATCH`), after the deadline.
     /// Anyone may call it; each call resumes where the last stopped.
@@ -289,4 +304,7 @@ interface ICompliance {
 
     /// @notice The most offsets `enterprise` may surrender for `year` (0 until its report is finalised).
     function offsetLimit(uint16 year, address enterprise) external view returns (uint256);
+
+    /// @notice The allowances of `year` held for `enterprise` to claim.
+    function heldAllocation(uint16 year, address enterprise) external view returns (uint256);
 }

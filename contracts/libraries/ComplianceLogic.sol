@@ -93,8 +93,40 @@ library ComplianceLogic {
         y.roster.push(enterprise);
         ++accounts[enterprise].enrolments;
         uint256 minted = preAllocation - deducted;
-        if (minted != 0) peers.allowance.mint(enterprise, AllowanceId.allowance(year), minted);
         emit ICompliance.PreAllocated(year, enterprise, baseline, preAllocation, deducted, minted);
+        _deliver(y, peers, year, enterprise, minted);
+    }
+
+    /// @dev Mints `amount` of `year`'s allowances to `enterprise`, or holds them for it to claim. A batch never
+    /// calls into an enterprise's code: a contract could refuse the units, re-enter, or burn the batch's gas in its
+    /// receiver hook. Nor does it stop at an enterprise the allowance will not mint to (frozen or revoked).
+    /// An account without code has no hook, so the mint costs what it costs and can only fail for that reason.
+    function _deliver(Year storage y, Peers memory peers, uint16 year, address enterprise, uint256 amount) private {
+        if (amount == 0) return;
+        if (enterprise.code.length == 0) {
+            try peers.allowance.mint(enterprise, AllowanceId.allowance(year), amount) {
+                return;
+            } catch (bytes memory err) {
+                _rethrowUnlessNotActive(err, enterprise);
+            }
+        }
+        y.held[enterprise] += amount;
+        emit ICompliance.AllocationHeld(year, enterprise, amount);
+    }
+
+    // ------------------------------------------------------------------ held allocations
+
+    /// @notice Mint to `enterprise` the allowances of `year` held for it (see `ICompliance.claimAllocation`).
+    function claim(mapping(uint16 => Year) storage ledger, Peers memory peers, uint16 year, address enterprise)
+        external
+        returns (uint256 amount)
+    {
+        Year storage y = ledger[year];
+        amount = y.held[enterprise];
+        if (amount == 0) revert ICompliance.Compliance__NothingToClaim(year, enterprise);
+        y.held[enterprise] = 0;
+        emit ICompliance.AllocationClaimed(year, enterprise, amount);
+        peers.allowance.mint(enterprise, AllowanceId.allowance(year), amount);
     }
 
     // ------------------------------------------------------------------ finalisation and true-up
@@ -170,9 +202,9 @@ library ComplianceLogic {
         Adjustment memory adj;
         adj.entitlement = ComplianceStorage.toUint64(uint256(y.benchmarks[v.sector]) * v.output / S.BENCHMARK_SCALE);
         if (adj.entitlement > a.allocated) {
-            _topUp(y.totals, accounts, peers, year, enterprise, a, adj);
+            _topUp(y, accounts, peers, year, enterprise, a, adj);
         } else if (adj.entitlement < a.allocated) {
-            _takeBack(y.totals, accounts, peers, year, enterprise, a, adj);
+            _takeBack(y, accounts, peers, year, enterprise, a, adj);
         }
         a.allocated = uint64(adj.entitlement);
         rec.allocation = a;
@@ -182,7 +214,7 @@ library ComplianceLogic {
     }
 
     function _topUp(
-        ICompliance.YearTotals storage t,
+        Year storage y,
         mapping(address => Account) storage accounts,
         Peers memory peers,
         uint16 year,
@@ -195,12 +227,15 @@ library ComplianceLogic {
         adj.minted = topUp - adj.deducted;
         // deducted <= topUp <= entitlement, which fits 64 bits, as does the debt deducted in total
         a.debtDeducted += uint64(adj.deducted);
+        ICompliance.YearTotals storage t = y.totals;
         t.allocated = ComplianceStorage.toUint64(uint256(t.allocated) + topUp);
-        if (adj.minted != 0) peers.allowance.mint(enterprise, AllowanceId.allowance(year), adj.minted);
+        _deliver(y, peers, year, enterprise, adj.minted);
     }
 
+    /// @dev Takes back the excess allocation: first from what is held for the enterprise, then from its balance of
+    /// the year's allowances; what neither covers is carried as debt.
     function _takeBack(
-        ICompliance.YearTotals storage t,
+        Year storage y,
         mapping(address => Account) storage accounts,
         Peers memory peers,
         uint16 year,
@@ -210,15 +245,21 @@ library ComplianceLogic {
     ) private {
         uint256 id = AllowanceId.allowance(year);
         uint256 excess = a.allocated - adj.entitlement;
-        uint256 balance = IERC1155(address(peers.allowance)).balanceOf(enterprise, id);
-        adj.clawed = balance < excess ? balance : excess;
-        adj.debtAdded = excess - adj.clawed;
+        uint256 held = y.held[enterprise];
+        uint256 fromHeld = held < excess ? held : excess;
+        if (fromHeld != 0) y.held[enterprise] = held - fromHeld;
+        uint256 rest = excess - fromHeld;
+        uint256 balance = rest == 0 ? 0 : IERC1155(address(peers.allowance)).balanceOf(enterprise, id);
+        uint256 fromBalance = balance < rest ? balance : rest;
+        adj.clawed = fromHeld + fromBalance;
+        adj.debtAdded = rest - fromBalance;
         // clawed <= excess <= allocated, which fits 64 bits; the year's totals include this allocation
+        ICompliance.YearTotals storage t = y.totals;
         a.clawedBack += uint64(adj.clawed);
         t.allocated -= uint64(excess);
         t.clawedBack += uint64(adj.clawed);
         if (adj.debtAdded != 0) _addDebt(accounts, enterprise, year, adj.debtAdded);
-        if (adj.clawed != 0) peers.allowance.clawBack(enterprise, id, adj.clawed, S.REASON_TRUE_UP);
+        if (fromBalance != 0) peers.allowance.clawBack(enterprise, id, fromBalance, S.REASON_TRUE_UP);
     }
 
     // ------------------------------------------------------------------ settlement
@@ -334,11 +375,7 @@ library ComplianceLogic {
         try peers.credit.reward(enterprise, amount, reason) {
             return amount;
         } catch (bytes memory err) {
-            if (!_isNotActive(err, enterprise)) {
-                assembly ("memory-safe") {
-                    revert(add(err, 0x20), mload(err))
-                }
-            }
+            _rethrowUnlessNotActive(err, enterprise);
             emit ICompliance.RewardForfeited(year, enterprise, amount, reason);
             return 0;
         }
@@ -350,6 +387,14 @@ library ComplianceLogic {
     {
         if (amount == 0) return 0;
         return peers.credit.penalize(enterprise, amount, reason);
+    }
+
+    /// @dev Reverts with `err` unless it is `Registry__NotActive` about `account`.
+    function _rethrowUnlessNotActive(bytes memory err, address account) private pure {
+        if (_isNotActive(err, account)) return;
+        assembly ("memory-safe") {
+            revert(add(err, 0x20), mload(err))
+        }
     }
 
     /// @dev Whether `err` is `Registry__NotActive(account, ...)` about `account`.

@@ -73,6 +73,7 @@ struct Year {
     mapping(uint16 sector => uint64) benchmarks;
     mapping(address enterprise => Record) records;
     mapping(address enterprise => ICompliance.Report[]) reports;
+    mapping(address enterprise => uint256) held;
 }
 
 /// @dev The enrolment count keeps the slot non-zero, so that a debt change costs a rewrite, not a new slot.
