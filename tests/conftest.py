@@ -183,3 +183,22 @@ def year_open(suite, regulator, rules):
 
     open_year(suite.compliance, regulator, YEAR, rules, BENCHMARKS)
     return suite
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def pytest_sessionfinish(session):
+    """Under ``--coverage``, hand brownie's evaluation to carbon_market.coverage (which reports it per contract)
+    and leave brownie's own summary nothing to merge: the compiled brownie 1.22 fails merging it."""
+    from brownie._config import CONFIG
+    from brownie.test import coverage
+
+    if not CONFIG.argv.get("coverage"):
+        return
+    from carbon_market.coverage import save_evaluation
+
+    evaluations = coverage.get_coverage_eval()
+    count = save_evaluation(evaluations)
+    print(f"\ncoverage: {count} transactions evaluated")
+    coverage.clear()
