@@ -78,7 +78,8 @@ compile: $(SETUP)
 test: $(SETUP)
 	$(BROWNIE) test $(TESTS)
 
-# Coverage traces every transaction step by step (the `coverage` network: anvil with --steps-tracing, port 8547).
+# Coverage traces every transaction and call step by step (carbon_market.coverage; the `coverage` network is an
+# anvil with --steps-tracing on port 8547).
 # The unit and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of
 # millions of steps (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration
 # tests because they replay the same contract paths at scale through raw batches brownie does not trace.
@@ -86,7 +87,7 @@ COVERAGE_TESTS ?= tests/unit tests/stateful --ignore=tests/unit/test_gas_ceiling
 
 coverage: $(SETUP)
 	rm -f reports/coverage-evaluation.json
-	$(BROWNIE) test $(COVERAGE_TESTS) --coverage --network coverage
+	CARBON_MARKET_COVERAGE=1 $(BROWNIE) test $(COVERAGE_TESTS) --network coverage
 	$(VENV)/bin/python -m carbon_market.coverage
 
 demo: $(SETUP)

@@ -1,11 +1,15 @@
 """`make coverage`: statement and branch coverage of the project's contracts, per source file.
 
-Brownie traces every transaction of a ``brownie test --coverage`` run (on an anvil that records steps) and
-evaluates which statements ran and which way each branch went. Its own summary cannot be used with the
-compiled brownie 1.22 wheel (it fails merging the evaluations), so the test session hands the raw
-evaluation to :func:`save_evaluation` and this module reports it: a branch counts twice, once per direction
-taken, as lcov does; a statement or branch inlined into several contracts (a library's internal function,
-an inherited one) counts once, covered if any contract covered it.
+With ``CARBON_MARKET_COVERAGE=1`` the test session installs a :class:`Collector`: every transaction brownie
+confirms and every contract call it makes is traced by the node (``debug_traceTransaction`` on an anvil that
+records steps, ``debug_traceCall``), without memory or storage, and each step is mapped through the compiled
+program-counter map of the contract whose code runs (libraries included) to the statements it runs and the
+way each branch goes, as brownie's own coverage does. Brownie's ``--coverage`` does the same but asks the node
+for the memory at every step (about six times the data) and its compiled 1.22 wheel fails merging the results.
+
+The evaluation is reported per source file: a branch counts twice, once per direction taken, as lcov does; a
+statement or branch inlined into several contracts (a library's internal function, an inherited one) counts
+once, covered if any contract covered it.
 
 ``python -m carbon_market.coverage [--min-branches PCT]`` prints the table, writes ``reports/coverage.md`` and
 ``reports/coverage-summary.json``, and exits 1 when a contract's branch coverage is under the minimum.
@@ -30,22 +34,122 @@ INCLUDED, EXCLUDED = "contracts/", "contracts/test/"
 MIN_BRANCHES = 95.0
 
 Sets = list[set[int]]  # statements run, branches taken true, branches taken false
+CALL_OPS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"}
+TRACE_OPTIONS = {"disableStorage": True, "disableMemory": True, "enableMemory": False}
 
 
-def save_evaluation(evaluations: dict[str, dict[str, dict[str, Any]]], path: Path = EVALUATION) -> int:
-    """Merge brownie's per-transaction evaluations (hash -> contract -> source id -> 3 sets) into one per
-    contract and write it; returns the number of transactions."""
-    merged: dict[str, dict[str, Sets]] = defaultdict(lambda: defaultdict(lambda: [set(), set(), set()]))
-    for per_tx in evaluations.values():
-        for contract, sources in per_tx.items():
-            for source_id, sets in sources.items():
-                target = merged[contract][source_id]
-                for i in range(3):
-                    target[i].update(int(x) for x in sets[i])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    plain = {c: {s: [sorted(x) for x in sets] for s, sets in srcs.items()} for c, srcs in merged.items()}
-    path.write_text(json.dumps(plain))
-    return len(evaluations)
+class Collector:
+    """Traces what a test session runs and accumulates the coverage evaluation (contract -> source -> sets)."""
+
+    def __init__(self, build: Path = BUILD) -> None:
+        self.build = build
+        self.evaluation: dict[str, dict[str, Sets]] = defaultdict(lambda: defaultdict(lambda: [set(), set(), set()]))
+        self.traced = 0
+        self._maps: dict[str, dict[int, dict[str, Any]] | None] = {}
+        self._names: dict[str, str | None] = {}
+
+    # ---------------------------------------------------------------- hooks into brownie
+
+    def install(self) -> None:
+        """Trace every transaction brownie confirms and every call it makes, from now on."""
+        from brownie.network import contract, transaction
+
+        collector = self
+        set_from_receipt = transaction.TransactionReceipt._set_from_receipt
+        call = contract._ContractMethod.call
+
+        def traced_receipt(receipt_self: Any, receipt: Any) -> None:
+            set_from_receipt(receipt_self, receipt)
+            if receipt["to"] and not receipt["contractAddress"]:
+                collector.trace_transaction(receipt["transactionHash"], receipt["to"])
+
+        def traced_call(method: Any, *args: Any, block_identifier: Any = None, override: Any = None) -> Any:
+            if block_identifier is None and override is None:
+                collector.trace_call(method, args)
+            return call(method, *args, block_identifier=block_identifier, override=override)
+
+        transaction.TransactionReceipt._set_from_receipt = traced_receipt
+        contract._ContractMethod.call = traced_call
+
+    def trace_transaction(self, txid: Any, to: str) -> None:
+        from brownie import web3
+
+        txid = txid.hex() if hasattr(txid, "hex") else txid
+        result = web3.provider.make_request("debug_traceTransaction", (txid, TRACE_OPTIONS)).get("result")
+        if result:
+            self.evaluate(result["structLogs"], to)
+
+    def trace_call(self, method: Any, args: tuple) -> None:
+        from brownie import web3
+        from brownie.network.contract import _get_tx
+
+        try:
+            args, tx = _get_tx(method._owner, args)
+            request = {"to": str(method._address), "data": method.encode_input(*args)}
+        except Exception:  # the call itself will raise the same error, with brownie's message
+            return
+        if tx.get("from"):
+            request["from"] = str(tx["from"])
+        result = web3.provider.make_request("debug_traceCall", (request, "latest", TRACE_OPTIONS)).get("result")
+        if result:
+            self.evaluate(result["structLogs"], request["to"])
+
+    # ---------------------------------------------------------------- evaluation
+
+    def evaluate(self, steps: list[dict[str, Any]], to: str) -> None:
+        """Add one trace: which statements ran and which way each branch went, in every contract's code."""
+        self.traced += 1
+        frames: list[tuple[str | None, set[int]]] = [(self._name(to), set())]
+        depth = steps[0]["depth"] if steps else 1
+        for i, step in enumerate(steps):
+            while step["depth"] < depth:  # returned from a call
+                frames.pop()
+                depth -= 1
+            name, active = frames[-1]
+            pc_map = self._map(name)
+            pc = pc_map.get(step["pc"]) if pc_map else None
+            if pc is not None and "path" in pc and "fn" in pc:
+                sets = self.evaluation[name][pc["path"]]
+                if "statement" in pc:
+                    sets[0].add(pc["statement"])
+                if "branch" in pc:
+                    branch = pc["branch"]
+                    if pc["op"] != "JUMPI":
+                        active.add(branch)
+                    elif branch in active and i + 1 < len(steps):
+                        # the same directions as brownie: 1 when execution falls through, 2 when it jumps
+                        sets[1 if steps[i + 1]["pc"] == step["pc"] + 1 else 2].add(branch)
+                        active.discard(branch)
+            if step["op"] in CALL_OPS and i + 1 < len(steps) and steps[i + 1]["depth"] > step["depth"]:
+                target = "0x" + format(int(step["stack"][-2], 16), "040x")
+                frames.append((self._name(target), set()))
+                depth += 1
+            elif step["op"] in ("CREATE", "CREATE2") and i + 1 < len(steps) and steps[i + 1]["depth"] > step["depth"]:
+                frames.append((None, set()))  # constructor code has no runtime map
+                depth += 1
+
+    def _name(self, address: str) -> str | None:
+        key = address.lower()
+        if key not in self._names:
+            from brownie.network import state
+
+            found = state._find_contract(address)
+            self._names[key] = found._name if found is not None else None
+        return self._names[key]
+
+    def _map(self, name: str | None) -> dict[int, dict[str, Any]] | None:
+        if name is None:
+            return None
+        if name not in self._maps:
+            artifact = self.build / f"{name}.json"
+            data = json.loads(artifact.read_text()) if artifact.exists() else {}
+            self._maps[name] = {int(k): v for k, v in data["pcMap"].items()} if data.get("pcMap") else None
+        return self._maps[name]
+
+    def save(self, path: Path = EVALUATION) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plain = {c: {s: [sorted(x) for x in sets] for s, sets in srcs.items()} for c, srcs in self.evaluation.items()}
+        path.write_text(json.dumps(plain))
 
 
 @dataclass

@@ -187,18 +187,22 @@ def year_open(suite, regulator, rules):
 
 # ---------------------------------------------------------------- coverage
 
+_COLLECTOR = None
+
+
+def pytest_configure(config):
+    """``CARBON_MARKET_COVERAGE=1`` (what `make coverage` sets): trace everything the session runs on chain."""
+    global _COLLECTOR
+    import os
+
+    if os.environ.get("CARBON_MARKET_COVERAGE") == "1":
+        from carbon_market.coverage import Collector
+
+        _COLLECTOR = Collector()
+        _COLLECTOR.install()
+
 
 def pytest_sessionfinish(session):
-    """Under ``--coverage``, hand brownie's evaluation to carbon_market.coverage (which reports it per contract)
-    and leave brownie's own summary nothing to merge: the compiled brownie 1.22 fails merging it."""
-    from brownie._config import CONFIG
-    from brownie.test import coverage
-
-    if not CONFIG.argv.get("coverage"):
-        return
-    from carbon_market.coverage import save_evaluation
-
-    evaluations = coverage.get_coverage_eval()
-    count = save_evaluation(evaluations)
-    print(f"\ncoverage: {count} transactions evaluated")
-    coverage.clear()
+    if _COLLECTOR is not None:
+        _COLLECTOR.save()
+        print(f"\ncoverage: {_COLLECTOR.traced} transactions and calls traced")

@@ -389,6 +389,7 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "reject": {"year": (year, R), "verifier": (account, R), "enterprise": (account, R), "reason": (text, "")},
     "attest": {"year": (year, R), "verifier": (account, R), "enterprises": (accounts, R)},
     "true_up": {"by": REGULATOR, "year": (year, R), "enterprises": (accounts, R)},
+    "claim_allocation": {"year": (year, R), "enterprises": (accounts, R)},
     "list": {"regulator": REGULATOR, "exchange": (account, R), "token": (token, R), "lot": (positive, R),
              "tick": (price, R), "reference": (price, R), "traders": (accounts, [])},
     "approve": {"traders": (accounts, R)},

@@ -236,6 +236,12 @@ def block_trade(run: Run, a: dict[str, Any]) -> Steps:
     yield Tx(f"accept {a['ref']}", a["counterparty"], desk.accept, (run.refs[a["ref"]],))
 
 
+def claim_allocation(run: Run, a: dict[str, Any]) -> Steps:
+    """Enterprises claim the allowances compliance held for them (one frozen at its true-up, say)."""
+    for enterprise in a["enterprises"]:
+        yield Tx(f"claim allocation of {enterprise}", enterprise, run.suite.compliance.claimAllocation, (a["year"],))
+
+
 def surrender(run: Run, a: dict[str, Any]) -> Steps:
     for row, s in enumerate(a["surrenders"], 1):
         yield Tx(f"surrender row {row}", s["enterprise"], run.suite.compliance.surrender,
@@ -268,7 +274,8 @@ def settle(run: Run, a: dict[str, Any]) -> Steps:
 EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "onboard": onboard, "issue_money": issue_money, "register_project": register_project,
     "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
-    "reject": reject, "attest": attest, "true_up": true_up, "list": list_token, "approve": approve,
+    "reject": reject, "attest": attest, "true_up": true_up, "claim_allocation": claim_allocation,
+    "list": list_token, "approve": approve,
     "open_call": open_call, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
     "block_trade": block_trade, "surrender": surrender, "credit": credit,
     "advance_time": advance_time, "settle": settle,

@@ -87,12 +87,15 @@ library MarketMath {
         return price * feeBps / BPS;
     }
 
-    /// @notice The ticks within `bandBps` of `referenceTick`: low rounded up (at least 1), high rounded down.
+    /// @notice The ticks within `bandBps` of `referenceTick`: low rounded up, high rounded down (at most the
+    /// largest tick). A reference is at least 1 (listing and trading refuse tick 0) and every band is under
+    /// 100% (`MarketParams.update`), so low is at least 1.
     function band(uint24 referenceTick, uint256 bandBps) internal pure returns (uint24 low, uint24 high) {
         uint256 ref = referenceTick;
         uint256 lo = (ref * (BPS - bandBps) + BPS - 1) / BPS;
         uint256 hi = ref * (BPS + bandBps) / BPS;
-        low = uint24(lo == 0 ? 1 : lo);
+        // lo <= ref, a uint24
+        low = uint24(lo);
         high = uint24(hi > type(uint24).max ? type(uint24).max : hi);
     }
 }

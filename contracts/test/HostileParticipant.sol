@@ -99,10 +99,16 @@ contract HostileParticipant is IERC1155Receiver {
         Mode m = mode;
         if (m == Mode.Refuse) revert Hostile__Refused(operator, from, id, amount);
         if (m == Mode.BurnGas) {
-            // spin until the gas runs out: the caller gets back only what the 63/64 rule kept for it
-            uint256 x = 0;
-            while (gasleft() > 0) {
-                x = uint256(keccak256(abi.encode(x)));
+            // write fresh storage slots until the gas runs out (22,100 gas a step: few steps to trace); the caller
+            // gets back only what the 63/64 rule kept for it
+            uint256 slot = uint256(keccak256("hostile.burn"));
+            while (true) {
+                assembly ("memory-safe") {
+                    sstore(slot, 1)
+                }
+                unchecked {
+                    ++slot;
+                }
             }
         }
         if (m == Mode.WrongSelector) return bytes4(0xdeadbeef);

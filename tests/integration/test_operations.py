@@ -191,3 +191,18 @@ def test_a_step_changed_after_it_ran_is_refused(bare, pilot, tmp_path):
     _edit(pilot.parent / "participants.csv", "Green Fund", "Green Fund II")
     with pytest.raises(ops.OpsError, match=r"step 1 \(onboard, line 17\) was changed after it ran"):
         run(pilot, bare, journal)
+
+
+def test_a_claim_of_allocations_nobody_holds_is_found_on_the_fork(bare, accounts, pilot):
+    """`claim_allocation` reaches `Compliance.claimAllocation`: every enterprise of the pilot is an account
+    without code and active at its true-up, so nothing was held for it and the fork refuses the claim."""
+    _edit(pilot, "  - true_up: {year: 2026, enterprises: [huaneng, conch, datang, jidong, guodian]}\n",
+          "  - true_up: {year: 2026, enterprises: [huaneng, conch, datang, jidong, guodian]}\n"
+          "  - claim_allocation: {year: 2026, enterprises: [datang]}\n")
+    before = nonces(accounts[:11])
+    with pytest.raises(ops.StepFailed) as refused:
+        run(pilot, bare)
+    assert str(refused.value) == ("step 11 (claim_allocation, line 34): claim allocation of datang: "
+                                  "Compliance__NothingToClaim(year=2026, enterprise=datang) "
+                                  "(found on a fork of development: nothing was sent)")
+    assert nonces(accounts[:11]) == before

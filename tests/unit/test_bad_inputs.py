@@ -92,6 +92,15 @@ def _resting_filled(w: World, lots_filled: int) -> int:
     return ask
 
 
+def _params(w: World, **changes: Any) -> tuple:
+    """The market's parameters for `setParams`, with some changed."""
+    names = ["feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier",
+             "tierDiscountBps"]
+    current = dict(zip(names, w.s.market.params()))
+    current.update(changes)
+    return tuple(current[n] for n in names)
+
+
 def _settle_rules(w: World, **changes: int) -> tuple:
     return w.rules.replace(**changes).as_tuple()
 
@@ -117,6 +126,20 @@ CASES = [
     Bad("mint an allowance id with a project", lambda w: w.s.allowance.mint(
         w.carol, ALLOWANCE_WITH_PROJECT, 1, _frm(w.issuer)), "Allowance__InvalidTokenId",
         lambda w: (ALLOWANCE_WITH_PROJECT,)),
+    Bad("mint an id with reserved bits set", lambda w: w.s.allowance.mint(
+        w.carol, ALLOWANCE_2026 | (1 << 100), 1, _frm(w.issuer)), "Allowance__InvalidTokenId",
+        lambda w: (ALLOWANCE_2026 | (1 << 100),)),
+    Bad("send units to the market unasked", lambda w: w.s.allowance.safeTransferFrom(
+        w.alice, w.s.market, ALLOWANCE_2026, 1, b"", _frm(w.alice)), "Market__UnexpectedTokens", lambda w: (w.alice,)),
+    Bad("send a batch of units to the market", lambda w: w.s.allowance.safeBatchTransferFrom(
+        w.alice, w.s.market, [ALLOWANCE_2026], [1], b"", _frm(w.alice)), "Market__UnexpectedTokens",
+        lambda w: (w.alice,)),
+    Bad("call the market's receiver hook directly", lambda w: w.s.market.onERC1155Received(
+        w.s.market, w.alice, ALLOWANCE_2026, 1, b"", _frm(w.alice)), "Market__UnexpectedTokens",
+        lambda w: (w.s.market,)),
+    Bad("send units to the desk unasked", lambda w: w.s.allowance.safeTransferFrom(
+        w.alice, w.s.desk, ALLOWANCE_2026, 1, b"", _frm(w.alice)), "BlockTrade__UnexpectedTokens",
+        lambda w: (w.alice,)),
     Bad("mint a batch of mismatched lengths", lambda w: w.s.allowance.mintBatch(
         [w.carol, w.bob], ALLOWANCE_2026, [1], _frm(w.issuer)), "Allowance__BadBatch", lambda w: (2, 1, 200)),
     Bad("mint an empty batch", lambda w: w.s.allowance.mintBatch([], ALLOWANCE_2026, [], _frm(w.issuer)),
@@ -163,11 +186,18 @@ CASES = [
         "Registry__BadBatchSize", lambda w: (0, 200)),
     Bad("update an unknown account", lambda w: w.s.registry.update(
         onboarding(w.newcomer, Role.INVESTOR), _frm(w.regulator)), "Registry__NotRegistered", lambda w: (w.newcomer,)),
+    Bad("accept the admin role without being proposed", lambda w: w.s.registry.acceptAdmin(_frm(w.carol)),
+        "Registry__NotPendingAdmin", lambda w: (w.carol, "0x" + "00" * 20)),
     Bad("unfreeze an active account", lambda w: w.s.registry.unfreeze(w.carol, WHY, _frm(w.regulator)),
         "Registry__InvalidStatusChange", lambda w: (w.carol, Status.ACTIVE)),
     # ---------------------------------------------------------------- compliance
     Bad("open a year before 2000", lambda w: w.s.compliance.openYear(
         1999, w.rules.as_tuple(), [POWER], [1], _frm(w.regulator)), "Compliance__InvalidYear", lambda w: (1999,)),
+    Bad("open a year after 2200", lambda w: w.s.compliance.openYear(
+        2201, w.rules.as_tuple(), [POWER], [1], _frm(w.regulator)), "Compliance__InvalidYear", lambda w: (2201,)),
+    Bad("reject a report without reasons", lambda w: (
+        w.s.compliance.submitReport(YEAR, 1, 1, DOC, _frm(w.bob)),
+        w.s.compliance.reject(YEAR, w.bob, b"\0" * 32, _frm(w.verifier))), "Compliance__MissingDocument"),
     Bad("open a year twice", lambda w: w.s.compliance.openYear(
         YEAR, w.rules.as_tuple(), [POWER], [1], _frm(w.regulator)), "Compliance__YearAlreadyOpen", lambda w: (YEAR,)),
     Bad("a pre-allocation over 100%", lambda w: w.s.compliance.setRules(
@@ -259,12 +289,38 @@ CASES = [
         "Market__BadListing", lambda w: (UNKNOWN_KIND,)),
     Bad("list a token twice", lambda w: w.s.market.list(ALLOWANCE_2026, 1, TICK_SIZE, 6 * 10**7, _frm(w.exchange)),
         "Market__BadListing", lambda w: (ALLOWANCE_2026,)),
+    Bad("list with a zero lot", lambda w: w.s.market.list(A27, 0, TICK_SIZE, 6 * 10**7, _frm(w.exchange)),
+        "Market__BadGrid", lambda w: (0, TICK_SIZE, 6 * 10**7)),
+    Bad("list at a zero reference price", lambda w: w.s.market.list(A27, 1, TICK_SIZE, 0, _frm(w.exchange)),
+        "Market__BadGrid", lambda w: (1, TICK_SIZE, 0)),
+    Bad("list at a reference off the grid", lambda w: w.s.market.list(A27, 1, TICK_SIZE, 6 * 10**7 + 1,
+                                                                       _frm(w.exchange)),
+        "Market__BadGrid", lambda w: (1, TICK_SIZE, 6 * 10**7 + 1)),
+    Bad("list at a reference past the largest tick", lambda w: w.s.market.list(A27, 1, 1, 2**24, _frm(w.exchange)),
+        "Market__BadGrid", lambda w: (1, 1, 2**24)),
+    Bad("a fee over 10%", lambda w: w.s.market.setParams(_params(w, feeBps=1_001), _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"feeBps".ljust(32, b"\0"), 1_001)),
+    Bad("price limits of zero", lambda w: w.s.market.setParams(_params(w, bandBps=0), _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"bandBps".ljust(32, b"\0"), 0)),
+    Bad("price limits over 50%", lambda w: w.s.market.setParams(_params(w, bandBps=5_001, blockBandBps=9_000),
+                                                                 _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"bandBps".ljust(32, b"\0"), 5_001)),
+    Bad("block limits inside the price limits", lambda w: w.s.market.setParams(
+        _params(w, bandBps=2_000, blockBandBps=1_500), _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"blockBandBps".ljust(32, b"\0"), 1_500)),
+    Bad("block limits over 90%", lambda w: w.s.market.setParams(_params(w, blockBandBps=9_001), _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"blockBandBps".ljust(32, b"\0"), 9_001)),
+    Bad("a tier discount over 100%", lambda w: w.s.market.setParams(
+        _params(w, tierDiscountBps=(0, 0, 0, 10_001)), _frm(w.regulator)),
+        "Market__BadParam", lambda w: (b"tierDiscountBps".ljust(32, b"\0"), 10_001)),
     Bad("list with a zero tick", lambda w: w.s.market.list(A27, 1, 0, 6 * 10**7, _frm(w.exchange)),
         "Market__BadGrid", lambda w: (1, 0, 6 * 10**7)),
     # ---------------------------------------------------------------- block trades
     Bad("propose a block below the minimum size", lambda w: w.s.desk.propose(
         1, w.bob, SELL, 1, 6_000 * TICK_SIZE, _expiry(), _frm(w.alice)),
         "BlockTrade__BadSize", lambda w: (1, w.s.market.params()[3])),
+    Bad("propose a block at a zero price", lambda w: w.s.desk.propose(
+        1, w.bob, SELL, 200, 0, _expiry(), _frm(w.alice)), "BlockTrade__OffGrid", lambda w: (1, 0, TICK_SIZE)),
     Bad("propose a block off the grid", lambda w: w.s.desk.propose(
         1, w.bob, SELL, 200, 6_000 * TICK_SIZE + 1, _expiry(), _frm(w.alice)),
         "BlockTrade__OffGrid", lambda w: (1, 6_000 * TICK_SIZE + 1, TICK_SIZE)),
@@ -346,3 +402,18 @@ def test_an_expired_block_cannot_be_accepted(world):
     chain.mine()
     with reverts("BlockTrade__Expired", block, ANY):
         desk.accept(block, _frm(w.bob))
+
+
+def test_withdrawing_an_approval_needs_no_active_spender(world):
+    """Approving zero is how an owner withdraws an approval: it needs the owner active, not the spender."""
+    w = world
+    w.s.money.approve(w.newcomer, 0, _frm(w.carol))
+    w.s.credit.approve(w.newcomer, 0, _frm(w.carol))
+    with reverts("Registry__NotActive", w.newcomer, Status.NONE):
+        w.s.money.approve(w.newcomer, 1, _frm(w.carol))
+    with reverts("Registry__NotActive", w.newcomer, Status.NONE):
+        w.s.credit.approve(w.newcomer, 1, _frm(w.carol))
+
+
+def test_counts_start_at_zero(world):
+    assert (world.s.offsets.claimCount(), world.s.desk.blockCount()) == (0, 0)
