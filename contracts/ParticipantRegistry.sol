@@ -53,7 +53,8 @@ contract ParticipantRegistry is IParticipantRegistry {
     /// @inheritdoc IParticipantRegistry
     function acceptAdmin() external {
         address pending = _pendingAdmin;
-        if (msg.sender != pending || pending == address(0)) revert Registry__NotPendingAdmin(msg.sender, pending);
+        // with no admin proposed, pending is the zero address, which no caller is
+        if (msg.sender != pending) revert Registry__NotPendingAdmin(msg.sender, pending);
         address previous = _admin;
         _admin = pending;
         delete _pendingAdmin;

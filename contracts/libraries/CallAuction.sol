@@ -354,7 +354,8 @@ library CallAuction {
         if (up != 0 && down != 0) {
             uint24 du = up > referenceTick ? up - referenceTick : referenceTick - up;
             uint24 dd = down > referenceTick ? down - referenceTick : referenceTick - down;
-            buySurplus = du < dd || (du == dd && up < down);
+            // on a tie the lower price, which is the buy surplus's: its range lies below the sell surplus's
+            buySurplus = du <= dd;
         }
         a.priceTick = buySurplus ? up : down;
         Level memory l = s.levels[MarketIds.callLevelKey(instrument, round, a.priceTick)];

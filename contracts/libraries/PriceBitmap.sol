@@ -66,13 +66,13 @@ library PriceBitmap {
         return (leafIndex << 8) | _lowest(map[_key(base, 0, leafIndex)]);
     }
 
-    /// @notice The largest tick of the set that is `<= tick`, or `NONE`.
+    /// @notice The largest tick of the set that is `<= tick`, or `NONE`; `tick` is a tick (at most 2^24 - 1): the
+    /// book asks for the next level below one it holds.
     function atOrBelow(mapping(uint256 => uint256) storage map, uint256 base, uint256 tick)
         internal
         view
         returns (uint256)
     {
-        if (tick > type(uint24).max) tick = type(uint24).max;
         uint256 word = map[_key(base, 0, tick >> 8)] & _upTo(tick & 0xff);
         if (word != 0) return (tick & ~uint256(0xff)) | Math.log2(word);
         uint256 leafIndex = tick >> 8;

@@ -126,6 +126,9 @@ CASES = [
     Bad("mint an allowance id with a project", lambda w: w.s.allowance.mint(
         w.carol, ALLOWANCE_WITH_PROJECT, 1, _frm(w.issuer)), "Allowance__InvalidTokenId",
         lambda w: (ALLOWANCE_WITH_PROJECT,)),
+    Bad("mint a vintage after 2200", lambda w: w.s.allowance.mint(w.carol, (1 << 248) | (2201 << 232), 1,
+                                                                  _frm(w.issuer)),
+        "Allowance__InvalidTokenId", lambda w: ((1 << 248) | (2201 << 232),)),
     Bad("mint an id with reserved bits set", lambda w: w.s.allowance.mint(
         w.carol, ALLOWANCE_2026 | (1 << 100), 1, _frm(w.issuer)), "Allowance__InvalidTokenId",
         lambda w: (ALLOWANCE_2026 | (1 << 100),)),

@@ -232,3 +232,102 @@ def test_the_desk_says_what_it_is(market, desk):
     assert market.supportsInterface("0x4e2312e0")
     assert not market.supportsInterface("0xffffffff")
     assert desk.registry() == market.registry()
+
+
+# ---------------------------------------------------------------- a book across trading days and its bitmap
+
+
+def _next_day() -> None:
+    now = latest_timestamp()
+    sleep_until(now + DAY - (now + CST_OFFSET) % DAY + 4 * 3_600)
+
+
+@pytest.mark.parametrize("close, stale_side, stale_tick, taker_side", [
+    (6_500, SELL, 5_500, BUY),  # next day's limits 5,850 to 7,150: the ask at 5,500 lies below them
+    (5_500, BUY, 6_500, SELL),  # next day's limits 4,950 to 6,050: the bid at 6,500 lies above them
+])
+def test_a_level_left_outside_a_new_days_limits_does_not_trade(market, place, alice, bob, carol, close, stale_side,
+                                                                 stale_tick, taker_side):
+    place(bob, SELL, close, 1)
+    place(carol, BUY, close, 1)  # the day's close
+    stale = order_id(place(alice, stale_side, stale_tick, 1))
+    _next_day()
+    tx = place(carol, taker_side, 6_000, 1)  # crosses the stale level's price, but not today's limits
+    assert "OrderFilled" not in tx.events
+    assert tx.events["ReferenceRolled"]["referenceTick"] == close
+    assert market.order(stale)["remaining"] == 1
+
+
+def test_a_cancelled_order_in_a_level_is_passed_over(market, place, alice, bob, carol):
+    first = order_id(place(alice, SELL, 6_000, 3))
+    second = order_id(place(bob, SELL, 6_000, 3))
+    market.cancel(first, {"from": alice})
+    tx = place(carol, BUY, 6_000, 2)
+    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [second]
+
+
+def test_an_investors_buy_counts_only_while_it_rests(market, place, regulator, alice, carol):
+    market.setPositionLimit(INSTRUMENT, 100, {"from": regulator})
+    place(alice, SELL, 6_000, 5)
+    place(carol, BUY, 6_000, 5)  # fills at once: nothing rests, nothing counted
+    assert market.openBuyLots(carol, INSTRUMENT) == 0
+    resting = order_id(place(carol, BUY, 5_900, 20))
+    assert market.openBuyLots(carol, INSTRUMENT) == 20
+    market.cancel(resting, {"from": carol})
+    assert market.openBuyLots(carol, INSTRUMENT) == 0
+
+
+def test_an_enterprise_that_also_invests_has_no_position_limit(market, funded, regulator, issuer, alice, newcomers):
+    from carbon_market.market import approve
+    from carbon_market.roles import Role
+    from carbon_market.suite import MONEY_UNIT, onboarding
+
+    both = newcomers[3]
+    funded.registry.onboard(onboarding(both, Role.ENTERPRISE | Role.INVESTOR), {"from": regulator})
+    funded.money.issue(both, 100_000 * MONEY_UNIT, {"from": regulator})
+    approve(funded, both)
+    market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
+    assert order_id(market.place(INSTRUMENT, BUY, price(6_000), 50, False, 10, {"from": both}))
+    assert market.openBuyLots(both, INSTRUMENT) == 0
+
+
+def test_the_ends_of_the_bitmaps_words(market, wide, alice, bob):
+    """An ask at the largest tick, one at the last leaf of a middle word; a bid at the first tick of a leaf."""
+    end_of_mid = 0xF4FF00  # leaf 0xF4FF: the last of middle word 0xF4
+    for tick in (end_of_mid, 16_100_000, MAX_TICK):
+        market.place(wide, SELL, tick, 1, False, 10, {"from": alice})
+    tx = market.place(wide, BUY, MAX_TICK, 3, False, 10, {"from": bob})
+    assert [e["price"] for e in tx.events["OrderFilled"]] == [end_of_mid, 16_100_000, MAX_TICK]
+    start_of_leaf = 16_000_000  # 0xF42400
+    for tick in (15_000_000, start_of_leaf):
+        market.place(wide, BUY, tick, 1, False, 10, {"from": bob})
+    tx = market.place(wide, SELL, 14_400_000, 2, False, 10, {"from": alice})
+    assert [e["price"] for e in tx.events["OrderFilled"]] == [start_of_leaf, 15_000_000]
+
+
+@pytest.mark.parametrize("jump", [5_995, 6_005])
+def test_a_call_with_a_buy_and_a_sell_surplus_candidate(market, place, exchange, alice, bob, jump):
+    """Buys 10 at 6,020 and 2 at the jump; sells 10 at 5,980 and 2 a tick above it. At the jump and below, 10 lots
+    trade with 2 bought too many; above it, 10 with 2 sold too many. The candidate nearer the reference (6,000)
+    wins: the sell surplus's lowest price above a jump below the reference, the buy surplus's highest otherwise;
+    the surplus side's lots at the price are exactly the surplus, so none of them trades."""
+    market.openCall(INSTRUMENT, {"from": exchange})
+    big_buy, small_buy = order_id(place(alice, BUY, 6_020, 10)), order_id(place(alice, BUY, jump, 2))
+    big_sell, small_sell = order_id(place(bob, SELL, 5_980, 10)), order_id(place(bob, SELL, jump + 1, 2))
+    tx = market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    cleared = tx.events["CallCleared"]
+    expected = (jump + 1, Side.SELL) if jump < 6_000 else (jump, Side.BUY)
+    assert (cleared["priceTick"], cleared["volume"], cleared["rationed"]) == (*expected[:1], 10, expected[1])
+    fills = {o: int(market.claim([o], {"from": w}).events["OrderClaimed"]["lots"])
+             for o, w in ((big_buy, alice), (small_buy, alice), (big_sell, bob), (small_sell, bob))}
+    assert fills == {big_buy: 10, small_buy: 0, big_sell: 10, small_sell: 0}
+
+
+def test_the_desk_limits_investors_only(market, desk, funded, regulator, alice, bob, carol):
+    """With a position limit of 10 units, enterprises buy blocks of any size; with no lowest-tier size limit,
+    a tier-0 investor proposes any size."""
+    market.setParams(params_with(market, blockMinTier=0, lowestTierMaxLots=0), {"from": regulator})
+    market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
+    block = _propose(desk, bob, alice, SELL, 200, 6_000)
+    desk.accept(block, {"from": alice})
+    assert _propose(desk, carol, alice, BUY, 1_001, 6_000) >= 0
