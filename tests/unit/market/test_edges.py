@@ -323,11 +323,20 @@ def test_a_call_with_a_buy_and_a_sell_surplus_candidate(market, place, exchange,
     assert fills == {big_buy: 10, small_buy: 0, big_sell: 10, small_sell: 0}
 
 
-def test_the_desk_limits_investors_only(market, desk, funded, regulator, alice, bob, carol):
-    """With a position limit of 10 units, enterprises buy blocks of any size; with no lowest-tier size limit,
-    a tier-0 investor proposes any size."""
+def test_the_desk_limits_investors_only(market, desk, funded, regulator, alice, bob, carol, newcomers):
+    """With a position limit of 10 units, enterprises (also one that invests) buy blocks of any size; with no
+    lowest-tier size limit, a tier-0 investor proposes any size."""
+    from carbon_market.market import approve
+    from carbon_market.roles import Role
+    from carbon_market.suite import MONEY_UNIT, onboarding
+
+    both = newcomers[3]
+    funded.registry.onboard(onboarding(both, Role.ENTERPRISE | Role.INVESTOR), {"from": regulator})
+    funded.money.issue(both, 100_000 * MONEY_UNIT, {"from": regulator})
+    approve(funded, both)
     market.setParams(params_with(market, blockMinTier=0, lowestTierMaxLots=0), {"from": regulator})
     market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
-    block = _propose(desk, bob, alice, SELL, 200, 6_000)
-    desk.accept(block, {"from": alice})
+    for buyer in (alice, both):
+        desk.accept(_propose(desk, bob, buyer, SELL, 200, 6_000), {"from": buyer})
+        assert funded.allowance.balanceOf(buyer, ALLOWANCE_2026) >= 200
     assert _propose(desk, carol, alice, BUY, 1_001, 6_000) >= 0
