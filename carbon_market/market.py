@@ -62,6 +62,20 @@ def limits(market: Any, instrument: int, timestamp: int) -> tuple[int, int]:
     return band(reference, int(market.params()[1]))
 
 
+#: the fields of ``IMarket.Params``, in order
+PARAMS = ("feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier", "tierDiscountBps")
+
+
+def params_with(market: Any, **changes: Any) -> tuple:
+    """The market's parameters as ``setParams`` takes them, with ``changes`` (by field name) applied."""
+    current = dict(zip(PARAMS, market.params()))
+    unknown = set(changes) - set(PARAMS)
+    if unknown:
+        raise ValueError(f"unknown market parameters: {', '.join(sorted(unknown))}")
+    current.update(changes)
+    return tuple(current[name] for name in PARAMS)
+
+
 def buy_escrow(price: int, lots: int, fee_bps: int) -> int:
     """Money a resting or call buy order of ``lots`` at ``price`` holds in escrow."""
     return lots * (price + fee_per_lot(price, fee_bps))

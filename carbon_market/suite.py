@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
@@ -59,24 +57,6 @@ def onboarding(
     return (address, int(roles), identity_hash(doc), region, sector)
 
 
-def keep_source_map(contract: Any) -> None:
-    """Give a contract just deployed from this project's build its source map back.
-
-    Brownie checks a deployment by comparing the code on chain with the compiled code byte for byte, which
-    fails for every contract with immutables (their values are written into the code at deployment), and then
-    drops the contract's source map: no source tracebacks and no coverage for it. The contract was deployed
-    from this very build, so the map is right.
-    """
-    if "pcMap" in contract._build:
-        return
-    artifact = Path(project()._path) / "build" / "contracts" / f"{contract._name}.json"
-    pc_map = {int(pc): step for pc, step in json.loads(artifact.read_text())["pcMap"].items()}
-    for step in pc_map.values():
-        if "offset" in step:  # brownie keeps source offsets as tuples
-            step["offset"] = tuple(step["offset"])
-    contract._build["pcMap"] = pc_map
-
-
 def deploy_suite(
     admin: Any,
     regulator: Any,
@@ -107,9 +87,6 @@ def deploy_suite(
         library.deploy(tx)  # linked into Market by brownie
     market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
     desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
-
-    for deployed in (allowance, credit, money_token, compliance, offsets, market, desk):
-        keep_source_map(deployed)
 
     by_regulator = {"from": regulator}
     registry.onboardBatch(

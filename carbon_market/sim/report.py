@@ -24,6 +24,13 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> None:
+    """Lay the figure out, write it as a PNG and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def price_path(result: Result, path: Path) -> None:
     """Every trade's price in order, the equilibrium price and each day's limits."""
     plt = _pyplot()
@@ -43,9 +50,7 @@ def price_path(result: Result, path: Path) -> None:
     ax.set_ylabel("tCNY per tonne")
     ax.set_title(f"Price path: {result.name}")
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def supply_demand(result: Result, path: Path) -> None:
@@ -68,9 +73,7 @@ def supply_demand(result: Result, path: Path) -> None:
     ax.set_ylabel("tCNY per tonne")
     ax.set_title(f"Supply and demand: {result.name}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def abatement(result: Result, what: str, path: Path) -> None:
@@ -85,9 +88,7 @@ def abatement(result: Result, what: str, path: Path) -> None:
     ax.set_ylabel("thousand tonnes abated")
     ax.set_title(f"Abatement by {what}: {result.name}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def efficiency_chart(results: list[Result], path: Path) -> None:
@@ -100,9 +101,7 @@ def efficiency_chart(results: list[Result], path: Path) -> None:
     ax.set_xlim(min(80.0, min(r.efficiency * 100 for r in results) - 5), 102)
     ax.set_xlabel("allocative efficiency: gains from trade realised / the most there are (%)")
     ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def write(results: list[Result], out: Path) -> list[Path]:

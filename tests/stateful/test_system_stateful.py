@@ -192,9 +192,7 @@ class SystemMachine(ChainMachine):
         """Units move only between active participants, and only what the sender holds."""
         balance = self._units(frm, token)
         amount = max(share_of(balance, share), 1)
-        if not self._active(frm):
-            error = "Registry__NotActive"
-        elif not self._active(to):
+        if not self._active(frm) or not self._active(to):
             error = "Registry__NotActive"
         elif amount > balance:
             error = "ERC1155InsufficientBalance"

@@ -17,8 +17,8 @@ from brownie import chain
 
 from carbon_market.compliance import ReportState, Rules
 from carbon_market.errors import ANY, reverts
-from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import TICK_SIZE, Side, approve, band
+from carbon_market.ids import allowance_id
+from carbon_market.market import TICK_SIZE, Side, approve, band, params_with
 from carbon_market.roles import Role, Status
 from carbon_market.suite import appoint_exchange, onboarding
 from tests.conftest import ALLOWANCE_2026, BENCHMARKS, DOC, OFFSET_7_2025, POWER, WHY, YEAR
@@ -93,15 +93,10 @@ def _resting_filled(w: World, lots_filled: int) -> int:
 
 
 def _params(w: World, **changes: Any) -> tuple:
-    """The market's parameters for `setParams`, with some changed."""
-    names = ["feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier",
-             "tierDiscountBps"]
-    current = dict(zip(names, w.s.market.params()))
-    current.update(changes)
-    return tuple(current[n] for n in names)
+    return params_with(w.s.market, **changes)
 
 
-def _settle_rules(w: World, **changes: int) -> tuple:
+def _rules_with(w: World, **changes: int) -> tuple:
     return w.rules.replace(**changes).as_tuple()
 
 
@@ -204,16 +199,16 @@ CASES = [
     Bad("open a year twice", lambda w: w.s.compliance.openYear(
         YEAR, w.rules.as_tuple(), [POWER], [1], _frm(w.regulator)), "Compliance__YearAlreadyOpen", lambda w: (YEAR,)),
     Bad("a pre-allocation over 100%", lambda w: w.s.compliance.setRules(
-        YEAR, _settle_rules(w, pre_allocation_bps=10_001), _frm(w.regulator)),
+        YEAR, _rules_with(w, pre_allocation_bps=10_001), _frm(w.regulator)),
         "Compliance__InvalidRules", lambda w: ("preAllocationBps", 10_001)),
     Bad("a deadline in the past", lambda w: w.s.compliance.openYear(
-        YEAR + 1, _settle_rules(w, deadline=1, early_deadline=0), [POWER], [1], _frm(w.regulator)),
+        YEAR + 1, _rules_with(w, deadline=1, early_deadline=0), [POWER], [1], _frm(w.regulator)),
         "Compliance__InvalidRules", lambda w: ("deadline", 1)),
     Bad("an early deadline after the deadline", lambda w: w.s.compliance.setRules(
-        YEAR, _settle_rules(w, early_deadline=w.rules.deadline + 1), _frm(w.regulator)),
+        YEAR, _rules_with(w, early_deadline=w.rules.deadline + 1), _frm(w.regulator)),
         "Compliance__InvalidRules", lambda w: ("earlyDeadline", w.rules.deadline + 1)),
     Bad("a credit rule over the maximum", lambda w: w.s.compliance.setRules(
-        YEAR, _settle_rules(w, reward_early=1_000_001), _frm(w.regulator)),
+        YEAR, _rules_with(w, reward_early=1_000_001), _frm(w.regulator)),
         "Compliance__InvalidRules", lambda w: ("rewardEarly", 1_000_001)),
     Bad("a zero benchmark", lambda w: w.s.compliance.setBenchmarks(YEAR, [POWER], [0], _frm(w.regulator)),
         "Compliance__InvalidRules", lambda w: ("benchmark", 0)),

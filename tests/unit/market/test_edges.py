@@ -9,7 +9,7 @@ from brownie import chain
 
 from carbon_market.errors import reverts
 from carbon_market.ids import allowance_id
-from carbon_market.market import TICK_SIZE, Phase, Side, band, trading_day
+from carbon_market.market import TICK_SIZE, Phase, Side, band, params_with, trading_day
 from carbon_market.year import latest_timestamp, sleep_until
 from tests.conftest import ALLOWANCE_2026
 from tests.unit.market.conftest import CREDIT, INSTRUMENT, price
@@ -22,15 +22,6 @@ MAX_TICK = 2**24 - 1
 
 def order_id(tx):
     return tx.events["OrderPlaced"]["orderId"]
-
-
-def params_with(market, **changes):
-    """The market's parameters as a tuple for `setParams`, with some changed."""
-    names = ["feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier",
-             "tierDiscountBps"]
-    current = dict(zip(names, market.params()))
-    current.update(changes)
-    return tuple(current[n] for n in names)
 
 
 def test_a_new_trading_day_rolls_the_reference_to_the_close(market, place, alice, bob):
@@ -256,14 +247,6 @@ def test_a_level_left_outside_a_new_days_limits_does_not_trade(market, place, al
     assert "OrderFilled" not in tx.events
     assert tx.events["ReferenceRolled"]["referenceTick"] == close
     assert market.order(stale)["remaining"] == 1
-
-
-def test_a_cancelled_order_in_a_level_is_passed_over(market, place, alice, bob, carol):
-    first = order_id(place(alice, SELL, 6_000, 3))
-    second = order_id(place(bob, SELL, 6_000, 3))
-    market.cancel(first, {"from": alice})
-    tx = place(carol, BUY, 6_000, 2)
-    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [second]
 
 
 def test_an_investors_buy_counts_only_while_it_rests(market, place, regulator, alice, carol):
