@@ -42,6 +42,10 @@ class OrderState:
     remaining: int
     filled: int = 0
     suspended: bool = False
+    #: its place in its level's queue (the id's low 32 bits)
+    position: int = 0
+    #: out of the book because its level was withdrawn (outside the day's limits); it waits for its owner
+    withdrawn: bool = False
 
 
 @dataclass
@@ -59,7 +63,7 @@ class Book:
         return (max(ticks) if side == Side.BUY else min(ticks)) if ticks else 0
 
     def _resting(self) -> Iterator[OrderState]:
-        return (o for o in self.orders.values() if not o.key.call_round and not o.suspended)
+        return (o for o in self.orders.values() if not o.key.call_round and not o.suspended and not o.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ def rebuild_book(market: Any, instrument: int, from_block: int, to_block: int | 
 def _apply(book: Book, name: str, e: dict[str, Any], oid: int, instrument: int) -> None:
     orders = book.orders
     if name == "OrderPlaced" and oid:
-        orders[oid] = OrderState(str(e["owner"]), OrderKey.of(oid), int(e["feeBps"]), int(e["rested"]))
+        orders[oid] = OrderState(str(e["owner"]), OrderKey.of(oid), int(e["feeBps"]), int(e["rested"]),
+                                 position=oid & 0xFFFFFFFF)
     elif name == "OrderFilled":
         o = orders[oid]
         o.remaining -= int(e["lots"])
@@ -138,5 +143,10 @@ def _apply(book: Book, name: str, e: dict[str, Any], oid: int, instrument: int) 
         o.filled -= int(e["lots"]) if not o.key.call_round else 0
         if o.key.call_round or (o.remaining == 0 and not o.suspended):
             del orders[oid]
+    elif name == "LevelWithdrawn" and int(e["instrument"]) == instrument:
+        for o in orders.values():
+            if (not o.key.call_round and o.key.side == int(e["side"]) and o.key.tick == int(e["tick"])
+                    and int(e["head"]) <= o.position < int(e["tail"])):
+                o.withdrawn = True
     elif name == "CallCleared" and int(e["instrument"]) == instrument:
         book.cleared[int(e["round"])] = e

@@ -33,6 +33,12 @@ class Phase(IntEnum):
     CLEARING = 2
 
 
+def max_fills_in(phase: int) -> int:
+    """The ``maxFills`` a placement passes in ``phase``: 0 in a call phase, where a bound means nothing and is
+    refused (``Market__CallOrderFlags``), else one that places no practical bound."""
+    return 0 if phase == Phase.CALL else MANY_FILLS
+
+
 def fee_per_lot(price: int, fee_bps: int) -> int:
     """``MarketMath.feePerLot``: the fee of one lot, rounded down."""
     return price * fee_bps // BPS
@@ -63,7 +69,8 @@ def limits(market: Any, instrument: int, timestamp: int) -> tuple[int, int]:
 
 
 #: the fields of ``IMarket.Params``, in order
-PARAMS = ("feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier", "tierDiscountBps")
+PARAMS = ("feeBps", "bandBps", "blockBandBps", "blockMinLots", "lowestTierMaxLots", "blockMinTier", "tierDiscountBps",
+          "callMinTraders")
 
 
 def params_with(market: Any, **changes: Any) -> tuple:

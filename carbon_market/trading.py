@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from carbon_market import bulk
-from carbon_market.market import MANY_FILLS, Phase, Side, approve
+from carbon_market.market import MANY_FILLS, Phase, Side, approve, max_fills_in
 from carbon_market.suite import Suite, appoint_exchange
 
 #: clearing steps per transaction when a script closes a call (2,000 orders clear in two such transactions)
@@ -81,8 +81,11 @@ def fills(tx: Any) -> tuple[Fill, ...]:
 
 
 def place(suite: Suite, trader: Any, instrument: int, side: Side, price: int, lots: int, *,
-          immediate_or_cancel: bool = False, max_fills: int = MANY_FILLS) -> Placed:
-    """Enter a limit order (in a call phase it joins the call)."""
+          immediate_or_cancel: bool = False, max_fills: int | None = None) -> Placed:
+    """Enter a limit order (in a call phase it joins the call, unbounded); ``max_fills`` defaults to no practical
+    bound in the continuous phase."""
+    if max_fills is None:
+        max_fills = max_fills_in(suite.market.instrument(instrument)["phase"])
     tx = suite.market.place(instrument, side, price, lots, immediate_or_cancel, max_fills, {"from": trader})
     e = tx.events["OrderPlaced"]
     filled, rested = int(e["filled"]), int(e["rested"])

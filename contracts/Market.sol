@@ -13,8 +13,6 @@ import {IMarket} from "../interfaces/IMarket.sol";
 import {ICreditToken} from "../interfaces/ICreditToken.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
-import {AllowanceId} from "./libraries/AllowanceId.sol";
-import {Roles} from "./libraries/Roles.sol";
 import {MarketIds, MarketMath, ORDER_TRACKED} from "./libraries/MarketIds.sol";
 import {CallAuction} from "./libraries/CallAuction.sol";
 import {OrderBook} from "./libraries/OrderBook.sol";
@@ -73,7 +71,8 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
             lowestTierMaxLots: 1_000,
             blockMinTier: 1,
             discounts: MarketParams.packDiscounts([uint16(0), 1_000, 2_500, 5_000]),
-            paused: false
+            paused: false,
+            callMinTraders: 2
         });
     }
 
@@ -93,6 +92,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         OrderBook.Taker memory t = _enter(ins, id, side, price, lots, maxFills, book, p);
         Phase phase = ins.phase;
         if (phase == Phase.Call) {
+            if (immediateOrCancel || maxFills != 0) revert Market__CallOrderFlags(id, immediateOrCancel, maxFills);
             _books[id].sequence = t.sequence;
             return _placeCall(ins, t);
         }
@@ -161,6 +161,29 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         _payOut(owner, tokenId, money, units);
     }
 
+    /// @inheritdoc IMarket
+    function returnOrders(uint256[] calldata orderIds)
+        external
+        onlyRole(EXCHANGE_ROLE)
+        nonReentrant
+        returns (uint256 returned)
+    {
+        IParticipantRegistry reg = registry();
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 orderId = orderIds[i];
+            address owner = _book.orders[orderId].owner;
+            // gone already (a re-sent chunk), or an owner who cannot be paid from a batch: it cancels its own
+            if (owner == address(0) || owner.code.length != 0 || !reg.isActive(owner)) continue;
+            // slither-disable-next-line unused-return (only the instrument is needed)
+            (uint32 id,,) = MarketIds.level(orderId);
+            (uint24 low, uint24 high) = _limitsToday(id);
+            (uint256 money, uint256 units, uint256 fee) = OrderBook.release(_book, _books, _openBuy, orderId, low, high);
+            if (fee != 0) _feesPlusOne += fee;
+            ++returned;
+            _payOut(owner, units == 0 ? 0 : _instruments[id].tokenId, money, units);
+        }
+    }
+
     // ================================================================== call auction
 
     /// @inheritdoc IMarket
@@ -200,19 +223,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         onlyRole(EXCHANGE_ROLE)
         returns (uint32 id)
     {
-        if (!AllowanceId.isValid(tokenId) || _listed[tokenId] != 0) revert Market__BadListing(tokenId);
-        if (
-            lotSize == 0 || tickSize == 0 || referencePrice == 0 || referencePrice % tickSize != 0
-                || referencePrice / tickSize > type(uint24).max
-        ) revert Market__BadGrid(lotSize, tickSize, referencePrice);
-        id = ++_instrumentCount;
-        _listed[tokenId] = id;
-        uint24 refTick = uint24(referencePrice / tickSize);
-        _instruments[id] = Instrument({
-            tokenId: tokenId, lotSize: lotSize, tickSize: tickSize, referenceTick: refTick, lastTick: refTick,
-            day: _today(), phase: Phase.Continuous, round: 1
-        });
-        emit InstrumentListed(id, tokenId, lotSize, tickSize, refTick);
+        id = MarketParams.list(_instruments, _listed, ++_instrumentCount, tokenId, lotSize, tickSize, referencePrice);
     }
 
     /// @inheritdoc IMarket
@@ -283,12 +294,14 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function bestTicks(uint32 id) external view returns (uint24 bid, uint24 ask) {
-        OrderBook.Book memory book = _books[id];
-        return (book.bestBid, book.bestAsk);
+        (uint24 low, uint24 high) = _limitsToday(id);
+        return OrderBook.tradableBest(_book, _books[id], id, low, high);
     }
 
     /// @inheritdoc IMarket
     function depth(uint32 id, Side side, uint24 tick) external view returns (uint64) {
+        (uint24 low, uint24 high) = _limitsToday(id);
+        if (tick < low || tick > high) return 0;
         return _book.levels[MarketIds.levelKey(false, id, 0, side, tick)].lots;
     }
 
@@ -363,7 +376,10 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         (uint24 tick, uint24 low, uint24 high) = _checkPrice(ins, id, price, p.bandBps);
         _requireActive(msg.sender);
         t.feeBps = _feeRateFor(msg.sender, lots, p);
-        t.flags = side == Side.Buy ? _checkPosition(ins, id, book, lots) : 0;
+        // only a limited instrument pays for the library call
+        if (side == Side.Buy && book.positionLimit != 0) {
+            t.flags = _positionFlags(ins, id, book.positionLimit, lots);
+        }
         t.instrument = id;
         t.side = side;
         t.limit = tick;
@@ -417,15 +433,16 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     }
 
     function _advance(Instrument storage ins, uint32 id, uint256 maxSteps) private returns (bool done) {
-        Auction memory a;
-        (done, a) = CallAuction.advance(_calls, _book.bitmaps, _book.orders, id, ins.round, ins.referenceTick, maxSteps);
+        uint24 newReference;
+        (done, newReference) = CallAuction.advance(
+            _calls, _book.bitmaps, _book.orders, id, ins.round, ins.referenceTick, _params.callMinTraders, maxSteps
+        );
         if (!done) return false;
         ins.phase = Phase.Continuous;
-        if (a.volume != 0) {
-            ins.referenceTick = a.priceTick;
-            ins.lastTick = a.priceTick;
+        if (newReference != 0) {
+            ins.referenceTick = newReference;
+            ins.lastTick = newReference;
         }
-        emit CallCleared(id, ins.round, a.priceTick, a.volume, a.rationing, a.rationed, a.boundary, a.boundaryFill);
         ++ins.round;
     }
 
@@ -443,6 +460,13 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     function _today() private view returns (uint32) {
         return MarketMath.tradingDay(block.timestamp);
+    }
+
+    /// @dev Today's price limits of a listed instrument, in ticks (before or after the day's roll).
+    function _limitsToday(uint32 id) private view returns (uint24 low, uint24 high) {
+        Instrument storage ins = _instrument(id);
+        uint24 ref = ins.day == _today() ? ins.referenceTick : ins.lastTick;
+        return MarketMath.band(ref, _params.bandBps);
     }
 
     /// @dev On the first action of a new trading day the previous close becomes the reference price.
@@ -479,16 +503,9 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         return MarketParams.feeRate(p, tier);
     }
 
-    /// @dev For a position-limited investor buying: reverts above the limit, else returns `ORDER_TRACKED`.
-    function _checkPosition(Instrument storage ins, uint32 id, OrderBook.Book memory book, uint32 lots) private view returns (uint8) {
-        uint256 limit = book.positionLimit;
-        if (limit == 0) return 0;
-        uint8 roles = registry().rolesOf(msg.sender);
-        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return 0;
-        uint256 position = _allowance.balanceOf(msg.sender, ins.tokenId)
-            + (uint256(_openBuy[msg.sender][id]) + lots) * ins.lotSize;
-        if (position > limit) revert Market__PositionLimit(msg.sender, id, position, limit);
-        return ORDER_TRACKED;
+    /// @dev `OrderBook.checkPosition` for the sender (in a frame of its own: `_enter` has no stack to spare).
+    function _positionFlags(Instrument storage ins, uint32 id, uint256 limit, uint32 lots) private view returns (uint8) {
+        return OrderBook.checkPosition(registry(), _allowance, _openBuy, ins, id, limit, lots);
     }
 
     function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {

@@ -43,6 +43,7 @@ interface IMarket {
         uint32 lowestTierMaxLots; // largest order of a participant in credit tier 0 (0: no limit)
         uint8 blockMinTier; // lowest credit tier that may trade blocks
         uint16[4] tierDiscountBps; // fee discount per credit tier 0..3
+        uint8 callMinTraders; // distinct buyers, and sellers, a call needs for its price to become the reference
     }
 
     /// @notice A resting or claimable order of either book. `remaining` is what still rests (continuous) or what
@@ -68,6 +69,8 @@ interface IMarket {
         uint32 boundary; // rationing: orders at the price before this index fill fully
         uint32 boundaryFill; // rationing: what the order at `boundary` fills
         uint64 marginal; // lots the rationed side executes at the clearing price
+        uint32 buyers; // distinct owners with buy lots in the call (one side per owner and round)
+        uint32 sellers; // distinct owners with sell lots in the call
     }
 
     // ------------------------------------------------------------------ errors
@@ -104,6 +107,15 @@ interface IMarket {
     error Market__BadParam(bytes32 name, uint256 value);
     /// @notice Thrown when tokens arrive that the market did not ask for.
     error Market__UnexpectedTokens(address operator);
+    /// @notice Thrown when an order entering a call phase asks for immediate-or-cancel or bounds its fills: neither
+    /// means anything in a call, so neither is dropped silently (`maxFills` must be 0 there).
+    error Market__CallOrderFlags(uint32 instrument, bool immediateOrCancel, uint256 maxFills);
+    /// @notice Thrown when an owner enters a call on the side opposite to an order it already has in that round: it
+    /// would clear with itself and set the reference price alone.
+    error Market__CallSelfTrade(uint32 instrument, uint32 round, address owner);
+    /// @notice Thrown when the exchange returns an order that can still trade (a call order, or a continuous one
+    /// in the book at a price inside today's limits).
+    error Market__OrderTradable(uint256 orderId);
 
     // ------------------------------------------------------------------ events
 
@@ -130,6 +142,13 @@ interface IMarket {
     /// @notice Emitted when a resting order of a participant who is no longer active leaves the book (its assets
     /// stay in escrow until the owner cancels it).
     event OrderSuspended(uint256 indexed orderId, address indexed owner, uint32 remaining);
+    /// @notice Emitted when a taker meets a price level outside the day's limits (a narrower band, a new reference):
+    /// the level leaves the book with its `lots`, and its orders at queue positions `head` to `tail - 1` that still
+    /// rest wait in escrow for their owners to cancel them (or for the exchange to return them).
+    event LevelWithdrawn(uint32 indexed instrument, Side side, uint24 tick, uint32 head, uint32 tail, uint64 lots);
+    /// @notice Emitted when the exchange returns a stale order (out of the book, or priced outside today's limits)
+    /// to its owner: `remaining` lots of escrow and its unclaimed fills.
+    event OrderReturned(uint256 indexed orderId, address indexed owner, uint32 remaining);
     /// @notice Emitted when an owner cancels an order; `remaining` lots are returned.
     event OrderCancelled(uint256 indexed orderId, address indexed owner, uint32 remaining);
     /// @notice Emitted when an order's fills are claimed: `lots` executed, paid out as `money` and `units`, `fee` charged.
@@ -140,6 +159,9 @@ interface IMarket {
     event CallClosed(uint32 indexed instrument, uint32 indexed round, uint64 totalBuy, uint64 totalSell);
     /// @notice Emitted when a call auction has cleared: one price for every execution, or no trade if volume is 0.
     event CallCleared(uint32 indexed instrument, uint32 indexed round, uint24 priceTick, uint64 volume, bool rationing, Side rationed, uint32 boundary, uint32 boundaryFill);
+    /// @notice Emitted when a call traded but too few distinct buyers or sellers took part for its price to become
+    /// the reference (`needed` each): the day's reference and last price stay.
+    event ReferenceKept(uint32 indexed instrument, uint32 indexed round, uint32 buyers, uint32 sellers, uint8 needed);
     /// @notice Emitted when the regulator pauses or resumes the market.
     event PausedChanged(bool paused, address indexed by);
     /// @notice Emitted when the market-wide parameters change.
@@ -156,7 +178,9 @@ interface IMarket {
     /// @notice Enter a limit order. In the continuous phase it first matches resting orders at their prices
     /// (price-time priority, at most `maxFills` resting orders touched), then rests what is left unless it is
     /// immediate-or-cancel, would trade with the sender's own order, or would leave the book crossed. In a call
-    /// phase it only joins the call. Pulls the order's assets in one transfer and pays what it bought in another.
+    /// phase it only joins the call (and must then be neither immediate-or-cancel nor bounded: `maxFills` 0).
+    /// Only levels inside today's limits trade; a crossed level outside them leaves the book. Pulls the order's
+    /// assets in one transfer and pays what it bought in another.
     /// @return orderId the resting or call order (0 if nothing rests)
     function place(uint32 instrument, Side side, uint256 price, uint32 lots, bool immediateOrCancel, uint256 maxFills)
         external
@@ -168,6 +192,13 @@ interface IMarket {
 
     /// @notice Pay out the fills of orders of one owner (anyone may call; the owner receives).
     function claim(uint256[] calldata orderIds) external;
+
+    /// @notice Return stale continuous orders to their owners (exchange): orders out of the book (suspended, or in
+    /// a withdrawn level) or priced outside today's limits leave it and their escrow and unclaimed fills are paid
+    /// back. Resumable: an order already gone is skipped, and so is one whose owner is not active or is a contract
+    /// (no call into a participant's code from a batch); those owners cancel their own.
+    /// @return returned how many orders were returned
+    function returnOrders(uint256[] calldata orderIds) external returns (uint256 returned);
 
     // ------------------------------------------------------------------ call auction
 
@@ -213,9 +244,9 @@ interface IMarket {
     function paused() external view returns (bool);
     /// @notice An order.
     function order(uint256 orderId) external view returns (Order memory);
-    /// @notice The best bid and ask ticks of the continuous book (0 if that side is empty).
+    /// @notice The best bid and ask ticks of the continuous book that can trade today (0 if there is none).
     function bestTicks(uint32 instrument) external view returns (uint24 bid, uint24 ask);
-    /// @notice The lots resting at a price level of the continuous book.
+    /// @notice The lots resting at a price level of the continuous book (0 outside today's limits).
     function depth(uint32 instrument, Side side, uint24 tick) external view returns (uint64 lots);
     /// @notice A call auction's state.
     function auction(uint32 instrument, uint32 round) external view returns (Auction memory);

@@ -20,7 +20,7 @@ from eth_utils import keccak
 
 from carbon_market import compliance as cy
 from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import MANY_FILLS, Phase
+from carbon_market.market import Phase, max_fills_in
 from carbon_market.ops.node import Node, OpsError, Receipt, Signer
 from carbon_market.ops.spec import Plan, Token, When
 from carbon_market.suite import Suite, onboarding
@@ -200,9 +200,10 @@ def call_auction(run: Run, a: dict[str, Any]) -> Steps:
 
 def place(run: Run, a: dict[str, Any]) -> Steps:
     market, instrument = run.suite.market, run.instrument(a["token"])
+    bound = max_fills_in(int(run.node.read(market.instrument, instrument)[6]))
     for o in a["orders"]:
         receipt = yield Tx(f"place {o['ref']}", o["trader"], market.place,
-                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], MANY_FILLS))
+                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound))
         run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
 
 

@@ -66,10 +66,12 @@ library CallAuction {
         uint64 rationed;
     }
 
+    /// @dev What one owner has in an instrument's call: `round << 65 | side << 64 | lots` (lots still entered).
     struct Storage {
         mapping(uint256 => IMarket.Auction) auctions;
         mapping(uint256 => Level) levels;
         mapping(uint256 => Pricing) pricing;
+        mapping(uint256 ownerKey => uint256) entered;
     }
 
     /// @notice Enter an order into the open call (runs in the market's context): record it, emit
@@ -84,6 +86,7 @@ library CallAuction {
         IERC1155 allowance
     ) public returns (uint256 orderId) {
         orderId = enter(s, bitmaps, e.instrument, e.round, e.side, e.tick, e.lots);
+        _join(s, msg.sender, e.instrument, e.round, e.side, int256(uint256(e.lots)));
         orders[orderId] = IMarket.Order(msg.sender, e.lots, 0, e.feeBps, e.flags);
         if (e.flags & ORDER_TRACKED != 0) openBuy[msg.sender][e.instrument] += e.lots;
         emit IMarket.OrderPlaced(e.instrument, msg.sender, orderId, e.sequence, e.side, e.price, e.lots, 0, e.lots, e.feeBps);
@@ -125,8 +128,8 @@ library CallAuction {
     ) private returns (uint256 money, uint256 units) {
         IMarket.Order memory o = orders[orderId];
         leave(s, bitmaps, orderId, o.remaining);
-        // slither-disable-next-line unused-return (the round is checked through the auction key)
-        (uint32 id,, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        (uint32 id, uint32 round, IMarket.Side side, uint24 tick) = MarketIds.callLevel(orderId);
+        _join(s, o.owner, id, round, side, -int256(uint256(o.remaining)));
         delete orders[orderId];
         if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);
@@ -174,6 +177,36 @@ library CallAuction {
         o = orders[orderId];
         fill = fillOf(a, side, tick, uint32(orderId), o.remaining);
         clearing = uint256(a.priceTick) * tickSize;
+    }
+
+    /// @dev Count `owner`'s lots on `side` of the round (`delta` in lots, negative when an order leaves): an owner
+    /// takes one side per round (`Market__CallSelfTrade`), and the auction counts the distinct owners with lots on
+    /// each side, for the reference rule of `Market`.
+    function _join(Storage storage s, address owner, uint32 instrument, uint32 round, IMarket.Side side, int256 delta)
+        private
+    {
+        uint256 key = (uint256(uint160(owner)) << 32) | instrument;
+        uint256 v = s.entered[key];
+        uint256 lots = 0;
+        if (v >> 65 == round) {
+            lots = uint64(v);
+            if (lots != 0 && IMarket.Side((v >> 64) & 1) != side) {
+                revert IMarket.Market__CallSelfTrade(instrument, round, owner);
+            }
+        }
+        uint256 next = uint256(int256(lots) + delta);
+        s.entered[key] = (uint256(round) << 65) | (uint256(uint8(side)) << 64) | next;
+        if ((lots == 0) == (next == 0)) return;
+        IMarket.Auction storage a = s.auctions[MarketIds.auctionKey(instrument, round)];
+        bool buy = side == IMarket.Side.Buy;
+        if (next != 0) {
+            if (buy) ++a.buyers;
+            else ++a.sellers;
+        } else if (buy) {
+            --a.buyers;
+        } else {
+            --a.sellers;
+        }
     }
 
     /// @notice Add an order of `lots` at `tick` to the auction; returns its order id.
@@ -235,7 +268,9 @@ library CallAuction {
     }
 
     /// @notice Run up to `maxSteps` steps (a price, or an order at the rationed price); returns whether the
-    /// auction has cleared, and its state.
+    /// auction has cleared and, once it has, the new reference price: the clearing price if the call traded with
+    /// at least `minTraders` distinct buyers and as many sellers, else 0 (the reference stays). Emits `CallCleared`,
+    /// and `ReferenceKept` when a call traded with too few.
     function advance(
         Storage storage s,
         mapping(uint256 => uint256) storage bitmaps,
@@ -243,10 +278,11 @@ library CallAuction {
         uint32 instrument,
         uint32 round,
         uint24 referenceTick,
+        uint8 minTraders,
         uint256 maxSteps
-    ) public returns (bool done, IMarket.Auction memory a) {
+    ) public returns (bool done, uint24 newReference) {
         uint256 akey = MarketIds.auctionKey(instrument, round);
-        a = s.auctions[akey];
+        IMarket.Auction memory a = s.auctions[akey];
         Pricing memory pr = s.pricing[akey];
         uint256 steps = 0;
         if (a.stage == PRICING) {
@@ -256,7 +292,16 @@ library CallAuction {
         if (a.stage == RATIONING) _ration(orders, a, pr, instrument, round, maxSteps - steps);
         s.auctions[akey] = a;
         s.pricing[akey] = pr;
-        return (a.stage == CLEARED, a);
+        if (a.stage != CLEARED) return (false, 0);
+        emit IMarket.CallCleared(
+            instrument, round, a.priceTick, a.volume, a.rationing, a.rationed, a.boundary, a.boundaryFill
+        );
+        if (a.volume == 0) return (true, 0);
+        if (a.buyers < minTraders || a.sellers < minTraders) {
+            emit IMarket.ReferenceKept(instrument, round, a.buyers, a.sellers, minTraders);
+            return (true, 0);
+        }
+        return (true, a.priceTick);
     }
 
     /// @notice What an order of `lots` at `tick`, position `position` in its queue, executes in a cleared auction.

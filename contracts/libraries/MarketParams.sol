@@ -2,7 +2,8 @@
 pragma solidity 0.8.30;
 
 import {IMarket} from "../../interfaces/IMarket.sol";
-import {BPS} from "./MarketIds.sol";
+import {BPS, MarketMath} from "./MarketIds.sol";
+import {AllowanceId} from "./AllowanceId.sol";
 
 /// @title MarketParams
 /// @notice The market-wide parameters, packed into one slot with the pause flag (an external library, linked).
@@ -17,6 +18,7 @@ library MarketParams {
         uint8 blockMinTier;
         uint64 discounts;
         bool paused;
+        uint8 callMinTraders;
     }
 
     /// @notice Validate and store new parameters; emits `ParamsChanged` with the old and new values.
@@ -37,7 +39,33 @@ library MarketParams {
         s.lowestTierMaxLots = next.lowestTierMaxLots;
         s.blockMinTier = next.blockMinTier;
         s.discounts = packDiscounts(next.tierDiscountBps);
+        s.callMinTraders = next.callMinTraders;
         emit IMarket.ParamsChanged(previous, next);
+    }
+
+    /// @notice Check a listing and record instrument `id` (the next number); emits `InstrumentListed`.
+    function list(
+        mapping(uint32 => IMarket.Instrument) storage instruments,
+        mapping(uint256 => uint32) storage listed,
+        uint32 id,
+        uint256 tokenId,
+        uint64 lotSize,
+        uint64 tickSize,
+        uint64 referencePrice
+    ) public returns (uint32) {
+        if (!AllowanceId.isValid(tokenId) || listed[tokenId] != 0) revert IMarket.Market__BadListing(tokenId);
+        if (
+            lotSize == 0 || tickSize == 0 || referencePrice == 0 || referencePrice % tickSize != 0
+                || referencePrice / tickSize > type(uint24).max
+        ) revert IMarket.Market__BadGrid(lotSize, tickSize, referencePrice);
+        listed[tokenId] = id;
+        uint24 refTick = uint24(referencePrice / tickSize);
+        instruments[id] = IMarket.Instrument({
+            tokenId: tokenId, lotSize: lotSize, tickSize: tickSize, referenceTick: refTick, lastTick: refTick,
+            day: MarketMath.tradingDay(block.timestamp), phase: IMarket.Phase.Continuous, round: 1
+        });
+        emit IMarket.InstrumentListed(id, tokenId, lotSize, tickSize, refTick);
+        return id;
     }
 
     /// @notice The parameters as `IMarket.Params`.
@@ -48,6 +76,7 @@ library MarketParams {
         out.blockMinLots = p.blockMinLots;
         out.lowestTierMaxLots = p.lowestTierMaxLots;
         out.blockMinTier = p.blockMinTier;
+        out.callMinTraders = p.callMinTraders;
         for (uint256 i; i < 4; ++i) {
             out.tierDiscountBps[i] = uint16(p.discounts >> (16 * i));
         }

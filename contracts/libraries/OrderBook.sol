@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {IMarket} from "../../interfaces/IMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {Roles} from "./Roles.sol";
 import {MarketIds, MarketMath, ORDER_SUSPENDED, ORDER_TRACKED} from "./MarketIds.sol";
 import {PriceBitmap} from "./PriceBitmap.sol";
 
@@ -75,9 +77,16 @@ library OrderBook {
         uint256 best = buying ? book.bestAsk : book.bestBid;
         while (best != 0 && t.left != 0 && t.fills < t.maxFills) {
             if (buying ? best > t.limit : best < t.limit) break;
-            // a level left outside today's limits by a new reference does not trade
-            if (best < t.low || best > t.high) break;
-            if (!_fillLevel(s, registry, t, makerSide, uint24(best))) break;
+            if (best < t.low || best > t.high) {
+                // a level left outside today's limits (a new reference, a narrower band) cannot trade: it leaves
+                // the book, and counts as one order touched so that the work stays bounded
+                _withdrawLevel(s, t.instrument, makerSide, uint24(best));
+                unchecked {
+                    ++t.fills; // fills < maxFills here
+                }
+            } else if (!_fillLevel(s, registry, t, makerSide, uint24(best))) {
+                break;
+            }
             s.bitmaps.unset(base, uint24(best));
             best = buying ? s.bitmaps.atOrAbove(base, best + 1) : s.bitmaps.atOrBelow(base, best - 1);
             if (best == PriceBitmap.NONE) best = 0;
@@ -85,6 +94,69 @@ library OrderBook {
         if (buying) book.bestAsk = uint24(best);
         else book.bestBid = uint24(best);
         return (book, t);
+    }
+
+    /// @dev Take a level out of the book: its queue is emptied (head moves to tail) and its lots go to zero, so that
+    /// every order still resting there is out of the book (`inBook` is false) until its owner cancels it.
+    function _withdrawLevel(Storage storage s, uint32 instrument, IMarket.Side side, uint24 tick) private {
+        Level storage lv = s.levels[MarketIds.levelKey(false, instrument, 0, side, tick)];
+        (uint32 head, uint32 tail, uint64 lots) = (lv.head, lv.tail, lv.lots);
+        (lv.head, lv.lots) = (tail, 0);
+        emit IMarket.LevelWithdrawn(instrument, side, tick, head, tail, lots);
+    }
+
+    /// @dev Whether order `o` (at `position` in a level whose queue starts at `head`) still rests in the book: not
+    /// filled or cancelled, not suspended, and not in a part of the queue a withdrawal emptied. Every order of the
+    /// book sits at or after its level's head: the head only passes orders that are filled, cancelled, suspended,
+    /// or in a queue whose lots are all gone.
+    function inBook(IMarket.Order memory o, uint32 position, uint32 head) internal pure returns (bool) {
+        return o.remaining != 0 && o.flags & ORDER_SUSPENDED == 0 && position >= head;
+    }
+
+    /// @notice The best bid and ask of `book` that can trade within `[low, high]` (0 where there is none): a stored
+    /// best price outside the limits is replaced by the nearest occupied level inside them.
+    function tradableBest(Storage storage s, Book memory book, uint32 id, uint24 low, uint24 high)
+        public
+        view
+        returns (uint24 bid, uint24 ask)
+    {
+        (bid, ask) = (book.bestBid, book.bestAsk);
+        if (bid > high) {
+            uint256 next = s.bitmaps.atOrBelow(MarketIds.bookBase(id, IMarket.Side.Buy), high);
+            bid = next == PriceBitmap.NONE ? 0 : uint24(next);
+        }
+        if (bid < low) bid = 0;
+        if (ask != 0 && ask < low) {
+            uint256 next = s.bitmaps.atOrAbove(MarketIds.bookBase(id, IMarket.Side.Sell), low);
+            ask = next == PriceBitmap.NONE ? 0 : uint24(next);
+        }
+        if (ask > high) ask = 0;
+    }
+
+    /// @notice Return a stale order to its owner (the exchange's sweep): one out of the book, or one priced outside
+    /// `[low, high]` (which leaves its level first). Returns what the owner receives and the maker fee; reverts
+    /// `Market__OrderTradable` for an order that can still trade.
+    function release(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        uint256 orderId,
+        uint24 low,
+        uint24 high
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        (, , uint24 tick) = MarketIds.level(orderId);
+        if (MarketIds.isCall(orderId) || (tick >= low && tick <= high && _resting(s, orderId))) {
+            revert IMarket.Market__OrderTradable(orderId);
+        }
+        IMarket.Order memory o = s.orders[orderId];
+        (money, units, fee) = cancel(s, books, openBuy, orderId);
+        emit IMarket.OrderReturned(orderId, o.owner, o.remaining);
+    }
+
+    /// @dev Whether a continuous order still rests in the book.
+    function _resting(Storage storage s, uint256 orderId) private view returns (bool) {
+        (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
+        return inBook(s.orders[orderId], uint32(orderId), s.levels[MarketIds.levelKey(false, id, 0, side, tick)].head);
     }
 
     /// @dev Fill `t` from the queue at `tick`; true if the level is left empty.
@@ -155,6 +227,25 @@ library OrderBook {
         emit IMarket.OrderFilled(orderId, t.instrument, msg.sender, t.sequence, price, q);
     }
 
+    /// @notice For a position-limited investor buying `lots`: reverts `Market__PositionLimit` above the limit, else
+    /// returns `ORDER_TRACKED` (0 for anyone the limit does not bind). `limit` is not zero.
+    function checkPosition(
+        IParticipantRegistry registry,
+        IERC1155 allowance,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        IMarket.Instrument storage ins,
+        uint32 id,
+        uint256 limit,
+        uint32 lots
+    ) public view returns (uint8) {
+        uint8 roles = registry.rolesOf(msg.sender);
+        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return 0;
+        uint256 position =
+            allowance.balanceOf(msg.sender, ins.tokenId) + (uint256(openBuy[msg.sender][id]) + lots) * ins.lotSize;
+        if (position > limit) revert IMarket.Market__PositionLimit(msg.sender, id, position, limit);
+        return ORDER_TRACKED;
+    }
+
     /// @dev Whether the opposite side's best price crosses `tick`.
     function crosses(Book memory book, IMarket.Side side, uint24 tick) internal pure returns (bool) {
         return side == IMarket.Side.Buy ? (book.bestAsk != 0 && book.bestAsk <= tick) : (book.bestBid != 0 && book.bestBid >= tick);
@@ -182,21 +273,20 @@ library OrderBook {
         return (book, orderId);
     }
 
-    /// @dev Take `lots` out of a level (a cancellation); empties the level and moves the best price if need be.
-    function leave(
+    /// @dev Take `lots` out of the level `stored` (a cancellation) whose lots are `lots + left`; empties the level
+    /// and moves the best price if need be.
+    function _leave(
         Storage storage s,
         mapping(uint32 => Book) storage books,
+        Level storage stored,
         uint32 id,
         IMarket.Side side,
         uint24 tick,
-        uint32 lots
-    ) public {
-        uint256 key = MarketIds.levelKey(false, id, 0, side, tick);
-        Level storage lv = s.levels[key];
-        uint64 left = lv.lots - lots;
-        lv.lots = left;
+        uint64 left
+    ) private {
+        stored.lots = left;
         if (left != 0) return;
-        lv.head = lv.tail;
+        stored.head = stored.tail;
         uint256 base = MarketIds.bookBase(id, side);
         s.bitmaps.unset(base, tick);
         Book storage book = books[id];
@@ -235,8 +325,9 @@ library OrderBook {
     ) public returns (uint256 money, uint256 units, uint256 fee) {
         IMarket.Order memory o = s.orders[orderId];
         (uint32 id, IMarket.Side side, uint24 tick) = MarketIds.level(orderId);
-        Level memory lv = s.levels[MarketIds.levelKey(false, id, 0, side, tick)];
-        if (o.remaining != 0 && o.flags & ORDER_SUSPENDED == 0) leave(s, books, id, side, tick, o.remaining);
+        Level storage stored = s.levels[MarketIds.levelKey(false, id, 0, side, tick)];
+        Level memory lv = stored;
+        if (inBook(o, uint32(orderId), lv.head)) _leave(s, books, stored, id, side, tick, lv.lots - o.remaining);
         delete s.orders[orderId];
         if (o.flags & ORDER_TRACKED != 0) openBuy[o.owner][id] -= o.remaining;
         emit IMarket.OrderCancelled(orderId, o.owner, o.remaining);

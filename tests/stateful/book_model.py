@@ -24,6 +24,7 @@ class Order:
     filled: int = 0  # continuous: filled and not yet claimed
     suspended: bool = False
     call_round: int = 0  # 0: continuous
+    withdrawn: bool = False  # its level left the book outside the day's limits; it waits for its owner
 
 
 @dataclass
@@ -48,8 +49,10 @@ class Placement:
 
 
 class BookModel:
-    def __init__(self, tick_size: int, lot_size: int, reference_tick: int, band_bps: int) -> None:
+    def __init__(self, tick_size: int, lot_size: int, reference_tick: int, band_bps: int,
+                 call_min_traders: int = 2) -> None:
         self.tick_size, self.lot_size, self.band_bps = tick_size, lot_size, band_bps
+        self.call_min_traders = call_min_traders
         self.reference = self.last = reference_tick
         self.phase = Phase.CONTINUOUS
         self.round = 1
@@ -70,7 +73,7 @@ class BookModel:
 
     def live(self, oid: int) -> bool:
         o = self.orders.get(oid)
-        return o is not None and o.remaining > 0 and not o.suspended and not o.call_round
+        return o is not None and o.remaining > 0 and not o.suspended and not o.withdrawn and not o.call_round
 
     def level_lots(self, side: Side, tick: int) -> int:
         return sum(self.orders[i].remaining for i in self.queues.get((side, tick), ()) if self.live(i))
@@ -80,6 +83,12 @@ class BookModel:
         if not ticks:
             return 0
         return max(ticks) if side == Side.BUY else min(ticks)
+
+    def tradable_best(self, side: Side) -> int:
+        """The best price that can trade today: levels outside the limits do not count."""
+        low, high = self.limits()
+        ticks = [t for (s, t) in self.queues if s == side and low <= t <= high and self.level_lots(s, t)]
+        return (max(ticks) if side == Side.BUY else min(ticks)) if ticks else 0
 
     def head(self, side: Side, tick: int) -> Any:
         """The owner of the first live order at a price level."""
@@ -97,9 +106,17 @@ class BookModel:
         low, high = self.limits()
         while left and touched < max_fills:
             best = self.best(maker)
-            if not best or (best > limit if side == Side.BUY else best < limit) or not low <= best <= high:
+            if not best or (best > limit if side == Side.BUY else best < limit):
                 break
             queue = self.queues[maker, best]
+            if not low <= best <= high:  # a level outside the day's limits leaves the book: one order touched
+                touched += 1
+                for oid in queue:
+                    if self.live(oid):
+                        self.orders[oid].withdrawn = True
+                        self.touched.add(oid)
+                queue.clear()
+                continue
             level_fill = 0
             while queue and left and touched < max_fills:
                 oid = queue[0]
@@ -166,15 +183,22 @@ class BookModel:
         self.touched.add(oid)
         self.auctions[self.round].orders.append(oid)
 
+    def call_side(self, owner: Any) -> Side | None:
+        """The side ``owner`` has orders on in the current call (one side per owner and round), if any."""
+        return next((self.orders[i].side for i in self.auctions[self.round].orders
+                     if self.orders[i].owner == owner), None)
+
     def clear(self) -> tuple[int, int]:
-        """Clear the current call; returns (price tick, volume)."""
+        """Clear the current call; returns (price tick, volume). Its price becomes the reference only when at least
+        ``call_min_traders`` distinct owners entered (and stayed) on each side."""
         auction = self.auctions[self.round]
         entered = [self.orders[i] for i in auction.orders]
         result = clear_call([CallOrder(o.side, o.tick, o.remaining) for o in entered], self.reference)
         auction.cleared, auction.price_tick = True, result.price_tick
         auction.fills = dict(zip(auction.orders, result.fills))
         self.touched.update(auction.orders)
-        if result.volume:
+        owners = {side: {o.owner for o in entered if o.side == side} for side in Side}
+        if result.volume and min(len(owners[Side.BUY]), len(owners[Side.SELL])) >= self.call_min_traders:
             self.reference = self.last = result.price_tick
         self.round += 1
         self.auctions[self.round] = Auction()

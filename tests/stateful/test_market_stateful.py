@@ -17,7 +17,7 @@ from hypothesis.stateful import invariant, rule
 
 from carbon_market import bulk
 from carbon_market.history import rebuild_book
-from carbon_market.market import Phase, Side
+from carbon_market.market import Phase, Side, params_with
 from tests.conftest import ALLOWANCE_2026
 from tests.stateful.book_model import BookModel, Placement
 from tests.stateful.machine import SETTINGS, ChainMachine, StatusModel, run
@@ -32,6 +32,8 @@ picks = st.integers(min_value=0, max_value=10**6)
 CST_DAY, CST_OFFSET = 86_400, 8 * 3_600
 #: a book needs longer runs than a token to reach its interesting states (hypothesis draws ~1/3 of the maximum)
 LONGER = settings(SETTINGS, max_examples=30, stateful_step_count=60)
+#: one buyer and one seller set the reference, so that calls move it and leave levels outside the new limits
+CALL_MIN_TRADERS = 1
 
 
 class MarketMachine(ChainMachine):
@@ -44,7 +46,7 @@ class MarketMachine(ChainMachine):
         self.start_block = chain.height + 1
         self.traders = [p.address for p in self.people]
         self.accounts = {p.address: p for p in self.people}
-        self.model = BookModel(TICK_SIZE, 1, REFERENCE // TICK_SIZE, 1_000)
+        self.model = BookModel(TICK_SIZE, 1, REFERENCE // TICK_SIZE, 1_000, CALL_MIN_TRADERS)
         self.status = StatusModel(self.traders)
         self.paused = False
         money, allowance, m = self.suite.money, self.suite.allowance, self.suite.market
@@ -85,7 +87,14 @@ class MarketMachine(ChainMachine):
         who = self.traders[t]
         error = self._place_error(who, side, tick)
         trial = self.model.snapshot()
+        if trial.phase == Phase.CALL:
+            # in a call a bound means nothing: most placements send none, one in six sends one and is refused
+            max_fills = 0 if max_fills > 1 else max_fills
         if error is None and trial.phase == Phase.CALL:
+            if ioc or max_fills:
+                error = "Market__CallOrderFlags"
+            elif trial.call_side(who) not in (None, side):
+                error = "Market__CallSelfTrade"
             moves = trial.taker_moves(side, tick, _rests(lots), FEE_BPS)
             out = None
         elif error is None:
@@ -206,7 +215,8 @@ class MarketMachine(ChainMachine):
         assert int(cleared[2]) == volume
         if volume:
             assert int(cleared[3]) == tick
-            assert market.instrument(INSTRUMENT)[3] == tick  # the clearing price is the new reference
+        # the clearing price is the new reference if enough distinct buyers and sellers took part
+        assert market.instrument(INSTRUMENT)["referenceTick"] == self.model.reference
 
     # ------------------------------------------------------------ supervision
 
@@ -244,8 +254,11 @@ class MarketMachine(ChainMachine):
         assert (held_money, held_units) == self.model.holdings()
         assert fees == self.model.fees
         # the book is never crossed, and its best prices are the model's
-        assert (bid, ask) == (self.model.best(Side.BUY), self.model.best(Side.SELL))
+        assert (bid, ask) == (self.model.tradable_best(Side.BUY), self.model.tradable_best(Side.SELL))
         assert bid == 0 or ask == 0 or bid < ask
+        # no crossed-but-untradable book: a level that can trade is never hidden behind one that cannot
+        low, high = self.model.limits()
+        assert all(low <= t <= high for t in (bid, ask) if t)
         # every balance is the model's: money and allowances are conserved, fees reach the recipient exactly
         assert list(balances) == [self.money[w] for w in watched] + [self.units[w] for w in watched]
         assert (sum(self.money.values()) + held_money, sum(self.units.values()) + held_units) == self.total
@@ -294,5 +307,6 @@ def _stay_within_one_trading_day() -> None:
 
 
 def test_market_stateful(market, funded, regulator, exchange, alice, bob, carol):  # noqa: F811
+    market.setParams(params_with(market, callMinTraders=CALL_MIN_TRADERS), {"from": regulator})
     run(MarketMachine, run_settings=LONGER, suite=funded, regulator=regulator, exchange=exchange,
         people=[alice, bob, carol])

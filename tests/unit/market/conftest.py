@@ -3,7 +3,7 @@ reference price (tick 6,000, limits 5,400 to 6,600); alice, bob and carol have a
 
 import pytest
 
-from carbon_market.market import TICK_SIZE, approve
+from carbon_market.market import TICK_SIZE, approve, max_fills_in
 from carbon_market.suite import appoint_exchange
 from tests.conftest import ALLOWANCE_2026
 
@@ -27,9 +27,12 @@ def market(funded, regulator, exchange, alice, bob, carol):
 
 @pytest.fixture
 def place(market):
-    """``place(who, side, tick, lots, ioc=False, max_fills=100)`` -> the transaction."""
+    """``place(who, side, tick, lots, ioc=False, max_fills=None)`` -> the transaction; ``max_fills`` defaults to
+    none in a call phase and no practical bound in the continuous phase."""
 
-    def _place(who, side, tick, lots, ioc=False, max_fills=100):
+    def _place(who, side, tick, lots, ioc=False, max_fills=None):
+        if max_fills is None:
+            max_fills = max_fills_in(market.instrument(INSTRUMENT)["phase"])
         return market.place(INSTRUMENT, side, price(tick), lots, ioc, max_fills, {"from": who})
 
     return _place

@@ -114,19 +114,19 @@ orders_strategy = st.lists(
 @given(orders=orders_strategy)
 def test_clearing_matches_an_independent_implementation(market, exchange, alice, bob, orders):
     market.openCall(INSTRUMENT, {"from": exchange})
-    # alice (1,000 units) and bob (600) hold enough for any generated sells; carol's 50 might not
-    traders = [alice, bob]
+    # alice buys and bob sells (an owner takes one side of a call); bob's 600 units cover any generated sells
+    traders = [alice if side == BUY else bob for side, _, _ in orders]
     ids = []
-    for i, (side, tick, lots) in enumerate(orders):
-        tx = market.place(INSTRUMENT, side, price(tick), lots, False, 0, {"from": traders[i % 2]})
+    for (side, tick, lots), trader in zip(orders, traders):
+        tx = market.place(INSTRUMENT, side, price(tick), lots, False, 0, {"from": trader})
         ids.append(order_id(tx))
     market.closeCall(INSTRUMENT, 1_000, {"from": exchange})
     expected = clear_call([CallOrder(s, t, q) for s, t, q in orders], REF_TICK)
     a = market.auction(INSTRUMENT, 1)
     assert (int(a[2]), int(a[3])) == (expected.volume, expected.price_tick if expected.volume else 0)
     fills = []
-    for i, oid in enumerate(ids):
-        tx = market.claim([oid], {"from": traders[i % 2]})
+    for oid, trader in zip(ids, traders):
+        tx = market.claim([oid], {"from": trader})
         fills.append(int(tx.events["OrderClaimed"]["lots"]))
     assert tuple(fills) == expected.fills
     assert sum(f for f, (s, _, _) in zip(fills, orders) if s == BUY) == expected.volume

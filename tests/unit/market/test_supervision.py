@@ -90,14 +90,15 @@ def test_position_limits_do_not_bind_enterprises(market, place, regulator, alice
 
 def test_parameters_are_the_regulators(market, regulator, exchange):
     current = market.params()
-    changed = (30, 800, 2_500, 10, 50, 2, (0, 2_000, 4_000, 6_000))
+    changed = (30, 800, 2_500, 10, 50, 2, (0, 2_000, 4_000, 6_000), 3)
     with reverts("Registry__MissingRole"):
         market.setParams(changed, {"from": exchange})
     tx = market.setParams(changed, {"from": regulator})
     assert list(tx.events["ParamsChanged"]["previous"])[:6] == list(current)[:6]
     assert market.params()[0] == 30 and list(market.params()[6]) == [0, 2_000, 4_000, 6_000]
+    assert market.params()["callMinTraders"] == 3
     with reverts("Market__BadParam"):
-        market.setParams((30, 0, 2_500, 10, 50, 2, (0, 0, 0, 0)), {"from": regulator})
+        market.setParams((30, 0, 2_500, 10, 50, 2, (0, 0, 0, 0), 2), {"from": regulator})
 
 
 def test_listing_is_the_exchanges(market, exchange, alice):

@@ -1,0 +1,210 @@
+"""Market integrity (issue 20): rules that no single participant can get around. Each test here failed on the
+code before the fix it names.
+
+- a level outside the day's limits never blocks the book (it leaves the book when a taker meets it; the exchange
+  returns stale orders in chunks; the best prices and depth show only what can trade);
+- order flags mean what they say in a call phase;
+- no self-trade in the call auction, and a call price becomes the reference only when enough distinct buyers and
+  sellers traded.
+"""
+
+from __future__ import annotations
+
+from brownie import chain
+
+from carbon_market.errors import ANY, reverts
+from carbon_market.market import Phase, Side, params_with
+from tests.conftest import ALLOWANCE_2026, WHY
+from tests.unit.market.conftest import INSTRUMENT, price
+
+BUY, SELL = Side.BUY, Side.SELL
+
+
+def order_id(tx):
+    return tx.events["OrderPlaced"]["orderId"]
+
+
+def narrow(market, regulator, band_bps=500):
+    """The regulator narrows the daily limits intraday (default +/-5%: ticks 5,700 to 6,300 around 6,000)."""
+    market.setParams(params_with(market, bandBps=band_bps), {"from": regulator})
+
+
+# ---------------------------------------------------------------- item 1: out-of-band levels
+
+
+def test_an_ask_left_below_the_limits_does_not_block_buys(market, place, regulator, alice, bob, carol):
+    """One lot left at 5,400 when the band narrows used to make every buy return (0, 0, 0) and hide the asks
+    behind it; now the taker takes the level out of the book and trades with the in-band ask."""
+    stale = order_id(place(alice, SELL, 5_400, 1))
+    live = order_id(place(bob, SELL, 6_000, 5))
+    narrow(market, regulator)
+    tx = place(carol, BUY, 6_100, 3)
+    withdrawn = tx.events["LevelWithdrawn"]
+    assert (withdrawn["instrument"], withdrawn["side"], withdrawn["tick"], withdrawn["lots"]) == (
+        INSTRUMENT, SELL, 5_400, 1)
+    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [live]
+    assert tx.events["OrderPlaced"]["filled"] == 3
+    assert market.order(stale)[1] == 1  # still escrowed for its owner
+
+
+def test_a_buy_that_crosses_only_a_stale_ask_rests(market, place, regulator, alice, carol):
+    place(alice, SELL, 5_400, 1)
+    narrow(market, regulator)
+    tx = place(carol, BUY, 5_800, 2)
+    assert tx.events["OrderPlaced"]["rested"] == 2
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [5_800, 0]
+
+
+def test_a_bid_left_above_the_limits_does_not_block_sells(market, place, regulator, alice, bob, carol):
+    place(carol, BUY, 6_600, 1)
+    live = order_id(place(bob, BUY, 6_000, 2))
+    narrow(market, regulator)
+    assert market.bestTicks(INSTRUMENT)[0] == 6_000
+    tx = place(alice, SELL, 5_900, 2)
+    assert tx.events["LevelWithdrawn"]["tick"] == 6_600
+    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [live]
+
+
+def test_best_prices_and_depth_show_only_what_can_trade(market, place, regulator, alice, bob):
+    place(bob, BUY, 5_500, 3)
+    place(alice, SELL, 5_600, 1)
+    place(alice, SELL, 6_200, 4)
+    narrow(market, regulator)  # 5,700 to 6,300: the bid at 5,500 and the ask at 5,600 cannot trade today
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [0, 6_200]
+    assert market.depth(INSTRUMENT, BUY, 5_500) == 0
+    assert market.depth(INSTRUMENT, SELL, 5_600) == 0
+    assert market.depth(INSTRUMENT, SELL, 6_200) == 4
+    place(bob, BUY, 5_800, 2)
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [5_800, 6_200]
+
+
+def test_a_stale_order_survives_neither_a_freeze_nor_the_next_day(market, place, registry, regulator, alice, bob,
+                                                                carol):
+    """The stale ask of a frozen owner, on a later day, used to keep blocking; it leaves the book like any other."""
+    place(alice, SELL, 5_400, 1)
+    live = order_id(place(bob, SELL, 6_000, 1))
+    narrow(market, regulator)
+    registry.freeze(alice, WHY, {"from": regulator})
+    chain.sleep(86_400)
+    tx = place(carol, BUY, 6_000, 1)
+    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [live]
+
+
+def test_the_owner_of_a_withdrawn_order_cancels_it_for_its_escrow(market, place, funded, regulator, alice, carol):
+    before = funded.allowance.balanceOf(alice, ALLOWANCE_2026)
+    stale = order_id(place(alice, SELL, 5_400, 2))
+    resting = order_id(place(alice, SELL, 6_100, 1))
+    narrow(market, regulator)
+    place(carol, BUY, 5_900, 1, True)  # takes the 5,400 level out; nothing else to fill
+    tx = market.cancel(stale, {"from": alice})
+    assert tx.events["OrderCancelled"]["remaining"] == 2
+    assert funded.allowance.balanceOf(alice, ALLOWANCE_2026) == before - 1
+    # the level bookkeeping was not touched twice: the other level and a new order at 5,400 later are sound
+    narrow(market, regulator, 1_000)
+    again = order_id(place(alice, SELL, 5_400, 3))
+    assert market.depth(INSTRUMENT, SELL, 5_400) == 3
+    market.cancel(again, {"from": alice})
+    market.cancel(resting, {"from": alice})
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [0, 0]
+
+
+def test_the_exchange_returns_stale_orders_in_chunks(market, place, funded, regulator, exchange, alice, bob, carol):
+    """Orders priced outside today's limits (in the book or already withdrawn) go back to their owners; a chunk
+    is safe to send again; an order that can still trade is refused."""
+    money, units = funded.money, funded.allowance
+    asks = [order_id(place(alice, SELL, 6_400 + i, 1)) for i in range(3)]
+    bid = order_id(place(bob, BUY, 5_500, 2))
+    tradable = order_id(place(bob, BUY, 6_000, 1))
+    narrow(market, regulator)
+    units_before, money_before = units.balanceOf(alice, ALLOWANCE_2026), money.balanceOf(bob)
+    tx = market.returnOrders([asks[0], asks[1]], {"from": exchange})
+    assert [e["orderId"] for e in tx.events["OrderReturned"]] == asks[:2]
+    tx = market.returnOrders([asks[1], asks[2], bid], {"from": exchange})  # asks[1] again: skipped
+    assert [e["orderId"] for e in tx.events["OrderReturned"]] == [asks[2], bid]
+    assert units.balanceOf(alice, ALLOWANCE_2026) == units_before + 3
+    assert money.balanceOf(bob) > money_before
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [6_000, 0]
+    with reverts("Market__OrderTradable", tradable):
+        market.returnOrders([tradable], {"from": exchange})
+    with reverts("AccessControlUnauthorizedAccount", carol, ANY):
+        market.returnOrders([tradable], {"from": carol})
+    assert market.order(tradable)[1] == 1
+
+
+# ---------------------------------------------------------------- item 4: flags in a call phase
+
+
+def test_a_call_order_cannot_be_immediate_or_cancel(market, place, exchange, alice):
+    market.openCall(INSTRUMENT, {"from": exchange})
+    with reverts("Market__CallOrderFlags", INSTRUMENT, True, 0):
+        place(alice, BUY, 6_000, 1, True, 0)
+
+
+def test_a_call_order_cannot_bound_its_fills(market, place, exchange, alice):
+    market.openCall(INSTRUMENT, {"from": exchange})
+    with reverts("Market__CallOrderFlags", INSTRUMENT, False, 5):
+        place(alice, BUY, 6_000, 1, False, 5)
+    tx = place(alice, BUY, 6_000, 1, False, 0)
+    assert tx.events["OrderPlaced"]["rested"] == 1
+    assert market.instrument(INSTRUMENT)["phase"] == Phase.CALL
+
+
+# ---------------------------------------------------------------- item 3: no self-trade in the call
+
+
+def test_an_owner_takes_one_side_of_a_call(market, place, exchange, alice):
+    """One account used to buy and sell in one round, clear with itself and set the reference alone."""
+    market.openCall(INSTRUMENT, {"from": exchange})
+    buy = order_id(place(alice, BUY, 6_500, 5))
+    place(alice, BUY, 6_400, 1)  # more on the same side is fine
+    with reverts("Market__CallSelfTrade", INSTRUMENT, 1, alice):
+        place(alice, SELL, 6_500, 5)
+    market.cancel(buy, {"from": alice})
+    with reverts("Market__CallSelfTrade", INSTRUMENT, 1, alice):
+        place(alice, SELL, 6_500, 5)  # the other buy is still in
+
+
+def test_an_owner_who_left_one_side_may_take_the_other(market, place, exchange, alice):
+    market.openCall(INSTRUMENT, {"from": exchange})
+    market.cancel(order_id(place(alice, BUY, 6_500, 5)), {"from": alice})
+    place(alice, SELL, 6_500, 5)
+    auction = market.auction(INSTRUMENT, 1)
+    assert (auction["buyers"], auction["sellers"]) == (0, 1)
+
+
+def test_a_call_of_one_buyer_and_one_seller_keeps_the_reference(market, place, exchange, alice, bob):
+    """Two colluding accounts trading 1 lot at the top of the band no longer move tomorrow's limits."""
+    market.openCall(INSTRUMENT, {"from": exchange})
+    place(alice, SELL, 6_600, 1)
+    place(bob, BUY, 6_600, 1)
+    tx = market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    kept = tx.events["ReferenceKept"]
+    assert (kept["buyers"], kept["sellers"], kept["needed"]) == (1, 1, 2)
+    assert tx.events["CallCleared"]["volume"] == 1
+    ins = market.instrument(INSTRUMENT)
+    assert (ins["referenceTick"], ins["lastTick"]) == (6_000, 6_000)
+
+
+def test_a_call_of_two_buyers_and_two_sellers_sets_the_reference(market, place, exchange, alice, bob, carol, dave,
+                                                                 funded):
+    funded.market  # dave (an offset developer) holds no 2026 allowances: alice and bob sell, carol and dave buy
+    from carbon_market.market import approve
+
+    approve(funded, dave)
+    market.openCall(INSTRUMENT, {"from": exchange})
+    for seller in (alice, bob):
+        place(seller, SELL, 6_100, 1)
+    for buyer in (carol, dave):
+        place(buyer, BUY, 6_100, 1)
+    tx = market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    assert "ReferenceKept" not in tx.events
+    assert market.instrument(INSTRUMENT)["referenceTick"] == 6_100
+
+
+def test_the_regulator_sets_how_many_traders_a_reference_needs(market, place, regulator, exchange, alice, bob):
+    market.setParams(params_with(market, callMinTraders=1), {"from": regulator})
+    market.openCall(INSTRUMENT, {"from": exchange})
+    place(alice, SELL, 6_100, 1)
+    place(bob, BUY, 6_100, 1)
+    market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    assert market.instrument(INSTRUMENT)["referenceTick"] == 6_100
