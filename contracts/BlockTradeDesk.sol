@@ -19,8 +19,9 @@ import {MarketMath} from "./libraries/MarketIds.sol";
 
 /// @title BlockTradeDesk
 /// @notice The block trades of `IBlockTradeDesk`, under the rules and fee schedule of one `Market`.
-/// @dev A separate contract so that the market's order book keeps its code-size budget. It holds only the escrow
-/// of open proposals; fees go straight to the market's fee recipient when a block settles.
+/// @dev A separate contract so that the market's order book keeps its code-size budget. It holds the escrow of open
+/// proposals and the fees of settled blocks, which are withdrawn to the market's fee recipient (pulled, never
+/// pushed: a recipient that cannot receive never stops a trade).
 contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver {
     using SafeERC20 for IERC20;
 
@@ -31,6 +32,8 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
 
     uint256 private _blockCount;
     mapping(uint256 blockId => BlockTrade) private _blocks;
+    /// @dev Accrued fees plus one (as in `Market`): the slot never returns to zero.
+    uint256 private _feesPlusOne = 1;
 
     /// @dev A block's terms resolved against its instrument.
     struct Terms {
@@ -112,10 +115,13 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         (uint256 buyerFee, uint256 sellerFee) = proposerSells
             ? (_fee(value, acceptorBps), _fee(value, b.proposerFeeBps))
             : (_fee(value, b.proposerFeeBps), _fee(value, acceptorBps));
-        address recipient = _market.feeRecipient();
         delete _blocks[blockId];
-        emit BlockTraded(blockId, b.instrument, buyer, seller, b.lots, terms.price, buyerFee, sellerFee, recipient);
-        _settle(proposerSells, buyer, seller, recipient, terms, b.lots, value, buyerFee, sellerFee);
+        uint256 fees = buyerFee + sellerFee;
+        if (fees != 0) _feesPlusOne += fees;
+        emit BlockTraded(
+            blockId, b.instrument, buyer, seller, b.lots, terms.price, buyerFee, sellerFee, _market.feeRecipient()
+        );
+        _settle(proposerSells, buyer, seller, terms, b.lots, value, buyerFee, sellerFee);
     }
 
     /// @inheritdoc IBlockTradeDesk
@@ -133,7 +139,27 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         }
     }
 
+    /// @inheritdoc IBlockTradeDesk
+    function withdrawFees() external nonReentrant {
+        uint256 amount;
+        // the slot is at least one: it is set to one and only ever increased
+        unchecked {
+            amount = _feesPlusOne - 1;
+        }
+        _feesPlusOne = 1;
+        address recipient = _market.feeRecipient();
+        emit FeesWithdrawn(recipient, amount);
+        if (amount != 0) _money.safeTransfer(recipient, amount);
+    }
+
     // ================================================================== views
+
+    /// @inheritdoc IBlockTradeDesk
+    function feesAccrued() external view returns (uint256) {
+        unchecked {
+            return _feesPlusOne - 1; // never zero, see `_feesPlusOne`
+        }
+    }
 
     /// @inheritdoc IBlockTradeDesk
     function market() external view returns (IMarket) {
@@ -233,12 +259,12 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         if (position > limit) revert BlockTrade__PositionLimit(buyer, instrument, position, limit);
     }
 
-    /// @dev Both legs and the fees: the proposer's leg comes out of escrow, the acceptor's from its wallet.
+    /// @dev Both legs and the fees: the proposer's leg comes out of escrow, the acceptor's from its wallet; the fees
+    /// stay in the desk.
     function _settle(
         bool proposerSells,
         address buyer,
         address seller,
-        address recipient,
         Terms memory terms,
         uint32 lots,
         uint256 value,
@@ -246,15 +272,14 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         uint256 sellerFee
     ) private {
         uint256 units = uint256(lots) * terms.lotSize;
-        uint256 fees = buyerFee + sellerFee;
         if (proposerSells) {
+            uint256 fees = buyerFee + sellerFee;
             _money.safeTransferFrom(buyer, seller, value - sellerFee);
-            if (fees != 0) _money.safeTransferFrom(buyer, recipient, fees);
+            if (fees != 0) _money.safeTransferFrom(buyer, address(this), fees);
             _allowance.safeTransferFrom(address(this), buyer, terms.tokenId, units, "");
         } else {
             _allowance.safeTransferFrom(seller, buyer, terms.tokenId, units, "");
             _money.safeTransfer(seller, value - sellerFee);
-            if (fees != 0) _money.safeTransfer(recipient, fees);
         }
     }
 

@@ -246,7 +246,9 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     }
 
     /// @inheritdoc IMarket
-    function setFeeRecipient(address recipient) external onlyRole(EXCHANGE_ROLE) {
+    function setFeeRecipient(address recipient) external {
+        // the exchange (active), or else the regulator, who replaces a recipient that can no longer receive
+        _checkRole(hasRole(EXCHANGE_ROLE, msg.sender) ? EXCHANGE_ROLE : DEFAULT_ADMIN_ROLE, msg.sender);
         _requireActive(recipient);
         emit FeeRecipientChanged(_feeRecipient, recipient);
         _feeRecipient = recipient;

@@ -69,7 +69,7 @@ interface IBlockTradeDesk {
         uint40 expiry
     );
     /// @notice Emitted when the counterparty accepts and the block settles: `lots` from seller to buyer at `price`,
-    /// each paying its fee to `feeRecipient`.
+    /// each paying its fee, which accrues in the desk for `feeRecipient` (the market's recipient at the time).
     event BlockTraded(
         uint256 indexed blockId,
         uint32 indexed instrument,
@@ -84,6 +84,8 @@ interface IBlockTradeDesk {
     /// @notice Emitted when a block is withdrawn (by its proposer, or by anyone once expired) and the escrow
     /// returned to the proposer.
     event BlockCancelled(uint256 indexed blockId, address indexed proposer, address by);
+    /// @notice Emitted when the desk's accrued fees are paid to the market's fee recipient.
+    event FeesWithdrawn(address indexed recipient, uint256 amount);
 
     // ------------------------------------------------------------------ functions
 
@@ -106,6 +108,14 @@ interface IBlockTradeDesk {
     /// @notice Withdraw a block and return its escrow to the proposer: the proposer may at any time (also while
     /// the market is paused), anyone once the block has expired.
     function cancel(uint256 blockId) external;
+
+    /// @notice Pay the fees accrued by block trades to the market's fee recipient (anyone may call: only the
+    /// recipient receives). A recipient that cannot receive stops only this call, never a trade: the regulator
+    /// replaces it in the market.
+    function withdrawFees() external;
+
+    /// @notice Fees accrued by block trades and not yet withdrawn.
+    function feesAccrued() external view returns (uint256);
 
     /// @notice The market whose instruments and rules the desk uses.
     function market() external view returns (IMarket);

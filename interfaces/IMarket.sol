@@ -226,7 +226,8 @@ interface IMarket {
     /// @notice Set an investor position limit for an instrument, in allowance units (regulator; 0 removes it).
     function setPositionLimit(uint32 instrument, uint64 units) external;
 
-    /// @notice Set who receives the fees (exchange).
+    /// @notice Set who receives the fees of the market and of the block desk (the exchange, or the regulator, who
+    /// replaces a recipient that can no longer receive). Fees accrue where they are earned and are withdrawn.
     function setFeeRecipient(address recipient) external;
 
     /// @notice Pay the accrued fees to the fee recipient (exchange).

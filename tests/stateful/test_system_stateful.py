@@ -162,7 +162,9 @@ class SystemMachine(ChainMachine):
             if error is None and self.past_deadline:
                 error = "Compliance__DeadlinePassed"
             self.expect(error, s.compliance.setBenchmarks, YEAR, [POWER], [BENCHMARKS[POWER]], tx)
-        elif op == "fee_recipient":
+        elif op == "fee_recipient":  # the exchange, or else the regulator (who replaces a recipient)
+            error = (self._access_error(actor, "exchange", False) if actor == "exchange"
+                     else self._access_error(actor, "regulator", True))
             if error is None and not self._active("exchange"):
                 error = "Registry__NotActive"
             self.expect(error, s.market.setFeeRecipient, self.addr["exchange"], tx)

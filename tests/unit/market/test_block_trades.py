@@ -64,7 +64,11 @@ def test_proposed_sale_escrows_units_and_settles_on_acceptance(desk, market, fun
     after = holdings(funded, alice, bob, exchange)
     assert after[0] == (before[0][0] - value - buyer_fee, before[0][1] + 200)
     assert after[1] == (before[1][0] + value - seller_fee, before[1][1] - 200)
-    assert after[2] == (before[2][0] + buyer_fee + seller_fee, before[2][1])
+    assert holdings(funded, desk) == [(buyer_fee + seller_fee, 0)]  # the fees accrue in the desk
+    assert desk.feesAccrued() == buyer_fee + seller_fee
+    tx = desk.withdrawFees({"from": bob})  # anyone: only the recipient receives
+    assert dict(tx.events["FeesWithdrawn"]) == {"recipient": exchange, "amount": buyer_fee + seller_fee}
+    assert holdings(funded, exchange)[0] == (before[2][0] + buyer_fee + seller_fee, before[2][1])
     assert holdings(funded, desk) == [(0, 0)]
     assert desk.blockTrade(block)[0] == "0x" + "0" * 40
     with reverts("BlockTrade__UnknownBlock", block):
@@ -80,7 +84,9 @@ def test_proposed_purchase_escrows_money_and_fee(desk, funded, propose, exchange
     after = holdings(funded, alice, bob, exchange)
     assert after[0] == (before[0][0] - value - fee(value, 18), before[0][1] + 150)
     assert after[1] == (before[1][0] + value - fee(value, 15), before[1][1] - 150)
-    assert after[2][0] == before[2][0] + fee(value, 18) + fee(value, 15)
+    assert holdings(funded, desk) == [(fee(value, 18) + fee(value, 15), 0)]
+    desk.withdrawFees({"from": exchange})
+    assert funded.money.balanceOf(exchange) == before[2][0] + fee(value, 18) + fee(value, 15)
     assert holdings(funded, desk) == [(0, 0)]
 
 

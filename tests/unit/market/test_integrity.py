@@ -208,3 +208,36 @@ def test_the_regulator_sets_how_many_traders_a_reference_needs(market, place, re
     place(bob, BUY, 6_100, 1)
     market.closeCall(INSTRUMENT, 100, {"from": exchange})
     assert market.instrument(INSTRUMENT)["referenceTick"] == 6_100
+
+
+# ---------------------------------------------------------------- item 8: fees are pulled, never pushed
+
+
+def test_a_frozen_fee_recipient_stops_no_block_trade(market, funded, credit, registry, regulator, issuer, exchange,
+                                                     alice, bob, newcomers):
+    """A frozen recipient used to revert every block trade (the fee was pushed to it); now fees accrue in the
+    desk, and the regulator replaces the recipient so that they can be withdrawn."""
+    from carbon_market.roles import Role
+    from carbon_market.suite import onboarding
+    from tests.unit.market.conftest import CREDIT
+
+    desk = funded.desk
+    for who in (alice, bob):
+        credit.reward(who, 100, CREDIT, {"from": issuer})
+    registry.freeze(exchange, WHY, {"from": regulator})
+    block = desk.propose(INSTRUMENT, bob, SELL, 100, price(6_000), chain[-1].timestamp + 3_600,
+                         {"from": alice}).events["BlockProposed"]["blockId"]
+    tx = desk.accept(block, {"from": bob})
+    fees = tx.events["BlockTraded"]["buyerFee"] + tx.events["BlockTraded"]["sellerFee"]
+    assert fees > 0 and desk.feesAccrued() == fees
+    with reverts("Registry__NotActive", exchange, 2):
+        desk.withdrawFees({"from": alice})
+    with reverts("Registry__NotActive", exchange, 2):  # the frozen exchange cannot act either
+        market.setFeeRecipient(alice, {"from": exchange})
+    treasury = newcomers[0]
+    registry.onboard(onboarding(treasury, Role.SYSTEM), {"from": regulator})
+    market.setFeeRecipient(treasury, {"from": regulator})
+    desk.withdrawFees({"from": alice})
+    assert funded.money.balanceOf(treasury) == fees
+    with reverts("Registry__MissingRole"):
+        market.setFeeRecipient(alice, {"from": alice})
