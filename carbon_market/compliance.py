@@ -65,6 +65,8 @@ class Rules:
     penalty_late: int = 20
     penalty_shortfall: int = 50
     penalty_rejected: int = 5
+    #: seconds after the deadline in which only the regulator settles an enterprise awaiting finalisation
+    settlement_grace: int = 7 * DAY
 
     def as_tuple(self) -> tuple[int, ...]:
         return astuple(self)

@@ -46,6 +46,8 @@ interface ICompliance {
         uint32 penaltyLate; // credit burned for a full but late surrender
         uint32 penaltyShortfall; // credit burned for a shortfall (or no verified report)
         uint32 penaltyRejected; // credit burned when a report is finalised after a rejection
+        uint32 settlementGrace; // seconds after the deadline in which only the regulator settles an enterprise
+        // whose report awaits a verifier or the regulator (default 7 days)
     }
 
     /// @notice One version of an enterprise's report, and the verifier's review of it.
@@ -148,6 +150,9 @@ interface ICompliance {
     error Compliance__OffsetLimitExceeded(uint16 year, address enterprise, uint256 limit, uint256 wanted);
     /// @notice Thrown when settlement is advanced although every enterprise of the year is settled.
     error Compliance__NothingToSettle(uint16 year);
+    /// @notice Thrown when settlement reaches, inside the grace window and not called by the regulator, an
+    /// enterprise whose report awaits a verifier or the regulator: only the regulator settles it before `graceEnds`.
+    error Compliance__AwaitingFinalization(uint16 year, address enterprise, uint256 graceEnds);
     /// @notice Thrown when a quantity does not fit its 64-bit field.
     error Compliance__Overflow(uint256 value);
     /// @notice Thrown when a report version that does not exist is asked for.
@@ -272,7 +277,10 @@ interface ICompliance {
     function claimAllocation(uint16 year) external returns (uint256 amount);
 
     /// @notice Settle up to `maxCount` more enterprises of `year` (at most `MAX_SETTLE_BATCH`), after the deadline.
-    /// Anyone may call it; each call resumes where the last stopped.
+    /// Anyone may call it; each call resumes where the last stopped. Within the year's settlement grace window
+    /// only the regulator settles an enterprise whose report was submitted or attested but not finalised (the
+    /// delay is not the enterprise's): another caller's batch stops before it (and reverts
+    /// `Compliance__AwaitingFinalization` if that leaves nothing to settle).
     /// @return settled how many enterprises this call settled
     function settle(uint16 year, uint256 maxCount) external returns (uint256 settled);
 

@@ -369,6 +369,7 @@ RULES = mapping(
     early_deadline=(when, R), deadline=(when, R), fine_per_tonne=(money, 0),
     reward_early=(natural, 30), reward_on_time=(natural, 20), reward_accurate=(natural, 10),
     penalty_late=(natural, 20), penalty_shortfall=(natural, 50), penalty_rejected=(natural, 5),
+    settlement_grace=(natural, 7 * 86_400),
 )
 
 #: every kind of step and its fields: name -> (parser, default or REQUIRED)

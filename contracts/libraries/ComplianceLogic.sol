@@ -169,8 +169,10 @@ library ComplianceLogic {
         uint64 emissions = latest.emissions;
         rec.verification.emissions = emissions;
         rec.verification.output = latest.output;
+        rec.verification.finalizedAt = uint40(block.timestamp);
         s.state = ICompliance.ReportState.Finalized;
-        if (emissions == 0) s.completedAt = uint40(block.timestamp);
+        // nothing to surrender: complete when the enterprise itself reported, however late the finalisation
+        if (emissions == 0) s.completedAt = latest.submittedAt;
         ICompliance.YearTotals storage t = y.totals;
         ++t.finalized;
         t.verifiedEmissions = ComplianceStorage.toUint64(uint256(t.verifiedEmissions) + emissions);
@@ -283,6 +285,7 @@ library ComplianceLogic {
         uint256 to = from + maxCount;
         if (to > t.enterprises) to = t.enterprises;
         if (from == to) revert ICompliance.Compliance__NothingToSettle(year);
+        to = _untilAwaiting(y, peers, r, year, from, to);
         for (uint256 i = from; i < to; ++i) {
             _settleOne(y, accounts, peers, r, year, y.roster[i], t);
         }
@@ -291,6 +294,31 @@ library ComplianceLogic {
         y.totals = t;
         settled = to - from;
         emit ICompliance.SettlementAdvanced(year, from, to, msg.sender);
+    }
+
+    /// @dev Where a batch of roster positions `[from, to)` must end: inside the grace window, and unless the
+    /// regulator calls, before the first enterprise whose report awaits a verifier or the regulator (reverting
+    /// `Compliance__AwaitingFinalization` when that is the first of the batch). Outside it the batch is whole, at
+    /// the cost of one comparison.
+    function _untilAwaiting(
+        Year storage y,
+        Peers memory peers,
+        ICompliance.Rules memory r,
+        uint16 year,
+        uint256 from,
+        uint256 to
+    ) private view returns (uint256) {
+        uint256 graceEnds = uint256(r.deadline) + r.settlementGrace;
+        if (block.timestamp > graceEnds || peers.registry.hasRole(msg.sender, Roles.REGULATOR)) return to;
+        for (uint256 i = from; i < to; ++i) {
+            address enterprise = y.roster[i];
+            ICompliance.ReportState state = y.records[enterprise].standing.state;
+            if (state == ICompliance.ReportState.Submitted || state == ICompliance.ReportState.Attested) {
+                if (i == from) revert ICompliance.Compliance__AwaitingFinalization(year, enterprise, graceEnds);
+                return i;
+            }
+        }
+        return to;
     }
 
     /// @dev Settles one enterprise-year; adds its figures to the batch's running totals `t`.
@@ -305,7 +333,7 @@ library ComplianceLogic {
     ) private {
         Record storage rec = y.records[enterprise];
         Standing memory s = rec.standing;
-        Verdict memory v = _assess(y, r, rec, s);
+        Verdict memory v = _assess(y, r, rec, s, enterprise);
         s.outcome = v.outcome;
         if (v.shortfall != 0) {
             // shortfall <= an obligation or an assessment that fits 64 bits
@@ -332,7 +360,13 @@ library ComplianceLogic {
     }
 
     /// @dev The outcome of an enterprise-year and the credit rule that applies to it.
-    function _assess(Year storage y, ICompliance.Rules memory r, Record storage rec, Standing memory s)
+    function _assess(
+        Year storage y,
+        ICompliance.Rules memory r,
+        Record storage rec,
+        Standing memory s,
+        address enterprise
+    )
         private
         view
         returns (Verdict memory)
@@ -356,11 +390,30 @@ library ComplianceLogic {
                 ICompliance.Outcome.Short, obligation - surrendered, 0, r.penaltyShortfall, S.REASON_SHORTFALL
             );
         }
-        if (s.completedAt > r.deadline) return Verdict(ICompliance.Outcome.Late, 0, 0, r.penaltyLate, S.REASON_LATE);
+        if (s.completedAt > r.deadline && _lateByItself(y, r, rec, enterprise)) {
+            return Verdict(ICompliance.Outcome.Late, 0, 0, r.penaltyLate, S.REASON_LATE);
+        }
         if (s.completedAt <= r.earlyDeadline) {
             return Verdict(ICompliance.Outcome.Early, 0, r.rewardEarly, 0, S.REASON_EARLY);
         }
         return Verdict(ICompliance.Outcome.OnTime, 0, r.rewardOnTime, 0, S.REASON_ON_TIME);
+    }
+
+    /// @dev Whether a surrender completed after the deadline is the enterprise's own delay: its report was
+    /// finalised in time to surrender before the deadline, or it submitted that report after the deadline. An
+    /// enterprise finalised late through no act of its own, which surrenders in full before settlement reaches it,
+    /// is on time.
+    function _lateByItself(Year storage y, ICompliance.Rules memory r, Record storage rec, address enterprise)
+        private
+        view
+        returns (bool)
+    {
+        if (rec.verification.finalizedAt <= r.deadline) return true;
+        ICompliance.Report[] storage versions = y.reports[enterprise];
+        // a finalised report has at least one version
+        unchecked {
+            return versions[versions.length - 1].submittedAt > r.deadline;
+        }
     }
 
     // ------------------------------------------------------------------ credit

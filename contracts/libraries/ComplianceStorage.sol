@@ -57,6 +57,7 @@ struct Verification {
     uint64 output;
     uint64 shortfall;
     uint16 sector;
+    uint40 finalizedAt;
 }
 
 /// @dev One enterprise in one year: three slots.
