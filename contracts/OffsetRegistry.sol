@@ -59,7 +59,7 @@ contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
     {
         Project storage p = _projectOf(projectId);
         if (p.developer != msg.sender) revert Offset__NotDeveloper(projectId, msg.sender);
-        _requireActive(msg.sender);
+        registry().requireRole(msg.sender, Roles.OFFSET_DEVELOPER); // active, and still a developer
         if (!p.active) revert Offset__ProjectInactive(projectId);
         if (amount == 0 || amount > type(uint64).max) revert Offset__InvalidAmount(amount);
         if (documentHash == bytes32(0)) revert Offset__MissingDocument();
@@ -87,6 +87,8 @@ contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
         Claim storage c = _review(claimId, ClaimStatus.Issued);
         Project storage p = _projects[c.project];
         if (!p.active) revert Offset__ProjectInactive(c.project);
+        // offsets go only to an account that is still an active offset developer
+        registry().requireRole(p.developer, Roles.OFFSET_DEVELOPER);
         uint256 id = AllowanceId.offset(c.project, c.vintage);
         // issued counts tonnes of one project; the allowance's 48-bit per-id counters bound what can be minted
         p.issued += c.amount;

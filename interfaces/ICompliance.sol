@@ -197,8 +197,9 @@ interface ICompliance {
     event ReportFinalized(
         uint16 indexed year, address indexed enterprise, uint256 version, uint256 emissions, uint256 output
     );
-    /// @notice Emitted by the true-up: final allocation `entitlement`; the difference was minted, or clawed back
-    /// and whatever could not be clawed back added to the debt.
+    /// @notice Emitted by the true-up: final allocation `entitlement`; the difference was minted, or taken back
+    /// (from what is held for the enterprise, see `HeldAllocationReduced`, then `clawedBack` from its balance) and
+    /// whatever could not be taken back added to the debt.
     event TrueUp(
         uint16 indexed year,
         address indexed enterprise,
@@ -230,6 +231,9 @@ interface ICompliance {
     /// a batch never calls into an enterprise's code (a contract could refuse the units or burn the batch's gas),
     /// nor stops at an enterprise the allowance will not mint to (frozen or revoked).
     event AllocationHeld(uint16 indexed year, address indexed enterprise, uint256 amount);
+    /// @notice Emitted when a true-up takes back part of an allocation held for an enterprise (never minted, so not
+    /// a claw-back).
+    event HeldAllocationReduced(uint16 indexed year, address indexed enterprise, uint256 amount);
     /// @notice Emitted when an enterprise claims the allowances held for it.
     event AllocationClaimed(uint16 indexed year, address indexed enterprise, uint256 amount);
     /// @notice Emitted when an enterprise's carried debt changes.

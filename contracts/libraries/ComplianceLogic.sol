@@ -73,8 +73,7 @@ library ComplianceLogic {
         if (rec.standing.state != ICompliance.ReportState.None) {
             revert ICompliance.Compliance__AlreadyEnrolled(year, enterprise);
         }
-        peers.registry.requireRole(enterprise, Roles.ENTERPRISE);
-        uint16 sector = peers.registry.participant(enterprise).sector;
+        uint16 sector = _enterpriseSector(peers.registry, enterprise);
         uint256 bench = y.benchmarks[sector];
         if (bench == 0) revert ICompliance.Compliance__NoBenchmark(year, sector);
 
@@ -95,6 +94,18 @@ library ComplianceLogic {
         uint256 minted = preAllocation - deducted;
         emit ICompliance.PreAllocated(year, enterprise, baseline, preAllocation, deducted, minted);
         _deliver(y, peers, year, enterprise, minted);
+    }
+
+    /// @dev The sector of a registered enterprise that may be enrolled: active, or frozen (its allocation is then
+    /// held, so that one frozen enterprise cannot revert a batch); a revoked or unregistered account reverts
+    /// `Registry__NotActive`, one without the enterprise role `Registry__MissingRole`, as the registry's checks do.
+    function _enterpriseSector(IParticipantRegistry registry, address enterprise) private view returns (uint16) {
+        IParticipantRegistry.Participant memory p = registry.participant(enterprise);
+        if (p.status != IParticipantRegistry.Status.Active && p.status != IParticipantRegistry.Status.Frozen) {
+            revert IParticipantRegistry.Registry__NotActive(enterprise, p.status);
+        }
+        if (p.roles & Roles.ENTERPRISE == 0) revert IParticipantRegistry.Registry__MissingRole(enterprise, Roles.ENTERPRISE);
+        return p.sector;
     }
 
     /// @dev Mints `amount` of `year`'s allowances to `enterprise`, or holds them for it to claim. A batch never
@@ -234,8 +245,9 @@ library ComplianceLogic {
         _deliver(y, peers, year, enterprise, adj.minted);
     }
 
-    /// @dev Takes back the excess allocation: first from what is held for the enterprise, then from its balance of
-    /// the year's allowances; what neither covers is carried as debt.
+    /// @dev Takes back the excess allocation: first from what is held for the enterprise (never minted, so not
+    /// counted as clawed back), then by clawing back its balance of the year's allowances; what neither covers is
+    /// carried as debt.
     function _takeBack(
         Year storage y,
         mapping(address => Account) storage accounts,
@@ -249,11 +261,15 @@ library ComplianceLogic {
         uint256 excess = a.allocated - adj.entitlement;
         uint256 held = y.held[enterprise];
         uint256 fromHeld = held < excess ? held : excess;
-        if (fromHeld != 0) y.held[enterprise] = held - fromHeld;
+        if (fromHeld != 0) {
+            // never minted: not a claw-back of units (the allowance's totals would not show it)
+            y.held[enterprise] = held - fromHeld;
+            emit ICompliance.HeldAllocationReduced(year, enterprise, fromHeld);
+        }
         uint256 rest = excess - fromHeld;
         uint256 balance = rest == 0 ? 0 : IERC1155(address(peers.allowance)).balanceOf(enterprise, id);
         uint256 fromBalance = balance < rest ? balance : rest;
-        adj.clawed = fromHeld + fromBalance;
+        adj.clawed = fromBalance;
         adj.debtAdded = rest - fromBalance;
         // clawed <= excess <= allocated, which fits 64 bits; the year's totals include this allocation
         ICompliance.YearTotals storage t = y.totals;

@@ -82,9 +82,13 @@ def test_enrolment_refusals(enrolled, regulator, alice, carol, rules, newcomers)
         c.enroll(YEAR, [steelworks], [1], {"from": regulator})
 
 
-def test_frozen_enterprise_cannot_be_enrolled(enrolled, regulator, steelworks):
+def test_frozen_enterprise_is_enrolled_with_its_allocation_held(enrolled, regulator, steelworks):
+    """Issue 20: a frozen enterprise used to be refused, and reverted its whole batch; now its allocation waits."""
     enrolled.registry.freeze(steelworks, WHY, {"from": regulator})
-    with reverts("Registry__NotActive", steelworks, Status.FROZEN):
+    tx = enrolled.compliance.enroll(YEAR, [steelworks], [1_000], {"from": regulator})
+    assert tx.events["AllocationHeld"]["enterprise"] == steelworks
+    enrolled.registry.revoke(steelworks, WHY, {"from": regulator})
+    with reverts("Compliance__AlreadyEnrolled", YEAR, steelworks):
         enrolled.compliance.enroll(YEAR, [steelworks], [1], {"from": regulator})
 
 
