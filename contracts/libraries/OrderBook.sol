@@ -17,6 +17,10 @@ import {PriceBitmap} from "./PriceBitmap.sol";
 library OrderBook {
     using PriceBitmap for mapping(uint256 => uint256);
 
+    /// @notice The most cancelled or suspended slots one taker skips at one level (they do not count against its
+    /// `maxFills`): past it the taker stops there, and the skips so far are kept, so the next taker goes on.
+    uint256 internal constant MAX_SKIPS = 100;
+
 
     struct Storage {
         mapping(uint256 levelKey => Level) levels;
@@ -165,8 +169,13 @@ library OrderBook {
         Level memory lv = s.levels[key];
         uint256 price = uint256(tick) * t.tickSize;
         uint256 makerLots;
-        while (lv.head < lv.tail && t.left != 0 && t.fills < t.maxFills) {
-            uint32 q = _fillOrder(s, registry, t, lv, (key << 32) | lv.head, price);
+        uint256 skipped = 0;
+        while (lv.head < lv.tail && t.left != 0 && t.fills < t.maxFills && skipped < MAX_SKIPS) {
+            (uint32 q, bool skip) = _fillOrder(s, registry, t, lv, (key << 32) | lv.head, price);
+            if (skip) {
+                ++skipped;
+                continue;
+            }
             if (t.selfMatch) break;
             makerLots += q;
         }
@@ -182,8 +191,9 @@ library OrderBook {
         s.levels[key] = lv;
     }
 
-    /// @dev Fill `t` from the order at the head of `lv`: skips a cancelled or suspended one, suspends one whose
-    /// owner is not active, stops at the taker's own. Returns the lots filled.
+    /// @dev Fill `t` from the order at the head of `lv`: skips a cancelled or suspended slot without counting it
+    /// as an order touched (`skip`), suspends an order whose owner is not active, stops at the taker's own.
+    /// Returns the lots filled.
     function _fillOrder(
         Storage storage s,
         IParticipantRegistry registry,
@@ -191,20 +201,20 @@ library OrderBook {
         Level memory lv,
         uint256 orderId,
         uint256 price
-    ) private returns (uint32 q) {
+    ) private returns (uint32 q, bool skip) {
         IMarket.Order storage o = s.orders[orderId];
         (address owner, uint32 remaining, uint8 flags) = (o.owner, o.remaining, o.flags);
         unchecked {
-            // fills < maxFills and head < tail here, so neither overflows
-            ++t.fills;
+            // head < tail here, and fills < maxFills: neither overflows
             if (remaining == 0 || flags & ORDER_SUSPENDED != 0) {
                 ++lv.head;
-                return 0;
+                return (0, true);
             }
+            ++t.fills;
         }
         if (owner == msg.sender) {
             t.selfMatch = true;
-            return 0;
+            return (0, false);
         }
         if (!registry.isActive(owner)) {
             o.flags = flags | ORDER_SUSPENDED;
@@ -213,7 +223,7 @@ library OrderBook {
                 ++lv.head;
             }
             emit IMarket.OrderSuspended(orderId, owner, remaining);
-            return 0;
+            return (0, false);
         }
         q = remaining < t.left ? remaining : t.left;
         unchecked {

@@ -12,6 +12,9 @@ from typing import Any
 
 from carbon_market.market import CallOrder, Phase, Side, band, buy_escrow, clear_call, fee_per_lot
 
+#: ``OrderBook.MAX_SKIPS``: cancelled or suspended slots one taker skips at one level
+MAX_SKIPS = 100
+
 
 @dataclass
 class Order:
@@ -118,14 +121,16 @@ class BookModel:
                 queue.clear()
                 continue
             level_fill = 0
-            while queue and left and touched < max_fills:
+            skipped = 0
+            while queue and left and touched < max_fills and skipped < MAX_SKIPS:
                 oid = queue[0]
+                o = self.orders.get(oid)
+                if not self.live(oid):  # a cancelled or suspended slot: skipped, not counted as touched
+                    queue.popleft()
+                    skipped += 1
+                    continue
                 touched += 1
                 self.touched.add(oid)
-                o = self.orders.get(oid)
-                if not self.live(oid):
-                    queue.popleft()
-                    continue
                 if o.owner == taker:
                     self_match = True
                     break

@@ -241,3 +241,53 @@ def test_a_frozen_fee_recipient_stops_no_block_trade(market, funded, credit, reg
     assert funded.money.balanceOf(treasury) == fees
     with reverts("Registry__MissingRole"):
         market.setFeeRecipient(alice, {"from": alice})
+
+
+# ---------------------------------------------------------------- item 9: cancelled slots and maxFills
+
+
+def test_cancelled_slots_do_not_use_up_a_takers_fills(market, place, alice, bob, carol):
+    """Four cancelled asks ahead of Bob's used to use up a 1-fill bound: the buy filled nothing and expired."""
+    ahead = [order_id(place(alice, SELL, 6_000, 1)) for _ in range(4)]
+    live = order_id(place(bob, SELL, 6_000, 2))
+    for oid in ahead:  # the level keeps Bob's lots, so its queue still starts at the first cancelled slot
+        market.cancel(oid, {"from": alice})
+    tx = place(carol, BUY, 6_000, 2, False, 1)
+    assert [e["orderId"] for e in tx.events["OrderFilled"]] == [live]
+    assert tx.events["OrderPlaced"]["filled"] == 2
+
+
+def test_skipping_is_bounded_and_resumes(market, place, alice, bob, carol):
+    """Past MAX_SKIPS (100) cancelled slots at one level a taker stops; the next one starts where it stopped."""
+    from carbon_market import bulk
+
+    ids = [order_id(place(alice, SELL, 6_000, 1)) for _ in range(101)]
+    live = order_id(place(bob, SELL, 6_000, 1))
+    bulk.send([bulk.call(market.cancel, oid, sender=alice.address) for oid in ids])
+    first = place(carol, BUY, 6_000, 1, True)
+    assert first.events["OrderPlaced"]["filled"] == 0
+    second = place(carol, BUY, 6_000, 1, True)
+    assert [e["orderId"] for e in second.events["OrderFilled"]] == [live]
+
+
+# ---------------------------------------------------------------- item 9: a call across a day roll
+
+
+def test_a_call_belongs_to_the_day_it_opened(market, place, regulator, exchange, alice, bob):
+    """The rule (README, market): a call opened on day D was entered within D's limits and clears within them,
+    whenever its clearing ends; its price is the last price, so the next day's reference is the call's price.
+    Here day D closes at 6,600 in continuous trading, the call clears at 5,400 on D + 1: outside the band the
+    continuous close alone would give D + 1 (5,940 to 7,260), inside D's (5,400 to 6,600)."""
+    market.setParams(params_with(market, callMinTraders=1), {"from": regulator})
+    place(alice, SELL, 6_600, 1)
+    place(bob, BUY, 6_600, 1)
+    market.openCall(INSTRUMENT, {"from": exchange})
+    place(alice, SELL, 5_400, 1)
+    place(bob, BUY, 5_400, 1)
+    chain.sleep(86_400)
+    tx = market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    assert tx.events["CallCleared"]["priceTick"] == 5_400
+    rolled = place(alice, SELL, 5_900, 1).events["ReferenceRolled"]
+    assert rolled["referenceTick"] == 5_400
+    with reverts("Market__PriceOutOfBand", INSTRUMENT, price(6_000), price(4_860), price(5_940)):
+        place(alice, SELL, 6_000, 1)
