@@ -130,12 +130,27 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         if (msg.sender != b.proposer && block.timestamp < b.expiry) revert BlockTrade__NotParty(blockId, msg.sender);
         delete _blocks[blockId];
         emit BlockCancelled(blockId, b.proposer, msg.sender);
-        IMarket.Instrument memory ins = _market.instrument(b.instrument);
-        if (b.proposerSide == IMarket.Side.Sell) {
-            _allowance.safeTransferFrom(address(this), b.proposer, ins.tokenId, uint256(b.lots) * ins.lotSize, "");
-        } else {
-            uint256 value = uint256(b.lots) * b.priceTick * ins.tickSize;
-            _money.safeTransfer(b.proposer, value + _fee(value, b.proposerFeeBps));
+        _returnEscrow(b, b.proposer);
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function recoverBlocks(uint256[] calldata blockIds, address recovery)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        nonReentrant
+    {
+        _requireActive(recovery);
+        IParticipantRegistry reg = registry();
+        for (uint256 i; i < blockIds.length; ++i) {
+            uint256 blockId = blockIds[i];
+            BlockTrade memory b = _blocks[blockId];
+            if (b.proposer == address(0)) continue; // settled, cancelled or recovered already
+            if (reg.statusOf(b.proposer) != IParticipantRegistry.Status.Revoked) {
+                revert BlockTrade__ProposerNotRevoked(blockId, b.proposer);
+            }
+            delete _blocks[blockId];
+            emit BlockRecovered(blockId, b.proposer, recovery);
+            _returnEscrow(b, recovery);
         }
     }
 
@@ -199,6 +214,17 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     }
 
     // ================================================================== internal
+
+    /// @dev Pay a withdrawn block's escrow (units, or money and the proposer's fee) to `to`.
+    function _returnEscrow(BlockTrade memory b, address to) private {
+        IMarket.Instrument memory ins = _market.instrument(b.instrument);
+        if (b.proposerSide == IMarket.Side.Sell) {
+            _allowance.safeTransferFrom(address(this), to, ins.tokenId, uint256(b.lots) * ins.lotSize, "");
+        } else {
+            uint256 value = uint256(b.lots) * b.priceTick * ins.tickSize;
+            _money.safeTransfer(to, value + _fee(value, b.proposerFeeBps));
+        }
+    }
 
     /// @dev The block's instrument, price and the market's parameters, after the checks every block passes:
     /// market not paused, instrument listed, size at least the minimum, price on the grid and within the limits.

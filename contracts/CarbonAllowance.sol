@@ -6,6 +6,7 @@ import {ERC1155URIStorage} from "@openzeppelin/contracts/token/ERC1155/extension
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ICarbonAllowance} from "../interfaces/ICarbonAllowance.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
 import {AllowanceId} from "./libraries/AllowanceId.sol";
 
@@ -57,6 +58,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
 
     /// @inheritdoc ICarbonAllowance
     function clawBack(address holder, uint256 id, uint256 amount, bytes32 reason) external onlyRole(ISSUER_ROLE) {
+        _requireNotEscrow(holder);
         _burnCounted(holder, id, amount, _BURN_CLAWBACK);
         emit ClawedBack(holder, id, amount, reason, msg.sender);
     }
@@ -95,6 +97,7 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
+        _requireNotEscrow(holder);
         _burnCounted(holder, id, amount, _BURN_INVALIDATE);
         emit Invalidated(holder, id, amount, reasonHash, msg.sender);
     }
@@ -168,6 +171,13 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     }
 
     /// @dev Burns after checking the balance, so that a shortfall reverts with the holder, id and amounts.
+    /// @dev Units a system contract holds are escrow: they back orders and proposals, so no one burns them.
+    function _requireNotEscrow(address holder) internal view virtual {
+        if (holder.code.length != 0 && registry().rolesOf(holder) & Roles.SYSTEM != 0) {
+            revert Allowance__EscrowHolder(holder);
+        }
+    }
+
     function _burnCounted(address holder, uint256 id, uint256 amount, uint8 kind) internal virtual {
         if (amount == 0) revert Allowance__InvalidAmount(amount);
         uint256 balance = balanceOf(holder, id);

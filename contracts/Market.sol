@@ -115,17 +115,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         if (o.owner != msg.sender) revert Market__NotOwner(orderId, msg.sender);
         // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
         (uint32 id,,) = MarketIds.level(orderId);
-        uint256 money;
-        uint256 units;
-        uint256 fee;
-        if (MarketIds.isCall(orderId)) {
-            Instrument storage ins = _instruments[id];
-            (money, units, fee) =
-                CallAuction.cancel(_calls, _book.bitmaps, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize);
-        } else {
-            // a continuous order's level carries the grid: no read of the instrument unless units are returned
-            (money, units, fee) = OrderBook.cancel(_book, _books, _openBuy, orderId);
-        }
+        (uint256 money, uint256 units, uint256 fee) = _take(orderId, id);
         if (fee != 0) _feesPlusOne += fee;
         _payOut(msg.sender, units == 0 ? 0 : _instruments[id].tokenId, money, units);
     }
@@ -168,20 +158,18 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         nonReentrant
         returns (uint256 returned)
     {
-        IParticipantRegistry reg = registry();
-        for (uint256 i; i < orderIds.length; ++i) {
-            uint256 orderId = orderIds[i];
-            address owner = _book.orders[orderId].owner;
-            // gone already (a re-sent chunk), or an owner who cannot be paid from a batch: it cancels its own
-            if (owner == address(0) || owner.code.length != 0 || !reg.isActive(owner)) continue;
-            // slither-disable-next-line unused-return (only the instrument is needed)
-            (uint32 id,,) = MarketIds.level(orderId);
-            (uint24 low, uint24 high) = _limitsToday(id);
-            (uint256 money, uint256 units, uint256 fee) = OrderBook.release(_book, _books, _openBuy, orderId, low, high);
-            if (fee != 0) _feesPlusOne += fee;
-            ++returned;
-            _payOut(owner, units == 0 ? 0 : _instruments[id].tokenId, money, units);
-        }
+        return _release(orderIds, address(0));
+    }
+
+    /// @inheritdoc IMarket
+    function recoverOrders(uint256[] calldata orderIds, address recovery)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        nonReentrant
+        returns (uint256 recovered)
+    {
+        _requireActive(recovery);
+        return _release(orderIds, recovery);
     }
 
     // ================================================================== call auction
@@ -508,6 +496,49 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     /// @dev `OrderBook.checkPosition` for the sender (in a frame of its own: `_enter` has no stack to spare).
     function _positionFlags(Instrument storage ins, uint32 id, uint256 limit, uint32 lots) private view returns (uint8) {
         return OrderBook.checkPosition(registry(), _allowance, _openBuy, ins, id, limit, lots);
+    }
+
+    /// @dev Cancel an order of either book; returns its escrow and unclaimed proceeds, and the fee on them.
+    function _take(uint256 orderId, uint32 id) private returns (uint256 money, uint256 units, uint256 fee) {
+        if (MarketIds.isCall(orderId)) {
+            Instrument storage ins = _instruments[id];
+            return CallAuction.cancel(_calls, _book.bitmaps, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize);
+        }
+        // a continuous order's level carries the grid: no read of the instrument unless units are returned
+        return OrderBook.cancel(_book, _books, _openBuy, orderId);
+    }
+
+    /// @dev Take orders out and pay what they hold: stale orders to their owners (`recovery` zero: the exchange's
+    /// sweep, skipping owners that cannot be paid from a batch), or revoked owners' orders to `recovery`. Orders
+    /// already gone are skipped, so a chunk is safe to send again.
+    function _release(uint256[] calldata orderIds, address recovery) private returns (uint256 count) {
+        IParticipantRegistry reg = registry();
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 orderId = orderIds[i];
+            address owner = _book.orders[orderId].owner;
+            if (owner == address(0)) continue;
+            // slither-disable-next-line unused-return (only the instrument is needed)
+            (uint32 id,,) = MarketIds.level(orderId);
+            Instrument storage ins = _instruments[id];
+            uint256 money;
+            uint256 units;
+            uint256 fee;
+            address to = recovery;
+            if (to == address(0)) {
+                // an owner who cannot be paid from a batch cancels its own
+                if (owner.code.length != 0 || !reg.isActive(owner)) continue;
+                (uint24 low, uint24 high) = _limitsToday(id);
+                (money, units, fee) = OrderBook.release(_book, _books, _openBuy, orderId, low, high);
+                to = owner;
+            } else {
+                if (reg.statusOf(owner) != IParticipantRegistry.Status.Revoked) revert Market__OwnerNotRevoked(orderId, owner);
+                (money, units, fee) = _take(orderId, id);
+                emit OrderRecovered(orderId, owner, recovery);
+            }
+            if (fee != 0) _feesPlusOne += fee;
+            ++count;
+            _payOut(to, units == 0 ? 0 : ins.tokenId, money, units);
+        }
     }
 
     function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {

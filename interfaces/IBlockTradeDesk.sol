@@ -53,6 +53,8 @@ interface IBlockTradeDesk {
     error BlockTrade__PositionLimit(address account, uint32 instrument, uint256 position, uint256 limit);
     /// @notice Thrown when tokens arrive that the desk did not ask for.
     error BlockTrade__UnexpectedTokens(address operator);
+    /// @notice Thrown when the regulator recovers a block whose proposer is not revoked (it can cancel it itself).
+    error BlockTrade__ProposerNotRevoked(uint256 blockId, address proposer);
 
     // ------------------------------------------------------------------ events
 
@@ -84,6 +86,9 @@ interface IBlockTradeDesk {
     /// @notice Emitted when a block is withdrawn (by its proposer, or by anyone once expired) and the escrow
     /// returned to the proposer.
     event BlockCancelled(uint256 indexed blockId, address indexed proposer, address by);
+    /// @notice Emitted when the regulator recovers the open block of a revoked proposer: its escrow went to
+    /// `recovery`.
+    event BlockRecovered(uint256 indexed blockId, address indexed proposer, address recovery);
     /// @notice Emitted when the desk's accrued fees are paid to the market's fee recipient.
     event FeesWithdrawn(address indexed recipient, uint256 amount);
 
@@ -108,6 +113,10 @@ interface IBlockTradeDesk {
     /// @notice Withdraw a block and return its escrow to the proposer: the proposer may at any time (also while
     /// the market is paused), anyone once the block has expired.
     function cancel(uint256 blockId) external;
+
+    /// @notice Withdraw open blocks of revoked proposers, who can never cancel them, and pay their escrow to
+    /// `recovery` (regulator; `recovery` must be active). Resumable: a block already gone is skipped.
+    function recoverBlocks(uint256[] calldata blockIds, address recovery) external;
 
     /// @notice Pay the fees accrued by block trades to the market's fee recipient (anyone may call: only the
     /// recipient receives). A recipient that cannot receive stops only this call, never a trade: the regulator

@@ -43,6 +43,9 @@ interface ICarbonAllowance {
     error Allowance__BadBatch(uint256 recipients, uint256 amounts, uint256 max);
     /// @notice Thrown when a retirement record that does not exist is asked for.
     error Allowance__UnknownRetirement(uint256 retirementId);
+    /// @notice Thrown when units held by a system contract (the market's or the desk's escrow) would be clawed back
+    /// or invalidated: they back open orders and proposals; the regulator recovers those instead.
+    error Allowance__EscrowHolder(address holder);
 
     // ------------------------------------------------------------------ events
 

@@ -113,6 +113,8 @@ interface IMarket {
     /// @notice Thrown when an owner enters a call on the side opposite to an order it already has in that round: it
     /// would clear with itself and set the reference price alone.
     error Market__CallSelfTrade(uint32 instrument, uint32 round, address owner);
+    /// @notice Thrown when the regulator recovers an order whose owner is not revoked (it can cancel it itself).
+    error Market__OwnerNotRevoked(uint256 orderId, address owner);
     /// @notice Thrown when the exchange returns an order that can still trade (a call order, or a continuous one
     /// in the book at a price inside today's limits).
     error Market__OrderTradable(uint256 orderId);
@@ -149,6 +151,9 @@ interface IMarket {
     /// @notice Emitted when the exchange returns a stale order (out of the book, or priced outside today's limits)
     /// to its owner: `remaining` lots of escrow and its unclaimed fills.
     event OrderReturned(uint256 indexed orderId, address indexed owner, uint32 remaining);
+    /// @notice Emitted when the regulator recovers the order of a revoked owner: its escrow and proceeds went to
+    /// `recovery` (the order was cancelled, see `OrderCancelled`).
+    event OrderRecovered(uint256 indexed orderId, address indexed owner, address recovery);
     /// @notice Emitted when an owner cancels an order; `remaining` lots are returned.
     event OrderCancelled(uint256 indexed orderId, address indexed owner, uint32 remaining);
     /// @notice Emitted when an order's fills are claimed: `lots` executed, paid out as `money` and `units`, `fee` charged.
@@ -199,6 +204,12 @@ interface IMarket {
     /// (no call into a participant's code from a batch); those owners cancel their own.
     /// @return returned how many orders were returned
     function returnOrders(uint256[] calldata orderIds) external returns (uint256 returned);
+
+    /// @notice Cancel orders of revoked owners, who can never cancel them, and pay their escrow and unclaimed
+    /// proceeds to `recovery` (regulator; `recovery` must be active). Continuous and call orders alike (a call
+    /// order not while its auction clears). Resumable: an order already gone is skipped.
+    /// @return recovered how many orders were recovered
+    function recoverOrders(uint256[] calldata orderIds, address recovery) external returns (uint256 recovered);
 
     // ------------------------------------------------------------------ call auction
 

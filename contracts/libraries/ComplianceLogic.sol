@@ -301,9 +301,21 @@ library ComplianceLogic {
         uint256 to = from + maxCount;
         if (to > t.enterprises) to = t.enterprises;
         if (from == to) revert ICompliance.Compliance__NothingToSettle(year);
-        to = _untilAwaiting(y, peers, r, year, from, to);
+        // inside the grace window an enterprise awaiting a verifier or the regulator is the regulator's to settle
+        bool anyone = block.timestamp > uint256(r.deadline) + r.settlementGrace
+            || peers.registry.hasRole(msg.sender, Roles.REGULATOR);
         for (uint256 i = from; i < to; ++i) {
-            _settleOne(y, accounts, peers, r, year, y.roster[i], t);
+            address enterprise = y.roster[i];
+            if (!anyone && _awaiting(y.records[enterprise].standing.state)) {
+                if (i == from) {
+                    revert ICompliance.Compliance__AwaitingFinalization(
+                        year, enterprise, uint256(r.deadline) + r.settlementGrace
+                    );
+                }
+                to = i;
+                break;
+            }
+            _settleOne(y, accounts, peers, r, year, enterprise, t);
         }
         // to <= enterprises, a uint32
         t.settled = uint32(to);
@@ -312,29 +324,9 @@ library ComplianceLogic {
         emit ICompliance.SettlementAdvanced(year, from, to, msg.sender);
     }
 
-    /// @dev Where a batch of roster positions `[from, to)` must end: inside the grace window, and unless the
-    /// regulator calls, before the first enterprise whose report awaits a verifier or the regulator (reverting
-    /// `Compliance__AwaitingFinalization` when that is the first of the batch). Outside it the batch is whole, at
-    /// the cost of one comparison.
-    function _untilAwaiting(
-        Year storage y,
-        Peers memory peers,
-        ICompliance.Rules memory r,
-        uint16 year,
-        uint256 from,
-        uint256 to
-    ) private view returns (uint256) {
-        uint256 graceEnds = uint256(r.deadline) + r.settlementGrace;
-        if (block.timestamp > graceEnds || peers.registry.hasRole(msg.sender, Roles.REGULATOR)) return to;
-        for (uint256 i = from; i < to; ++i) {
-            address enterprise = y.roster[i];
-            ICompliance.ReportState state = y.records[enterprise].standing.state;
-            if (state == ICompliance.ReportState.Submitted || state == ICompliance.ReportState.Attested) {
-                if (i == from) revert ICompliance.Compliance__AwaitingFinalization(year, enterprise, graceEnds);
-                return i;
-            }
-        }
-        return to;
+    /// @dev Whether a report awaits a verifier or the regulator (not the enterprise).
+    function _awaiting(ICompliance.ReportState state) private pure returns (bool) {
+        return state == ICompliance.ReportState.Submitted || state == ICompliance.ReportState.Attested;
     }
 
     /// @dev Settles one enterprise-year; adds its figures to the batch's running totals `t`.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from brownie import chain
 
 from carbon_market.errors import ANY, reverts
-from carbon_market.market import Phase, Side, params_with
+from carbon_market.market import Phase, Side, fee_per_lot, params_with
 from tests.conftest import ALLOWANCE_2026, WHY
 from tests.unit.market.conftest import INSTRUMENT, price
 
@@ -291,3 +291,75 @@ def test_a_call_belongs_to_the_day_it_opened(market, place, regulator, exchange,
     assert rolled["referenceTick"] == 5_400
     with reverts("Market__PriceOutOfBand", INSTRUMENT, price(6_000), price(4_860), price(5_940)):
         place(alice, SELL, 6_000, 1)
+
+
+# ---------------------------------------------------------------- item 7: escrow is never stuck nor unbacked
+
+
+def test_units_in_escrow_cannot_be_clawed_back_or_invalidated(market, place, funded, regulator, issuer, alice,
+                                                              bob):
+    """Burning the market's escrow used to leave the last claimant's claim unbacked (it reverted)."""
+    units = funded.allowance
+    place(alice, SELL, 6_000, 5)
+    for holder in (market, funded.desk):
+        with reverts("Allowance__EscrowHolder", holder):
+            units.clawBack(holder, ALLOWANCE_2026, 1, WHY, {"from": issuer})
+        with reverts("Allowance__EscrowHolder", holder):
+            units.invalidate(holder, ALLOWANCE_2026, 1, WHY, {"from": regulator})
+    units.clawBack(bob, ALLOWANCE_2026, 1, WHY, {"from": issuer})  # a participant's own units still can be
+
+
+def test_the_regulator_recovers_a_revoked_owners_orders(market, place, funded, registry, regulator, exchange,
+                                                        alice, bob, carol, newcomers):
+    """A revoked owner can never cancel: its resting sell, its partly filled buy and its call order went nowhere.
+    The regulator sends their escrow and proceeds to a named recovery account; an active owner's are refused."""
+    from carbon_market.roles import Role
+    from carbon_market.suite import onboarding
+
+    recovery = newcomers[1]
+    registry.onboard(onboarding(recovery, Role.SYSTEM), {"from": regulator})
+    ask = order_id(place(alice, SELL, 6_100, 4))
+    bid = order_id(place(alice, BUY, 5_900, 3))
+    place(bob, SELL, 5_900, 1)  # fills one lot of Alice's bid: one unit to claim, two lots of money in escrow
+    other = order_id(place(carol, BUY, 5_800, 1))
+    registry.revoke(alice, WHY, {"from": regulator})
+    with reverts("Registry__NotActive", alice, 3):
+        market.cancel(ask, {"from": alice})
+    held = (funded.money.balanceOf(market), funded.allowance.balanceOf(market, ALLOWANCE_2026))
+    with reverts("Market__OwnerNotRevoked", other, carol):
+        market.recoverOrders([other], recovery, {"from": regulator})
+    with reverts("Registry__MissingRole"):
+        market.recoverOrders([ask], recovery, {"from": exchange})
+    tx = market.recoverOrders([ask, bid], recovery, {"from": regulator})
+    assert [(e["orderId"], e["owner"], e["recovery"]) for e in tx.events["OrderRecovered"]] == [
+        (ask, alice, recovery), (bid, alice, recovery)]
+    assert funded.allowance.balanceOf(recovery, ALLOWANCE_2026) == 4 + 1
+    money_back = funded.money.balanceOf(recovery)
+    assert money_back == 2 * (price(5_900) + fee_per_lot(price(5_900), 20))  # the bid's two unfilled lots
+    assert (funded.money.balanceOf(market), funded.allowance.balanceOf(market, ALLOWANCE_2026)) == (
+        held[0] - money_back, held[1] - 5)
+    tx = market.recoverOrders([ask], recovery, {"from": regulator})  # gone already: nothing to do
+    assert "OrderRecovered" not in tx.events
+
+
+def test_the_regulator_recovers_a_revoked_proposers_blocks(market, funded, credit, registry, regulator, issuer,
+                                                           alice, bob, newcomers):
+    from carbon_market.roles import Role
+    from carbon_market.suite import onboarding
+    from tests.unit.market.conftest import CREDIT
+
+    desk, recovery = funded.desk, newcomers[1]
+    registry.onboard(onboarding(recovery, Role.SYSTEM), {"from": regulator})
+    for who in (alice, bob):
+        credit.reward(who, 100, CREDIT, {"from": issuer})
+    block = desk.propose(INSTRUMENT, bob, SELL, 100, price(6_000), chain[-1].timestamp + 3_600,
+                         {"from": alice}).events["BlockProposed"]["blockId"]
+    live = desk.propose(INSTRUMENT, alice, SELL, 100, price(6_000), chain[-1].timestamp + 3_600,
+                        {"from": bob}).events["BlockProposed"]["blockId"]
+    registry.revoke(alice, WHY, {"from": regulator})
+    with reverts("BlockTrade__ProposerNotRevoked", live, bob):
+        desk.recoverBlocks([live], recovery, {"from": regulator})
+    tx = desk.recoverBlocks([block], recovery, {"from": regulator})
+    assert (tx.events["BlockRecovered"]["blockId"], tx.events["BlockRecovered"]["recovery"]) == (block, recovery)
+    assert funded.allowance.balanceOf(recovery, ALLOWANCE_2026) == 100
+    assert funded.allowance.balanceOf(desk, ALLOWANCE_2026) == 100  # Bob's proposal, still open
