@@ -10,7 +10,10 @@ and is refused with the named error otherwise. Invariants after every step:
   supply: nothing leaves for an address nobody knows of;
 - the settlement token is conserved: every balance adds up to what was issued, fees included;
 - every credit balance is the model's (rewards, penalties, forfeits, the regulator's own mints);
-- a frozen or revoked account's units and money change only in steps the regulator's side takes.
+- a frozen or revoked account's units and money change only in steps the regulator's side takes;
+- escrow is always backed: the market holds exactly what its open orders and its accrued fees stand for (claw-back
+  and invalidation of escrow are refused; a revoked owner's orders are recovered by the regulator);
+- no level outside today's limits hides the book: the best prices shown can trade, and the book is not crossed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from hypothesis.stateful import invariant, rule
 
 from carbon_market import bulk
 from carbon_market.compliance import Rules, entitlement
-from carbon_market.market import Side, limits
+from carbon_market.history import OrderKey
+from carbon_market.market import Side, fee_per_lot, limits
 from carbon_market.roles import Role, Status
 from carbon_market.suite import MONEY_UNIT
 from carbon_market.year import latest_timestamp, sleep_until
@@ -73,7 +77,8 @@ class SystemMachine(ChainMachine):
         self.money_supply = int(s.money.totalSupply())
         self.credit = dict(zip(self.addr.values(), bulk.read([(s.credit.balanceOf, a) for a in self.addr.values()])))
         self.year = {e: {"state": "enrolled", "rejections": 0, "allocated": int(s.compliance.enterpriseYear(
-            YEAR, self.addr[e])["allocated"]), "emissions": 0, "output": 0, "surrendered": 0, "completed": None}
+            YEAR, self.addr[e])["allocated"]), "emissions": 0, "output": 0, "surrendered": 0, "completed": None,
+            "reported_late": False, "finalized_late": False}
             for e in ("alice", "bob")}
         self.sector = {"alice": POWER, "bob": CEMENT}
         self.frozen_holdings = {}
@@ -239,6 +244,7 @@ class SystemMachine(ChainMachine):
         self.expect(error, self.suite.compliance.submitReport, YEAR, emissions, output, DOC, self._tx(who))
         if error is None:
             y["state"], y["emissions"], y["output"] = "submitted", emissions, output
+            y["reported_late"] = self.past_deadline
 
     @rule(who=ACTORS, intruder=ONE_IN_FOUR, enterprise=ENTERPRISES, reject=ONE_IN_FOUR)
     def review(self, who: str, intruder: bool, enterprise: str, reject: bool) -> None:
@@ -279,8 +285,9 @@ class SystemMachine(ChainMachine):
         if error is not None:
             return
         y["state"] = "finalized"
-        if y["emissions"] == 0:
-            y["completed"] = "late" if self.past_deadline else "early"
+        y["finalized_late"] = self.past_deadline
+        if y["emissions"] == 0:  # complete when the enterprise reported, however late the finalisation
+            y["completed"] = "late" if y["reported_late"] else "early"
         final = entitlement(BENCHMARKS[self.sector[enterprise]], y["output"])
         if final > y["allocated"]:
             if self._active(enterprise):  # an inactive enterprise's top-up is held, not minted
@@ -317,7 +324,9 @@ class SystemMachine(ChainMachine):
             y["surrendered"] += amount
             self.supply[ALLOWANCE_2026] -= amount
             if y["surrendered"] == y["emissions"]:
-                y["completed"] = "late" if self.past_deadline else "early"
+                # late only by the enterprise's own doing: finalised in time, or reported after the deadline
+                own = not y["finalized_late"] or y["reported_late"]
+                y["completed"] = "early" if not self.past_deadline else "late" if own else "on_time"
 
     @rule(enterprise=ENTERPRISES, reject=ONE_IN_FOUR, emissions=st.sampled_from([0, 500, 800, 1_200]),
           output=st.sampled_from([500, 1_000, 1_500]), share=SHARES)
@@ -360,11 +369,18 @@ class SystemMachine(ChainMachine):
 
     @rule(who=ACTORS)
     def settle(self, who: str) -> None:
-        pending = [e for e in ("alice", "bob") if self.year[e]["state"] != "settled"]
+        pending = [e for e in ("alice", "bob") if self.year[e]["state"] != "settled"]  # roster order
+        # the example never passes the grace window: only the regulator settles an enterprise whose report awaits
+        # the verifier or the regulator, and anyone else's batch stops before it
+        if who != "regulator":
+            awaiting = [e for e in pending if self.year[e]["state"] in ("submitted", "attested")]
+            pending = pending[:pending.index(awaiting[0])] if awaiting else pending
         if not self.past_deadline:
             error = "Compliance__DeadlineNotPassed"
-        elif not pending:
+        elif not pending and all(self.year[e]["state"] == "settled" for e in self.year):
             error = "Compliance__NothingToSettle"
+        elif not pending:
+            error = "Compliance__AwaitingFinalization"
         else:
             error = None
         self.expect(error, self.suite.compliance.settle, YEAR, 2, self._tx(who))
@@ -377,6 +393,8 @@ class SystemMachine(ChainMachine):
                 self._penalize(e, r.penalty_shortfall)
             elif y["completed"] == "late":
                 self._penalize(e, r.penalty_late)
+            elif y["completed"] == "on_time":
+                self._reward(e, r.reward_on_time)
             else:
                 self._reward(e, r.reward_early)
             y["state"] = "settled"
@@ -423,7 +441,71 @@ class SystemMachine(ChainMachine):
             error = None
         self.expect(error, s.market.cancel, order_id, self._tx(who))
 
+    @rule(pick=PICKS, intruder=ONE_IN_FOUR)
+    def recover(self, pick: int, intruder: bool) -> None:
+        """The regulator recovers an order to the issuer's system account: only a revoked owner's, and only the
+        regulator may."""
+        s = self.suite
+        if not self.orders:
+            return
+        order_id, owner = self.orders[pick % len(self.orders)]
+        if int(str(s.market.order(order_id)["owner"]), 16) == 0:
+            return
+        actor = "exchange" if intruder else "regulator"
+        if actor != "regulator":
+            error = "Registry__MissingRole"
+        elif not self._active("issuer"):
+            error = "Registry__NotActive"
+        elif self.status.status[owner] != Status.REVOKED:
+            error = "Market__OwnerNotRevoked"
+        else:
+            error = None
+        self.expect(error, s.market.recoverOrders, [order_id], self.addr["issuer"], self._tx(actor))
+
+    @rule(escrow=st.sampled_from(["market", "desk"]), invalidate=st.booleans())
+    def burn_escrow(self, escrow: str, invalidate: bool) -> None:
+        """Nobody burns what backs orders and proposals: claw-back and invalidation of escrow are refused."""
+        s = self.suite
+        holder = getattr(s, escrow)
+        actor = "regulator" if invalidate else "issuer"
+        error = "Allowance__EscrowHolder" if self._active(actor) else "Registry__NotActive"
+        if invalidate:
+            self.expect(error, s.allowance.invalidate, holder, ALLOWANCE_2026, 1, WHY, self._tx(actor))
+        else:
+            self.expect(error, s.allowance.clawBack, holder, ALLOWANCE_2026, 1, WHY, self._tx(actor))
+
     # ------------------------------------------------------------ invariants
+
+    @invariant()
+    def escrow_is_backed(self) -> None:
+        """The market holds exactly what its open orders and accrued fees stand for: every sell's resting units
+        and every buy's unclaimed units; every buy's escrow (price and fee per resting lot, the fee of its
+        unclaimed fills) and every sell's unclaimed proceeds."""
+        s, market = self.suite, self.suite.market
+        ids = [oid for oid, _ in self.orders]
+        orders = bulk.read([(market.order, oid) for oid in ids])
+        units = money = 0
+        for oid, (owner, remaining, filled, fee_bps, _) in zip(ids, orders):
+            if int(str(owner), 16) == 0:
+                continue
+            key = OrderKey.of(oid)
+            p = key.tick * 10_000
+            if key.side == Side.SELL:
+                units, money = units + remaining, money + filled * p
+            else:
+                units, money = units + filled, money + remaining * (p + fee_per_lot(p, fee_bps)) + filled * fee_per_lot(
+                    p, fee_bps)
+        held_units, held_money, fees = bulk.read([(s.allowance.balanceOf, market, ALLOWANCE_2026),
+                                                  (s.money.balanceOf, market), (market.feesAccrued,)])
+        assert (held_units, held_money) == (units, money + fees)
+
+    @invariant()
+    def no_untradable_level_hides_the_book(self) -> None:
+        """The best prices shown are inside today's limits, and the book they show is not crossed."""
+        low, high = limits(self.suite.market, INSTRUMENT, latest_timestamp())
+        bid, ask = (int(t) for t in self.suite.market.bestTicks(INSTRUMENT))
+        assert all(low <= t <= high for t in (bid, ask) if t)
+        assert bid == 0 or ask == 0 or bid < ask
 
     @invariant()
     def supply_is_minted_less_burned(self) -> None:
