@@ -241,12 +241,17 @@ class Sim:
                     sellers.pop(0)
 
     def _schedule(self, e: Enterprise, low: int, high: int) -> list[tuple[Side, int, int]]:
-        """``e``'s call orders: buy lots at no more than they are worth, sell lots at no less than they cost,
-        grouped into price steps, within today's limits."""
+        """``e``'s call orders: buy lots at no more than they are worth, or sell lots at no less than they cost,
+        grouped into price steps, within today's limits. An owner takes one side of a call (the market refuses the
+        other): the side where its first lot gains the most against the middle of today's limits."""
         orders = []
         buy = [v for v in self.values(e, Side.BUY, 10_000) if v * LOT >= low]
         sell = [w for w in self.values(e, Side.SELL, self.can_sell(e)) if w * LOT <= high]
-        for side, values in ((Side.BUY, buy), (Side.SELL, sell)):
+        middle = (low + high) / 2
+        buy_gain = buy[0] * LOT - middle if buy else float("-inf")
+        sell_gain = middle - sell[0] * LOT if sell else float("-inf")
+        chosen = (Side.BUY, buy) if buy_gain >= sell_gain else (Side.SELL, sell)
+        for side, values in (chosen,):
             step = max(-(-len(values) // CALL_STEPS), 1)
             for start in range(0, len(values), step):
                 group = values[start:start + step]
