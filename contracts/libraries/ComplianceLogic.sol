@@ -301,12 +301,11 @@ library ComplianceLogic {
         uint256 to = from + maxCount;
         if (to > t.enterprises) to = t.enterprises;
         if (from == to) revert ICompliance.Compliance__NothingToSettle(year);
-        // inside the grace window an enterprise awaiting a verifier or the regulator is the regulator's to settle
-        bool anyone = block.timestamp > uint256(r.deadline) + r.settlementGrace
-            || peers.registry.hasRole(msg.sender, Roles.REGULATOR);
         for (uint256 i = from; i < to; ++i) {
             address enterprise = y.roster[i];
-            if (!anyone && _awaiting(y.records[enterprise].standing.state)) {
+            // inside the grace window an enterprise awaiting a verifier or the regulator is the regulator's to
+            // settle (asked of the registry only when such an enterprise comes up)
+            if (_awaiting(y.records[enterprise].standing.state) && !_maySettleAwaiting(peers, r)) {
                 if (i == from) {
                     revert ICompliance.Compliance__AwaitingFinalization(
                         year, enterprise, uint256(r.deadline) + r.settlementGrace
@@ -322,6 +321,13 @@ library ComplianceLogic {
         y.totals = t;
         settled = to - from;
         emit ICompliance.SettlementAdvanced(year, from, to, msg.sender);
+    }
+
+    /// @dev Whether the caller may settle an enterprise awaiting a verifier or the regulator: after the grace
+    /// window anyone, inside it the regulator.
+    function _maySettleAwaiting(Peers memory peers, ICompliance.Rules memory r) private view returns (bool) {
+        return block.timestamp > uint256(r.deadline) + r.settlementGrace
+            || peers.registry.hasRole(msg.sender, Roles.REGULATOR);
     }
 
     /// @dev Whether a report awaits a verifier or the regulator (not the enterprise).
