@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ICreditToken} from "../interfaces/ICreditToken.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
+import {MarketMath} from "./libraries/MarketIds.sol";
 
 /// @title CreditToken
 /// @notice Credit points for conduct in the carbon market. A standard ERC-20 with 0 decimals, except that
@@ -24,6 +25,18 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
     /// @dev count in bits 0..7, threshold i in bits 8+32i .. 8+32i+31
     uint256 private _packedThresholds;
     bool private _transfersEnabled;
+
+    /// @dev An account's credit in one slot, read whole by `tierOf` (as a plain balance would be) and written whole
+    /// by every change: the balance, what it owes, and what arrived by transfer on trading day `day`.
+    struct Ledger {
+        uint96 balance;
+        uint64 owed;
+        uint32 day;
+        uint64 received;
+    }
+
+    mapping(address account => Ledger) private _ledgers;
+    uint256 private _supply;
 
     /// @param registry_ the participant registry
     /// @param thresholds the initial tier thresholds (strictly increasing)
@@ -59,6 +72,13 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
         burned = amount < balance ? amount : balance;
         if (burned != 0) _burn(account, burned);
         emit Penalized(account, amount, burned, reason, msg.sender);
+        if (amount > burned) {
+            Ledger storage l = _ledgers[account];
+            uint256 owed = uint256(l.owed) + (amount - burned);
+            // a penalty is at most the rules' bound; the owed total saturates far beyond any real debt
+            l.owed = owed > type(uint64).max ? type(uint64).max : uint64(owed);
+            emit CreditOwed(account, amount - burned, l.owed);
+        }
     }
 
     // ------------------------------------------------------------------ regulator
@@ -110,7 +130,10 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
 
     /// @inheritdoc ICreditToken
     function tierOf(address account) external view returns (uint8 tier) {
-        uint256 balance = balanceOf(account);
+        Ledger memory l = _ledgers[account];
+        uint256 balance = l.balance;
+        // credit that arrived by transfer today counts from tomorrow (`received` never exceeds the balance)
+        if (l.day == MarketMath.tradingDay(block.timestamp)) balance -= l.received;
         uint256 packed = _packedThresholds;
         uint256 n = packed & 0xff;
         // thresholds are strictly increasing, so the tier is the count of thresholds reached
@@ -120,6 +143,20 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
     }
 
     /// @inheritdoc ICreditToken
+    function owedOf(address account) external view returns (uint256) {
+        return _ledgers[account].owed;
+    }
+
+    /// @notice The credit `account` holds.
+    function balanceOf(address account) public view virtual override returns (uint256) {
+        return _ledgers[account].balance;
+    }
+
+    /// @notice All credit in existence.
+    function totalSupply() public view virtual override returns (uint256) {
+        return _supply;
+    }
+
     function transfersEnabled() external view returns (bool) {
         return _transfersEnabled;
     }
@@ -155,13 +192,67 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
 
     /// @dev Mints need an active recipient; transfers need transfers enabled and active parties; burns are
     /// checked by the functions that burn.
+    /// @dev The checks of every change (transfers enabled and between active participants; a mint to an active
+    /// participant), then the ledgers: a debit spends today's transfers first; a credit pays what is owed first, and
+    /// the rest of a transfer is marked as arrived today.
     function _update(address from, address to, uint256 value) internal virtual override {
-        if (from != address(0) && to != address(0)) {
+        bool transfer = from != address(0) && to != address(0);
+        if (transfer) {
             if (!_transfersEnabled) revert Credit__TransfersDisabled();
             _requireTransfer(_msgSender(), from, to);
         } else if (from == address(0)) {
             _requireActive(to);
         }
-        super._update(from, to, value);
+        if (from == address(0)) {
+            _supply += value;
+        } else {
+            _debit(from, value);
+        }
+        emit Transfer(from, to, value);
+        if (to == address(0)) {
+            _supply -= value;
+            return;
+        }
+        _credit(to, value, transfer);
+    }
+
+    /// @dev Take `value` from `from`: what arrived today goes first, so what is left of the day's start stays.
+    function _debit(address from, uint256 value) private {
+        Ledger storage l = _ledgers[from];
+        uint96 balance = l.balance;
+        if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
+        // value <= balance, a uint96
+        l.balance = balance - uint96(value);
+        uint64 received = l.received;
+        if (received != 0) l.received = value >= received ? 0 : received - uint64(value);
+    }
+
+    /// @dev Credit `value` to `to`: what it owes is collected (burned) first; the rest of a transfer is marked as
+    /// arrived today, counting towards a tier from tomorrow.
+    function _credit(address to, uint256 value, bool transfer) private {
+        Ledger storage l = _ledgers[to];
+        uint64 owed = l.owed;
+        uint256 collected = 0;
+        if (owed != 0) {
+            collected = value < owed ? value : owed;
+            // collected <= owed, a uint64
+            owed -= uint64(collected);
+            l.owed = owed;
+            value -= collected;
+            _supply -= collected;
+        }
+        uint96 balance = l.balance;
+        if (value > type(uint96).max - balance) revert Credit__InvalidAmount(value);
+        l.balance = balance + uint96(value);
+        if (transfer) {
+            uint32 today = MarketMath.tradingDay(block.timestamp);
+            // today's transfers in stay below the balance, a uint96, and far below 2^64 for any real credit
+            if (l.day != today) (l.day, l.received) = (today, uint64(value));
+            else l.received += uint64(value);
+        }
+        if (collected != 0) {
+            emit Transfer(to, address(0), collected);
+            emit OwedCollected(to, collected, owed);
+        }
     }
 }

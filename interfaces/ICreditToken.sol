@@ -14,6 +14,8 @@ interface ICreditToken {
     error Credit__ZeroAmount();
     /// @notice Thrown when tier thresholds are too many, zero, too large or not strictly increasing.
     error Credit__InvalidThresholds(uint256 index, uint256 value);
+    /// @notice Thrown when a balance would pass 2^96 - 1 credit.
+    error Credit__InvalidAmount(uint256 amount);
     /// @notice Thrown when the regulator burns more than the account holds.
     error Credit__InsufficientBalance(address account, uint256 balance, uint256 needed);
 
@@ -33,12 +35,18 @@ interface ICreditToken {
     event TierThresholdsChanged(uint256[] oldThresholds, uint256[] newThresholds);
     /// @notice Emitted when transfers between participants are enabled or disabled.
     event TransfersEnabledChanged(bool enabled);
+    /// @notice Emitted when a penalty exceeds the balance: `added` more is owed, `owed` in all; it is collected from
+    /// the next credit that reaches the account (a penalty is never forgiven by moving credit away).
+    event CreditOwed(address indexed account, uint256 added, uint256 owed);
+    /// @notice Emitted when credit reaching an owing account pays `amount` of its debt (burned); `owed` remains.
+    event OwedCollected(address indexed account, uint256 amount, uint256 owed);
 
     /// @notice Mint `amount` to active participant `account` as a reward. Rules contracts only.
     function reward(address account, uint256 amount, bytes32 reason) external;
 
-    /// @notice Burn up to `amount` of `account`'s credit as a penalty (never more than it holds). Rules contracts only.
-    /// @return burned what was actually burned
+    /// @notice Burn `amount` of `account`'s credit as a penalty: what it holds now, the rest owed and collected
+    /// from the next credit that reaches it. Rules contracts only.
+    /// @return burned what was burned now
     function penalize(address account, uint256 amount, bytes32 reason) external returns (uint256 burned);
 
     /// @notice Mint credit directly, stating why. Regulator only.
@@ -56,8 +64,13 @@ interface ICreditToken {
     /// @notice The tier thresholds, strictly increasing.
     function tierThresholds() external view returns (uint256[] memory);
 
-    /// @notice The credit tier of `account`: how many thresholds its balance reaches (0 = lowest).
+    /// @notice The credit tier of `account`: how many thresholds its balance reaches (0 = lowest), not counting
+    /// credit that arrived by transfer today (China Standard Time): a tier cannot be lent, the balance a transfer
+    /// brings counts from the next trading day, and what is sent leaves at once.
     function tierOf(address account) external view returns (uint8);
+
+    /// @notice Credit `account` owes from penalties larger than its balance.
+    function owedOf(address account) external view returns (uint256);
 
     /// @notice Whether transfers between participants are enabled.
     function transfersEnabled() external view returns (bool);

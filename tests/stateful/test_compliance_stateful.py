@@ -45,6 +45,9 @@ class Firm:
     completed_phase: int | None = None
     outcome: Outcome = Outcome.PENDING
     credit: int = 0
+    owed: int = 0  # credit owed from penalties beyond the balance
+    reported_phase: int = 0  # when the enterprise submitted its latest report
+    finalized_phase: int = 0
     debt: int = 0
 
 
@@ -64,12 +67,16 @@ class ComplianceMachine(ChainMachine):
     # ------------------------------------------------------------ model helpers
 
     def _reward(self, f: Firm, amount: int) -> None:
-        f.credit += amount
+        collected = min(f.owed, amount)  # what is owed is collected first
+        f.owed -= collected
+        f.credit += amount - collected
         self.minted += amount
+        self.burned += collected
 
     def _penalize(self, f: Firm, amount: int) -> None:
         burned = min(f.credit, amount)
         f.credit -= burned
+        f.owed += amount - burned
         self.burned += burned
 
     def _common_error(self, f: Firm, allowed: tuple[ReportState, ...]) -> str | None:
@@ -86,7 +93,7 @@ class ComplianceMachine(ChainMachine):
         error = self._common_error(f, (ReportState.ENROLLED, ReportState.REJECTED))
         self.expect(error, self.suite.compliance.submitReport, YEAR, emissions, output, DOC, {"from": e})
         if error is None:
-            f.state, f.reported = ReportState.SUBMITTED, (emissions, output)
+            f.state, f.reported, f.reported_phase = ReportState.SUBMITTED, (emissions, output), self.phase
 
     @rule(who=firms, accept=st.booleans())
     def review(self, who, accept):
@@ -111,8 +118,9 @@ class ComplianceMachine(ChainMachine):
         if error is not None:
             return
         f.state, (f.emissions, output) = ReportState.FINALIZED, f.reported
-        if f.emissions == 0:
-            f.completed_phase = self.phase
+        f.finalized_phase = self.phase
+        if f.emissions == 0:  # complete when the enterprise reported, however late the finalisation
+            f.completed_phase = f.reported_phase
         final = entitlement(BENCH, output)
         if final > f.allocated:
             top_up = final - f.allocated
@@ -179,9 +187,16 @@ class ComplianceMachine(ChainMachine):
 
     @rule(count=st.integers(1, 3))
     def settle(self, count):
-        pending = [e for e in self.enterprises if e not in self.settled]
+        pending = [e for e in self.enterprises if e not in self.settled]  # roster order
+        everyone = len(pending)
+        # the keeper settles inside the grace window: its batch stops before a report awaiting the verifier or the
+        # regulator
+        awaiting = [i for i, e in enumerate(pending) if self.firm[e].state in (ReportState.SUBMITTED,
+                                                                              ReportState.ATTESTED)]
+        pending = pending[:awaiting[0]] if awaiting else pending
         error = ("Compliance__DeadlineNotPassed" if self.phase < 2
-                 else "Compliance__NothingToSettle" if not pending else None)
+                 else "Compliance__NothingToSettle" if not everyone
+                 else "Compliance__AwaitingFinalization" if not pending else None)
         tx = self.expect(error, self.suite.compliance.settle, YEAR, count, {"from": self.keeper})
         if error is not None:
             return
@@ -198,7 +213,9 @@ class ComplianceMachine(ChainMachine):
             f.outcome, shortfall = Outcome.UNVERIFIED, entitlement(BENCH, BASELINE)
         else:
             shortfall = f.emissions - f.surrendered - f.offsets_used
-            f.outcome = (Outcome.SHORT if shortfall else Outcome.LATE if f.completed_phase == 2
+            # late only by the enterprise's own doing: finalised in time, or reported after the deadline
+            own = f.finalized_phase < 2 or f.reported_phase == 2
+            f.outcome = (Outcome.SHORT if shortfall else Outcome.LATE if f.completed_phase == 2 and own
                          else Outcome.EARLY if f.completed_phase == 0 else Outcome.ON_TIME)
         f.debt += shortfall
         if f.outcome in (Outcome.SHORT, Outcome.UNVERIFIED):

@@ -1,8 +1,9 @@
 """Stateful test of CreditToken against a Python model.
 
-Invariants after every step: balances and total supply equal the model's (credit minted minus burned), every
-tier equals the tier the thresholds give, and a frozen or revoked account's credit changes only by penalty or
-by the regulator.
+Invariants after every step: balances, debts and total supply equal the model's (credit minted minus burned, a
+penalty beyond the balance owed and collected from the next credit that arrives), every tier equals the tier the
+thresholds give to the balance less what arrived by transfer today (a tier cannot be lent), and a frozen or revoked
+account's credit changes only by penalty or by the regulator.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hypothesis.stateful import invariant, rule
 
 from carbon_market.suite import DEFAULT_TIER_THRESHOLDS
 from tests.stateful.machine import STATUS_ACTIONS, ChainMachine, StatusModel, run
+from tests.stateful.test_market_stateful import _stay_within_one_trading_day
 
 REASON = b"STATEFUL".ljust(32, b"\0")
 who = st.sampled_from(range(4))
@@ -26,7 +28,10 @@ class CreditMachine(ChainMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        _stay_within_one_trading_day()
         self.balance = {h: 0 for h in self.holders}
+        self.owed = {h: 0 for h in self.holders}
+        self.received = {h: 0 for h in self.holders}  # arrived by transfer today
         self.minted = self.burned = 0
         self.thresholds = list(DEFAULT_TIER_THRESHOLDS)
         self.transfers = False
@@ -39,8 +44,8 @@ class CreditMachine(ChainMachine):
                  else None if self.registry.active(h) else "Registry__NotActive")
         self.expect(error, self.suite.credit.reward, h, amount, REASON, {"from": self.rules_contract})
         if error is None:
-            self.balance[h] += amount
             self.minted += amount
+            self._arrive(h, amount, by_transfer=False)
 
     @rule(i=who, amount=amounts)
     def penalize(self, i, amount):
@@ -50,8 +55,9 @@ class CreditMachine(ChainMachine):
         if error is None:
             burned = min(amount, self.balance[h])
             assert tx.return_value == burned
-            self.balance[h] -= burned
+            self._leave(h, burned)
             self.burned += burned
+            self.owed[h] += amount - burned
 
     @rule(i=who, amount=amounts)
     def regulator_burn(self, i, amount):
@@ -60,7 +66,7 @@ class CreditMachine(ChainMachine):
                  else "Credit__InsufficientBalance" if amount > self.balance[h] else None)
         self.expect(error, self.suite.credit.regulatorBurn, h, amount, "stateful", {"from": self.regulator})
         if error is None:
-            self.balance[h] -= amount
+            self._leave(h, amount)
             self.burned += amount
 
     @rule(a=who, b=who, share=st.integers(0, 110))
@@ -72,8 +78,22 @@ class CreditMachine(ChainMachine):
                  else "ERC20InsufficientBalance" if amount > self.balance[src] else None)
         self.expect(error, self.suite.credit.transfer, dst, amount, {"from": src})
         if error is None:
-            self.balance[src] -= amount
-            self.balance[dst] += amount
+            self._leave(src, amount)
+            self._arrive(dst, amount, by_transfer=True)
+
+    def _leave(self, h, amount):
+        """Credit leaves: what arrived today goes first."""
+        self.balance[h] -= amount
+        self.received[h] = max(self.received[h] - amount, 0)
+
+    def _arrive(self, h, amount, by_transfer):
+        """Credit arrives: what is owed is collected (burned) first; a transfer's rest counts from tomorrow."""
+        collected = min(self.owed[h], amount)
+        self.owed[h] -= collected
+        self.burned += collected
+        self.balance[h] += amount - collected
+        if by_transfer:
+            self.received[h] += amount - collected
 
     @rule(enabled=st.booleans())
     def switch_transfers(self, enabled):
@@ -94,8 +114,8 @@ class CreditMachine(ChainMachine):
         credit = self.suite.credit
         assert credit.totalSupply() == self.minted - self.burned == sum(self.balance.values())
         for h in self.holders:
-            assert credit.balanceOf(h) == self.balance[h]
-            assert credit.tierOf(h) == bisect_right(self.thresholds, self.balance[h])
+            assert (credit.balanceOf(h), credit.owedOf(h)) == (self.balance[h], self.owed[h])
+            assert credit.tierOf(h) == bisect_right(self.thresholds, self.balance[h] - self.received[h])
 
 
 def test_credit_stateful(suite, regulator, issuer, alice, bob, carol, dave):

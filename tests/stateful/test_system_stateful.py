@@ -76,6 +76,7 @@ class SystemMachine(ChainMachine):
         self.supply = {i: int(s.allowance.totalSupply(i)) for i in IDS}
         self.money_supply = int(s.money.totalSupply())
         self.credit = dict(zip(self.addr.values(), bulk.read([(s.credit.balanceOf, a) for a in self.addr.values()])))
+        self.owed = dict.fromkeys(self.addr.values(), 0)
         self.year = {e: {"state": "enrolled", "rejections": 0, "allocated": int(s.compliance.enterpriseYear(
             YEAR, self.addr[e])["allocated"]), "emissions": 0, "output": 0, "surrendered": 0, "completed": None,
             "reported_late": False, "finalized_late": False}
@@ -101,11 +102,18 @@ class SystemMachine(ChainMachine):
 
     def _reward(self, name: str, amount: int) -> None:
         if amount and self._active(name):
-            self.credit[self.addr[name]] += amount
+            self._credit_arrives(self.addr[name], amount)
 
     def _penalize(self, name: str, amount: int) -> None:
         a = self.addr[name]
-        self.credit[a] -= min(amount, self.credit[a])
+        burned = min(amount, self.credit[a])
+        self.credit[a] -= burned
+        self.owed[a] += amount - burned  # collected from the next credit that arrives
+
+    def _credit_arrives(self, account: str, amount: int) -> None:
+        collected = min(self.owed[account], amount)
+        self.owed[account] -= collected
+        self.credit[account] += amount - collected
 
     def _access_error(self, actor: str, needs: str, admin: bool) -> str | None:
         """The error a privileged call of `actor` gets when it needs the account `needs` holds."""
@@ -148,12 +156,12 @@ class SystemMachine(ChainMachine):
             error = error or (None if self._active("carol") else "Registry__NotActive")
             self.expect(error, s.credit.reward, carol, 3, CREDIT, tx)
             if error is None:
-                self.credit[carol] += 3
+                self._credit_arrives(carol, 3)
         elif op == "regulator_mint":
             error = error or (None if self._active("carol") else "Registry__NotActive")
             self.expect(error, s.credit.regulatorMint, carol, 2, "good conduct", tx)
             if error is None:
-                self.credit[carol] += 2
+                self._credit_arrives(carol, 2)
         elif op == "issue_money":
             error = error or (None if self._active("carol") else "Registry__NotActive")
             self.expect(error, s.money.issue, carol, 5 * MONEY_UNIT, tx)
@@ -529,8 +537,10 @@ class SystemMachine(ChainMachine):
     @invariant()
     def credit_is_the_models(self) -> None:
         c = self.suite.credit
-        got = dict(zip(self.addr.values(), bulk.read([(c.balanceOf, a) for a in self.addr.values()])))
-        assert got == self.credit
+        got = bulk.read([(c.balanceOf, a) for a in self.addr.values()] + [(c.owedOf, a) for a in self.addr.values()])
+        n = len(self.addr)
+        assert dict(zip(self.addr.values(), got[:n])) == self.credit
+        assert dict(zip(self.addr.values(), got[n:])) == self.owed
 
     @invariant()
     def frozen_holdings_stay_put(self) -> None:

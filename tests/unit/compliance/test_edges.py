@@ -40,10 +40,14 @@ def test_a_surrender_between_the_two_deadlines_is_on_time(enrolled, regulator, v
     assert (settled["outcome"], settled["creditRewarded"]) == (Outcome.ON_TIME, rules.reward_on_time)
 
 
-def test_a_report_of_zero_emissions_is_complete_when_finalised(enrolled, regulator, verifier, bob):
+def test_a_report_of_zero_emissions_is_complete_when_submitted(enrolled, regulator, verifier, bob):
+    """Issue 20: complete when the enterprise reported zero (its own act), not when the regulator finalised."""
     c = enrolled.compliance
-    verify(c, regulator, verifier, bob, 0, 50_000)
-    assert enterprise_year(c, YEAR, bob)["completedAt"] == chain[-1].timestamp
+    reported = c.submitReport(YEAR, 0, 50_000, DOC, {"from": bob})
+    c.attest(YEAR, bob, {"from": verifier})
+    chain.sleep(3_600)
+    c.finalize(YEAR, [bob], {"from": regulator})
+    assert enterprise_year(c, YEAR, bob)["completedAt"] == reported.timestamp
 
 
 def test_a_true_up_with_nothing_to_adjust(enrolled, regulator, verifier, erin):

@@ -363,3 +363,45 @@ def test_the_regulator_recovers_a_revoked_proposers_blocks(market, funded, credi
     assert (tx.events["BlockRecovered"]["blockId"], tx.events["BlockRecovered"]["recovery"]) == (block, recovery)
     assert funded.allowance.balanceOf(recovery, ALLOWANCE_2026) == 100
     assert funded.allowance.balanceOf(desk, ALLOWANCE_2026) == 100  # Bob's proposal, still open
+
+
+# ---------------------------------------------------------------- item 2: position limits count everything
+
+
+def test_units_parked_in_a_resting_sell_still_count(market, place, regulator, alice, carol):
+    """Carol (an investor with 50 units) used to park them in a resting sell, buy up to her limit of 100 again,
+    cancel the sell and repeat: 350 against 100 in three rounds. Her resting sell now counts."""
+    market.setPositionLimit(INSTRUMENT, 100, {"from": regulator})
+    parked = order_id(place(carol, SELL, 6_600, 50))
+    place(alice, SELL, 6_000, 100)
+    with reverts("Market__PositionLimit", carol, INSTRUMENT, 0 + 50 + 100, 100):
+        place(carol, BUY, 6_000, 100)
+    place(carol, BUY, 6_000, 50)  # up to the limit is fine
+    market.cancel(parked, {"from": carol})
+    assert market.openBuyLots(carol, INSTRUMENT) == 50  # the unclaimed buy
+
+
+def test_orders_placed_before_a_limit_count_after_it(market, place, regulator, carol):
+    place(carol, BUY, 5_900, 80)
+    market.setPositionLimit(INSTRUMENT, 100, {"from": regulator})
+    with reverts("Market__PositionLimit", carol, INSTRUMENT, 50 + 80 + 30, 100):
+        place(carol, BUY, 5_900, 30)
+
+
+def test_units_escrowed_in_a_block_proposal_count(market, place, funded, credit, regulator, issuer, alice, carol):
+    from tests.unit.market.conftest import CREDIT
+
+    desk = funded.desk
+    market.setParams(params_with(market, blockMinLots=10), {"from": regulator})
+    credit.reward(carol, 100, CREDIT, {"from": issuer})
+    credit.reward(alice, 100, CREDIT, {"from": issuer})
+    market.setPositionLimit(INSTRUMENT, 100, {"from": regulator})
+    block = desk.propose(INSTRUMENT, alice, SELL, 50, price(6_000), chain[-1].timestamp + 3_600,
+                         {"from": carol}).events["BlockProposed"]["blockId"]
+    assert desk.escrowedLots(carol, INSTRUMENT) == 50
+    place(alice, SELL, 6_000, 100)
+    with reverts("Market__PositionLimit", carol, INSTRUMENT, 50 + 100, 100):
+        place(carol, BUY, 6_000, 100)
+    desk.cancel(block, {"from": carol})
+    assert desk.escrowedLots(carol, INSTRUMENT) == 0
+    place(carol, BUY, 6_000, 50)
