@@ -28,7 +28,7 @@ from carbon_market.suite import Suite, deploy_suite, project
 RECORDS = Path(os.environ.get("CARBON_MARKET_DEPLOYMENTS", "deployments"))
 #: the contracts of a suite, in deployment order (linked libraries are recorded with them)
 SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
-LIBRARIES = ("ComplianceLogic", "OrderBook", "CallAuction", "MarketParams")
+LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
 
 
 class DeployError(RuntimeError):

@@ -83,8 +83,8 @@ def deploy_suite(
     contracts.ComplianceLogic.deploy(tx)  # linked into Compliance by brownie
     compliance = contracts.Compliance.deploy(registry, allowance, credit, tx)
     offsets = contracts.OffsetRegistry.deploy(registry, allowance, tx)
-    for library in (contracts.OrderBook, contracts.CallAuction, contracts.MarketParams):
-        library.deploy(tx)  # linked into Market by brownie
+    for library in (contracts.CallAuction, contracts.OrderBook, contracts.MarketParams):
+        library.deploy(tx)  # linked into Market by brownie (CallAuction into OrderBook too, so first)
     market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
     desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
 
@@ -96,6 +96,7 @@ def deploy_suite(
          onboarding(desk, Role.SYSTEM, identity="block trade desk contract")],
         by_regulator,
     )
+    market.setDesk(desk, by_regulator)  # the desk's escrowed proposals count towards investors' positions
     money_token.grantRole(money_token.ISSUER_ROLE(), regulator, by_regulator)
     for role in (allowance.ISSUER_ROLE(), allowance.SURRENDER_ROLE()):
         allowance.grantRole(role, compliance, by_regulator)

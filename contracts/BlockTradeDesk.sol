@@ -34,6 +34,8 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     mapping(uint256 blockId => BlockTrade) private _blocks;
     /// @dev Accrued fees plus one (as in `Market`): the slot never returns to zero.
     uint256 private _feesPlusOne = 1;
+    /// @dev Lots investors escrow in open sell proposals, per instrument (they count towards positions).
+    mapping(address account => mapping(uint32 instrument => uint64)) private _escrowed;
 
     /// @dev A block's terms resolved against its instrument.
     struct Terms {
@@ -92,6 +94,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         });
         emit BlockProposed(blockId, instrument, msg.sender, counterparty, side, lots, price, feeBps, expiry);
         if (side == IMarket.Side.Sell) {
+            if (_isInvestor(msg.sender)) _escrowed[msg.sender][instrument] += lots;
             _allowance.safeTransferFrom(msg.sender, address(this), terms.tokenId, lots * terms.lotSize, "");
         } else {
             uint256 value = lots * price;
@@ -116,6 +119,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
             ? (_fee(value, acceptorBps), _fee(value, b.proposerFeeBps))
             : (_fee(value, b.proposerFeeBps), _fee(value, acceptorBps));
         delete _blocks[blockId];
+        _release(b);
         uint256 fees = buyerFee + sellerFee;
         if (fees != 0) _feesPlusOne += fees;
         emit BlockTraded(
@@ -129,6 +133,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         BlockTrade memory b = _open(blockId);
         if (msg.sender != b.proposer && block.timestamp < b.expiry) revert BlockTrade__NotParty(blockId, msg.sender);
         delete _blocks[blockId];
+        _release(b);
         emit BlockCancelled(blockId, b.proposer, msg.sender);
         _returnEscrow(b, b.proposer);
     }
@@ -149,6 +154,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
                 revert BlockTrade__ProposerNotRevoked(blockId, b.proposer);
             }
             delete _blocks[blockId];
+            _release(b);
             emit BlockRecovered(blockId, b.proposer, recovery);
             _returnEscrow(b, recovery);
         }
@@ -168,6 +174,11 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     }
 
     // ================================================================== views
+
+    /// @inheritdoc IBlockTradeDesk
+    function escrowedLots(address account, uint32 instrument) external view returns (uint64) {
+        return _escrowed[account][instrument];
+    }
 
     /// @inheritdoc IBlockTradeDesk
     function feesAccrued() external view returns (uint256) {
@@ -214,6 +225,19 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     }
 
     // ================================================================== internal
+
+    /// @dev An investor's escrowed sell leaves the count when its block settles, is cancelled or recovered.
+    function _release(BlockTrade memory b) private {
+        if (b.proposerSide != IMarket.Side.Sell) return;
+        uint64 lots = _escrowed[b.proposer][b.instrument];
+        // an account whose roles changed since it proposed may have less counted than the block holds
+        if (lots != 0) _escrowed[b.proposer][b.instrument] = lots > b.lots ? lots - b.lots : 0;
+    }
+
+    /// @dev A pure investor (not also an enterprise): the one a position limit binds.
+    function _isInvestor(address account) private view returns (bool) {
+        return registry().rolesOf(account) & (Roles.INVESTOR | Roles.ENTERPRISE) == Roles.INVESTOR;
+    }
 
     /// @dev Pay a withdrawn block's escrow (units, or money and the proposer's fee) to `to`.
     function _returnEscrow(BlockTrade memory b, address to) private {
@@ -274,14 +298,13 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         }
     }
 
-    /// @dev The market's investor position limit, counting the investor's open buy orders in the market.
+    /// @dev The market's investor position limit: the buyer's balance, its open orders in the market, what it
+    /// escrows here, and the block.
     function _checkPosition(address buyer, uint32 instrument, Terms memory terms, uint32 lots) internal view virtual {
         uint256 limit = _market.positionLimit(instrument);
-        if (limit == 0) return;
-        uint8 roles = registry().rolesOf(buyer);
-        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return;
-        uint256 position = _allowance.balanceOf(buyer, terms.tokenId)
-            + (uint256(_market.openBuyLots(buyer, instrument)) + lots) * terms.lotSize;
+        if (limit == 0 || !_isInvestor(buyer)) return;
+        uint256 open = uint256(_market.openBuyLots(buyer, instrument)) + _escrowed[buyer][instrument] + lots;
+        uint256 position = _allowance.balanceOf(buyer, terms.tokenId) + open * terms.lotSize;
         if (position > limit) revert BlockTrade__PositionLimit(buyer, instrument, position, limit);
     }
 

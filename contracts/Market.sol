@@ -10,6 +10,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IMarket} from "../interfaces/IMarket.sol";
+import {IBlockTradeDesk} from "../interfaces/IBlockTradeDesk.sol";
+import {Roles} from "./libraries/Roles.sol";
 import {ICreditToken} from "../interfaces/ICreditToken.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
@@ -36,6 +38,8 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     MarketParams.Packed private _params;
     uint32 private _instrumentCount;
     address private _feeRecipient;
+    /// @dev The block desk whose escrowed proposals count towards investors' positions (set once by the regulator).
+    IBlockTradeDesk private _desk;
     /// @dev Accrued fees plus one: the slot never returns to zero, so the first fill after a withdrawal does not
     /// pay for setting a zero slot (20,000 gas more than updating one).
     uint256 private _feesPlusOne = 1;
@@ -152,24 +156,35 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     }
 
     /// @inheritdoc IMarket
-    function returnOrders(uint256[] calldata orderIds)
-        external
-        onlyRole(EXCHANGE_ROLE)
-        nonReentrant
-        returns (uint256 returned)
-    {
-        return _release(orderIds, address(0));
+    function returnOrders(uint256[] calldata orderIds) external returns (uint256 returned) {
+        return releaseOrders(orderIds, address(0));
     }
 
     /// @inheritdoc IMarket
-    function recoverOrders(uint256[] calldata orderIds, address recovery)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-        nonReentrant
-        returns (uint256 recovered)
-    {
-        _requireActive(recovery);
-        return _release(orderIds, recovery);
+    function recoverOrders(uint256[] calldata orderIds, address recovery) external returns (uint256 recovered) {
+        return releaseOrders(orderIds, recovery);
+    }
+
+    /// @dev The exchange returns stale orders to their owners (`recovery` zero), the regulator recovers revoked
+    /// owners' orders to an active `recovery`.
+    function releaseOrders(uint256[] calldata orderIds, address recovery) private nonReentrant returns (uint256) {
+        if (recovery == address(0)) {
+            _checkRole(EXCHANGE_ROLE, msg.sender);
+        } else {
+            _checkRole(DEFAULT_ADMIN_ROLE, msg.sender);
+            _requireActive(recovery);
+        }
+        (uint256 count, uint256 fees) = OrderBook.releaseBatch(
+            _book,
+            _books,
+            _openBuy,
+            _calls,
+            _instruments,
+            orderIds,
+            OrderBook.Release(recovery, _params.bandBps, registry(), _money, _allowance)
+        );
+        if (fees != 0) _feesPlusOne += fees;
+        return count;
     }
 
     // ================================================================== call auction
@@ -231,6 +246,13 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         OrderBook.Book storage book = _books[id];
         emit PositionLimitChanged(id, book.positionLimit, units);
         book.positionLimit = units;
+    }
+
+    /// @inheritdoc IMarket
+    function setDesk(IBlockTradeDesk desk_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_desk) != address(0)) revert Market__BadDesk(address(desk_));
+        _desk = desk_;
+        emit DeskSet(address(desk_));
     }
 
     /// @inheritdoc IMarket
@@ -364,11 +386,12 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     ) private view returns (OrderBook.Taker memory t) {
         if (lots == 0) revert Market__BadQuantity(lots);
         (uint24 tick, uint24 low, uint24 high) = _checkPrice(ins, id, price, p.bandBps);
-        _requireActive(msg.sender);
+        uint8 roles = _activeRoles(msg.sender);
         t.feeBps = _feeRateFor(msg.sender, lots, p);
-        // only a limited instrument pays for the library call
-        if (side == Side.Buy && book.positionLimit != 0) {
-            t.flags = _positionFlags(ins, id, book.positionLimit, lots);
+        // an investor's orders are tracked whether or not a limit is set (a later limit sees them); only an
+        // investor pays for the library call
+        if (roles & (Roles.INVESTOR | Roles.ENTERPRISE) == Roles.INVESTOR) {
+            t.flags = _positionFlags(ins, id, side == Side.Buy ? book.positionLimit : 0, lots);
         }
         t.instrument = id;
         t.side = side;
@@ -495,7 +518,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @dev `OrderBook.checkPosition` for the sender (in a frame of its own: `_enter` has no stack to spare).
     function _positionFlags(Instrument storage ins, uint32 id, uint256 limit, uint32 lots) private view returns (uint8) {
-        return OrderBook.checkPosition(registry(), _allowance, _openBuy, ins, id, limit, lots);
+        return OrderBook.checkPosition(_allowance, _desk, _openBuy, ins, id, limit, lots);
     }
 
     /// @dev Cancel an order of either book; returns its escrow and unclaimed proceeds, and the fee on them.
@@ -506,39 +529,6 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         }
         // a continuous order's level carries the grid: no read of the instrument unless units are returned
         return OrderBook.cancel(_book, _books, _openBuy, orderId);
-    }
-
-    /// @dev Take orders out and pay what they hold: stale orders to their owners (`recovery` zero: the exchange's
-    /// sweep, skipping owners that cannot be paid from a batch), or revoked owners' orders to `recovery`. Orders
-    /// already gone are skipped, so a chunk is safe to send again.
-    function _release(uint256[] calldata orderIds, address recovery) private returns (uint256 count) {
-        IParticipantRegistry reg = registry();
-        for (uint256 i; i < orderIds.length; ++i) {
-            uint256 orderId = orderIds[i];
-            address owner = _book.orders[orderId].owner;
-            if (owner == address(0)) continue;
-            // slither-disable-next-line unused-return (only the instrument is needed)
-            (uint32 id,,) = MarketIds.level(orderId);
-            Instrument storage ins = _instruments[id];
-            uint256 money;
-            uint256 units;
-            uint256 fee;
-            address to = recovery;
-            if (to == address(0)) {
-                // an owner who cannot be paid from a batch cancels its own
-                if (owner.code.length != 0 || !reg.isActive(owner)) continue;
-                (uint24 low, uint24 high) = _limitsToday(id);
-                (money, units, fee) = OrderBook.release(_book, _books, _openBuy, orderId, low, high);
-                to = owner;
-            } else {
-                if (reg.statusOf(owner) != IParticipantRegistry.Status.Revoked) revert Market__OwnerNotRevoked(orderId, owner);
-                (money, units, fee) = _take(orderId, id);
-                emit OrderRecovered(orderId, owner, recovery);
-            }
-            if (fee != 0) _feesPlusOne += fee;
-            ++count;
-            _payOut(to, units == 0 ? 0 : ins.tokenId, money, units);
-        }
     }
 
     function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {

@@ -140,8 +140,11 @@ contract ParticipantRegistry is IParticipantRegistry {
     }
 
     /// @inheritdoc IParticipantRegistry
-    function requireActive(address account) external view {
-        _requireActive(account);
+    function requireActive(address account) external view returns (uint8 roles) {
+        Participant storage record = _participants[account];
+        Status status = record.status;
+        if (status != Status.Active) revert Registry__NotActive(account, status);
+        return record.roles;
     }
 
     /// @inheritdoc IParticipantRegistry

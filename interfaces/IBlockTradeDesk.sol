@@ -123,6 +123,10 @@ interface IBlockTradeDesk {
     /// replaces it in the market.
     function withdrawFees() external;
 
+    /// @notice Lots an investor escrows in open sell proposals of `instrument`: they count towards its position
+    /// (`IMarket.setPositionLimit`).
+    function escrowedLots(address account, uint32 instrument) external view returns (uint64);
+
     /// @notice Fees accrued by block trades and not yet withdrawn.
     function feesAccrued() external view returns (uint256);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IBlockTradeDesk} from "./IBlockTradeDesk.sol";
+
 /// @title IMarket
 /// @notice The double-auction market: a continuous limit-order book and a periodic call auction per instrument
 /// (an allowance token id against the settlement token), with daily price limits, fees discounted by credit tier,
@@ -113,6 +115,8 @@ interface IMarket {
     /// @notice Thrown when an owner enters a call on the side opposite to an order it already has in that round: it
     /// would clear with itself and set the reference price alone.
     error Market__CallSelfTrade(uint32 instrument, uint32 round, address owner);
+    /// @notice Thrown when the block desk is set a second time.
+    error Market__BadDesk(address desk);
     /// @notice Thrown when the regulator recovers an order whose owner is not revoked (it can cancel it itself).
     error Market__OwnerNotRevoked(uint256 orderId, address owner);
     /// @notice Thrown when the exchange returns an order that can still trade (a call order, or a continuous one
@@ -173,6 +177,8 @@ interface IMarket {
     event ParamsChanged(Params previous, Params current);
     /// @notice Emitted when the regulator sets an investor position limit (units; 0: none).
     event PositionLimitChanged(uint32 indexed instrument, uint64 previous, uint64 current);
+    /// @notice Emitted when the regulator sets the block desk whose proposals count towards positions.
+    event DeskSet(address desk);
     /// @notice Emitted when the fee recipient changes.
     event FeeRecipientChanged(address previous, address current);
     /// @notice Emitted when accrued fees are paid to the fee recipient.
@@ -234,8 +240,13 @@ interface IMarket {
     /// @notice Replace the market-wide parameters (regulator).
     function setParams(Params calldata params) external;
 
-    /// @notice Set an investor position limit for an instrument, in allowance units (regulator; 0 removes it).
+    /// @notice Set an investor position limit for an instrument, in allowance units (regulator; 0 removes it). An
+    /// investor's position is its balance, plus the lots of its open orders (resting or unclaimed, either side,
+    /// tracked whether or not a limit was set when they were placed), plus what it escrows in block proposals.
     function setPositionLimit(uint32 instrument, uint64 units) external;
+
+    /// @notice Set, once, the block desk whose escrowed proposals count towards investors' positions (regulator).
+    function setDesk(IBlockTradeDesk desk) external;
 
     /// @notice Set who receives the fees of the market and of the block desk (the exchange, or the regulator, who
     /// replaces a recipient that can no longer receive). Fees accrue where they are earned and are withdrawn.
@@ -272,6 +283,7 @@ interface IMarket {
     function feeRecipient() external view returns (address);
     /// @notice An investor's position limit for an instrument (units; 0: none).
     function positionLimit(uint32 instrument) external view returns (uint64);
-    /// @notice Lots of open (resting or unclaimed) buy orders a position-limited account has in an instrument.
+    /// @notice Lots of an investor's open orders in an instrument: resting or unclaimed buys, resting or unclaimed
+    /// sells (a sell's filled lots count until claimed). They count towards its position.
     function openBuyLots(address account, uint32 instrument) external view returns (uint64);
 }

@@ -138,7 +138,8 @@ interface IParticipantRegistry {
     function hasRole(address account, uint8 roleMask) external view returns (bool);
 
     /// @notice Revert with `Registry__NotActive` unless `account` is active.
-    function requireActive(address account) external view;
+    /// @return roles the account's roles (so that one call both checks and tells what it may be)
+    function requireActive(address account) external view returns (uint8 roles);
 
     /// @notice Revert unless `account` is active and holds at least one role of `roleMask`.
     function requireRole(address account, uint8 roleMask) external view;

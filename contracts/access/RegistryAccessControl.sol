@@ -45,6 +45,22 @@ abstract contract RegistryAccessControl is AccessControl {
         _checkInRegistry(IParticipantRegistry.requireActive.selector, account, address(0), address(0), 1);
     }
 
+    /// @dev `registry.requireActive(account)`, bubbling up the registry's custom error; returns the account's roles.
+    function _activeRoles(address account) internal view returns (uint8 roles) {
+        address target = address(_registry);
+        bytes4 selector = IParticipantRegistry.requireActive.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), account)
+            if iszero(staticcall(gas(), target, m, 0x24, 0, 0x20)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            roles := and(mload(0), 0xff)
+        }
+    }
+
     /// @dev One static call of a registry check taking `argc` addresses (1 to 3), reverting with the registry's
     /// error. It runs on every transfer, mint and role check, so it skips the high-level call's ABI encoding and
     /// code-size check (the constructor proved that the registry has code).

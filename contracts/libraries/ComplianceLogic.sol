@@ -303,9 +303,7 @@ library ComplianceLogic {
         if (from == to) revert ICompliance.Compliance__NothingToSettle(year);
         for (uint256 i = from; i < to; ++i) {
             address enterprise = y.roster[i];
-            // inside the grace window an enterprise awaiting a verifier or the regulator is the regulator's to
-            // settle (asked of the registry only when such an enterprise comes up)
-            if (_awaiting(y.records[enterprise].standing.state) && !_maySettleAwaiting(peers, r)) {
+            if (!_settleOne(y, accounts, peers, r, year, enterprise, t)) {
                 if (i == from) {
                     revert ICompliance.Compliance__AwaitingFinalization(
                         year, enterprise, uint256(r.deadline) + r.settlementGrace
@@ -314,7 +312,6 @@ library ComplianceLogic {
                 to = i;
                 break;
             }
-            _settleOne(y, accounts, peers, r, year, enterprise, t);
         }
         // to <= enterprises, a uint32
         t.settled = uint32(to);
@@ -335,7 +332,9 @@ library ComplianceLogic {
         return state == ICompliance.ReportState.Submitted || state == ICompliance.ReportState.Attested;
     }
 
-    /// @dev Settles one enterprise-year; adds its figures to the batch's running totals `t`.
+    /// @dev Settles one enterprise-year and adds its figures to the batch's running totals `t`; returns false, and
+    /// settles nothing, for an enterprise awaiting a verifier or the regulator inside the grace window unless the
+    /// regulator calls (the registry is asked only when such an enterprise comes up).
     function _settleOne(
         Year storage y,
         mapping(address => Account) storage accounts,
@@ -344,9 +343,10 @@ library ComplianceLogic {
         uint16 year,
         address enterprise,
         ICompliance.YearTotals memory t
-    ) private {
+    ) private returns (bool) {
         Record storage rec = y.records[enterprise];
         Standing memory s = rec.standing;
+        if (_awaiting(s.state) && !_maySettleAwaiting(peers, r)) return false;
         Verdict memory v = _assess(y, r, rec, s, enterprise);
         s.outcome = v.outcome;
         if (v.shortfall != 0) {
@@ -371,6 +371,7 @@ library ComplianceLogic {
         emit ICompliance.EnterpriseSettled(
             year, enterprise, v.outcome, v.shortfall, v.shortfall * r.finePerTonne, rewarded, burned
         );
+        return true;
     }
 
     /// @dev The outcome of an enterprise-year and the credit rule that applies to it.

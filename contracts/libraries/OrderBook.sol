@@ -4,7 +4,10 @@ pragma solidity 0.8.30;
 import {IMarket} from "../../interfaces/IMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
-import {Roles} from "./Roles.sol";
+import {IBlockTradeDesk} from "../../interfaces/IBlockTradeDesk.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {CallAuction} from "./CallAuction.sol";
 import {MarketIds, MarketMath, ORDER_SUSPENDED, ORDER_TRACKED} from "./MarketIds.sol";
 import {PriceBitmap} from "./PriceBitmap.sol";
 
@@ -16,6 +19,16 @@ import {PriceBitmap} from "./PriceBitmap.sol";
 /// Fills only update the maker's slot: makers claim.
 library OrderBook {
     using PriceBitmap for mapping(uint256 => uint256);
+    using SafeERC20 for IERC20;
+
+    /// @dev What a batch of releases needs besides the book: where the market's tokens and rules are.
+    struct Release {
+        address recovery; // zero: stale orders back to their owners; else revoked owners' orders to it
+        uint16 bandBps;
+        IParticipantRegistry registry;
+        IERC20 money;
+        IERC1155 allowance;
+    }
 
     /// @notice The most cancelled or suspended slots one taker skips at one level (they do not count against its
     /// `maxFills`): past it the taker stops there, and the skips so far are kept, so the next taker goes on.
@@ -137,17 +150,91 @@ library OrderBook {
         if (ask > high) ask = 0;
     }
 
-    /// @notice Return a stale order to its owner (the exchange's sweep): one out of the book, or one priced outside
-    /// `[low, high]` (which leaves its level first). Returns what the owner receives and the maker fee; reverts
-    /// `Market__OrderTradable` for an order that can still trade.
-    function release(
+    /// @notice Take orders out and pay what they hold (runs in the market's context): stale orders to their owners
+    /// (`r.recovery` zero: the exchange's sweep, skipping an owner that cannot be paid from a batch, a contract or
+    /// one not active, who cancels its own; an order that can still trade reverts `Market__OrderTradable`), or
+    /// revoked owners' orders, of either book, to `r.recovery` (`Market__OwnerNotRevoked` otherwise). Orders
+    /// already gone are skipped, so a chunk is safe to send again. Returns how many went and the fees they paid.
+    function releaseBatch(
         Storage storage s,
         mapping(uint32 => Book) storage books,
         mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        mapping(uint32 => IMarket.Instrument) storage instruments,
+        uint256[] calldata orderIds,
+        Release memory r
+    ) public returns (uint256 count, uint256 fees) {
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 orderId = orderIds[i];
+            address to = _payee(s, orderId, r);
+            if (to == address(0)) continue;
+            // slither-disable-next-line unused-return (only the instrument is needed)
+            (uint32 id,,) = MarketIds.level(orderId);
+            fees += _releaseAndPay(s, books, openBuy, calls, instruments[id], orderId, r, to);
+            ++count;
+        }
+    }
+
+    /// @dev Who an order's escrow goes to in a release, or zero to skip it: gone already (a re-sent chunk), or, in
+    /// the sweep, an owner who cannot be paid from a batch (a contract, or not active) and cancels its own.
+    function _payee(Storage storage s, uint256 orderId, Release memory r) private view returns (address) {
+        address owner = s.orders[orderId].owner;
+        if (owner == address(0)) return address(0);
+        if (r.recovery == address(0)) return owner.code.length != 0 || !r.registry.isActive(owner) ? address(0) : owner;
+        if (r.registry.statusOf(owner) != IParticipantRegistry.Status.Revoked) {
+            revert IMarket.Market__OwnerNotRevoked(orderId, owner);
+        }
+        return r.recovery;
+    }
+
+    /// @dev Take one order out and pay what it held to `to`; returns the fee it paid.
+    function _releaseAndPay(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        IMarket.Instrument storage ins,
         uint256 orderId,
-        uint24 low,
-        uint24 high
-    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        Release memory r,
+        address to
+    ) private returns (uint256 fee) {
+        uint256 money;
+        uint256 units;
+        (money, units, fee) = _releaseOne(s, books, openBuy, calls, ins, orderId, r);
+        if (money != 0) r.money.safeTransfer(to, money);
+        if (units != 0) r.allowance.safeTransferFrom(address(this), to, ins.tokenId, units, "");
+    }
+
+    /// @dev Take one order out for `releaseBatch`: a stale one back to its owner, or a revoked owner's to recovery.
+    function _releaseOne(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        IMarket.Instrument storage ins,
+        uint256 orderId,
+        Release memory r
+    ) private returns (uint256 money, uint256 units, uint256 fee) {
+        if (r.recovery == address(0)) return _returnStale(s, books, openBuy, ins, orderId, r.bandBps);
+        address owner = s.orders[orderId].owner;
+        (money, units, fee) = MarketIds.isCall(orderId)
+            ? CallAuction.cancel(calls, s.bitmaps, s.orders, openBuy, orderId, ins.tickSize, ins.lotSize)
+            : cancel(s, books, openBuy, orderId);
+        emit IMarket.OrderRecovered(orderId, owner, r.recovery);
+    }
+
+    /// @dev Return a stale order: one out of the book, or one priced outside today's limits (which leaves its
+    /// level first); an order that can still trade reverts `Market__OrderTradable`.
+    function _returnStale(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        IMarket.Instrument storage ins,
+        uint256 orderId,
+        uint16 bandBps
+    ) private returns (uint256 money, uint256 units, uint256 fee) {
+        uint24 ref = ins.day == MarketMath.tradingDay(block.timestamp) ? ins.referenceTick : ins.lastTick;
+        (uint24 low, uint24 high) = MarketMath.band(ref, bandBps);
         (, , uint24 tick) = MarketIds.level(orderId);
         if (MarketIds.isCall(orderId) || (tick >= low && tick <= high && _resting(s, orderId))) {
             revert IMarket.Market__OrderTradable(orderId);
@@ -237,21 +324,23 @@ library OrderBook {
         emit IMarket.OrderFilled(orderId, t.instrument, msg.sender, t.sequence, price, q);
     }
 
-    /// @notice For a position-limited investor buying `lots`: reverts `Market__PositionLimit` above the limit, else
-    /// returns `ORDER_TRACKED` (0 for anyone the limit does not bind). `limit` is not zero.
+    /// @notice For an investor's order: with a `limit` (a buy on a limited instrument), reverts
+    /// `Market__PositionLimit` if its position would pass it: its balance, its open orders' lots (either side), what
+    /// it escrows in `desk` proposals, and these `lots`. Returns `ORDER_TRACKED`: the order's lots count towards the
+    /// investor's open lots until cancelled or claimed.
     function checkPosition(
-        IParticipantRegistry registry,
         IERC1155 allowance,
+        IBlockTradeDesk desk,
         mapping(address => mapping(uint32 => uint64)) storage openBuy,
         IMarket.Instrument storage ins,
         uint32 id,
         uint256 limit,
         uint32 lots
     ) public view returns (uint8) {
-        uint8 roles = registry.rolesOf(msg.sender);
-        if (roles & Roles.INVESTOR == 0 || roles & Roles.ENTERPRISE != 0) return 0;
-        uint256 position =
-            allowance.balanceOf(msg.sender, ins.tokenId) + (uint256(openBuy[msg.sender][id]) + lots) * ins.lotSize;
+        if (limit == 0) return ORDER_TRACKED;
+        uint256 open = uint256(openBuy[msg.sender][id]) + lots;
+        if (address(desk) != address(0)) open += desk.escrowedLots(msg.sender, id);
+        uint256 position = allowance.balanceOf(msg.sender, ins.tokenId) + open * ins.lotSize;
         if (position > limit) revert IMarket.Market__PositionLimit(msg.sender, id, position, limit);
         return ORDER_TRACKED;
     }

@@ -180,7 +180,9 @@ def test_an_excess_is_taken_from_the_held_allocation_first(year, regulator, veri
     # entitlement 0.8 x 20,000 = 16,000: 12,000 too many, all of them still held
     tx = finalize_with(c, regulator, verifier, [hostile], [(20_000, 20_000)])
     up = tx.events["TrueUp"]
-    assert (up["entitlement"], up["clawedBack"], up["debtAdded"]) == (16_000, held - 16_000, 0)
+    # taken from what is held: never minted, so not a claw-back (issue 20), and the event says so
+    assert (up["entitlement"], up["clawedBack"], up["debtAdded"]) == (16_000, 0, 0)
+    assert tx.events["HeldAllocationReduced"]["amount"] == held - 16_000
     assert "ClawedBack" not in tx.events
     assert c.heldAllocation(YEAR, hostile.address) == 16_000
     assert allowance.balanceOf(hostile.address, ALLOWANCE_2026) == 1_000
