@@ -13,7 +13,9 @@ and is refused with the named error otherwise. Invariants after every step:
 - a frozen or revoked account's units and money change only in steps the regulator's side takes;
 - escrow is always backed: the market holds exactly what its open orders and its accrued fees stand for (claw-back
   and invalidation of escrow are refused; a revoked owner's orders are recovered by the regulator);
-- no level outside today's limits hides the book: the best prices shown can trade, and the book is not crossed.
+- no level outside today's limits hides the book: the best prices shown can trade, and the book is not crossed;
+- no position above its limit: the investor's balance, open orders and escrowed proposals stay within the limit,
+  less only what it was given (mints, transfers to it).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from tests.unit.market.conftest import CREDIT, INSTRUMENT, market  # noqa: F401 
 
 IDS = (ALLOWANCE_2026, OFFSET_7_2025)
 BASELINE = 1_000
+#: Carol the investor may hold at most this many 2026 allowances (units; one unit per lot)
+POSITION_LIMIT = 60
 #: what each privileged operation needs: the actor that holds the authority
 AUTHORITY = {"mint": "issuer", "surrender_for": "issuer", "claw_back": "issuer", "reward": "issuer",
              "issue_money": "regulator", "regulator_mint": "regulator", "pause": "regulator",
@@ -84,6 +88,8 @@ class SystemMachine(ChainMachine):
         self.sector = {"alice": POWER, "bob": CEMENT}
         self.frozen_holdings = {}
         self.actor = None
+        #: units Carol (the investor) received other than by buying: they may lift her position past the limit
+        self.given_to_carol = 0
 
     # ------------------------------------------------------------ helpers
 
@@ -138,6 +144,7 @@ class SystemMachine(ChainMachine):
             self.expect(error, s.allowance.mint, carol, ALLOWANCE_2026, 7, tx)
             if error is None:
                 self.supply[ALLOWANCE_2026] += 7
+                self.given_to_carol += 7
         elif op == "surrender_for":
             if error is None and not self._active("alice"):
                 error = "Registry__NotActive"
@@ -216,6 +223,8 @@ class SystemMachine(ChainMachine):
         allowance = self.suite.allowance
         self.expect(error, allowance.safeTransferFrom, self.addr[frm], self.addr[to], token, amount, b"",
                     self._tx(frm))
+        if error is None and token == ALLOWANCE_2026 and to == "carol" and frm != "carol":
+            self.given_to_carol += amount  # a gift, not a purchase: the limit binds what she buys
 
     @rule(frm=TRADERS, to=TRADERS, share=SHARES)
     def pay(self, frm: str, to: str, share: int) -> None:
@@ -428,6 +437,8 @@ class SystemMachine(ChainMachine):
         side = Side.SELL if sell else Side.BUY
         if error is None and not sell and int(s.money.balanceOf(self.addr[who])) < 2 * lots * tick * 10_000:
             return  # a buy escrows price and fee: with less money than twice the price, leave it
+        if error is None and not sell and who == "carol" and self._position("carol") + lots > POSITION_LIMIT:
+            error = "Market__PositionLimit"
         tx = self.expect(error, s.market.place, INSTRUMENT, side, tick * 10_000, lots, False, 100, self._tx(who))
         if tx is not None and "OrderPlaced" in tx.events:
             self.orders.append((int(tx.events["OrderPlaced"]["orderId"]), self.addr[who]))
@@ -461,7 +472,7 @@ class SystemMachine(ChainMachine):
             return
         actor = "exchange" if intruder else "regulator"
         if actor != "regulator":
-            error = "Registry__MissingRole"
+            error = self._access_error(actor, "regulator", admin=True)
         elif not self._active("issuer"):
             error = "Registry__NotActive"
         elif self.status.status[owner] != Status.REVOKED:
@@ -506,6 +517,19 @@ class SystemMachine(ChainMachine):
         held_units, held_money, fees = bulk.read([(s.allowance.balanceOf, market, ALLOWANCE_2026),
                                                   (s.money.balanceOf, market), (market.feesAccrued,)])
         assert (held_units, held_money) == (units, money + fees)
+
+    def _position(self, name: str) -> int:
+        """An investor's position: its balance, its open orders' lots and what it escrows in block proposals."""
+        s, a = self.suite, self.addr[name]
+        balance, open_lots, escrowed = bulk.read([(s.allowance.balanceOf, a, ALLOWANCE_2026),
+                                                  (s.market.openBuyLots, a, INSTRUMENT),
+                                                  (s.desk.escrowedLots, a, INSTRUMENT)])
+        return balance + open_lots + escrowed
+
+    @invariant()
+    def no_position_above_its_limit(self) -> None:
+        """No sequence of trades lifts the investor past its limit: only what it was given can."""
+        assert self._position("carol") <= POSITION_LIMIT + self.given_to_carol
 
     @invariant()
     def no_untradable_level_hides_the_book(self) -> None:
@@ -566,4 +590,5 @@ def test_system_stateful(market, year_open, regulator, issuer, exchange, verifie
     people = {"regulator": regulator, "issuer": issuer, "exchange": exchange, "verifier": verifier,
               "alice": alice, "bob": bob, "carol": carol, "outsider": outsider}
     assert int(suite.registry.rolesOf(alice)) & Role.ENTERPRISE
+    suite.market.setPositionLimit(INSTRUMENT, POSITION_LIMIT, {"from": regulator})
     run(SystemMachine, run_settings=LONG, suite=suite, people=people, others=[dave], rules_=rules)
