@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,28 @@ def measure_market(accounts: Any, results: Results) -> None:
         place(who, 1, 6_010, 2)
     five = place(b, 0, 6_010, 10)
     results.gas["market.fill_extra_maker"] = (int(five.gas_used) - int(one.gas_used)) // 4
+    _measure_stale_levels(accounts, suite, (a, b, c), results)
+
+
+def _measure_stale_levels(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
+    """Issue 20's integrity costs: a taker that meets a level outside the day's limits takes it out of the book
+    (``market.withdraw_stale_level``: that taker's extra gas over the same order meeting nothing), and the exchange returns a stale
+    order to its owner (``market.return_stale_order``, one order of a chunk)."""
+    from carbon_market.market import params_with
+
+    m, (a, b, c), regulator, exchange = suite.market, traders, accounts[1], accounts[3]
+
+    def place(who: Any, side: int, tick: int, lots: int) -> Any:
+        return m.place(1, side, tick * TICK, lots, False, 100, {"from": who})
+
+    stale = [_order(place(a, 0, 6_500, 1)) for _ in range(2)]  # one bid level, above the limits once they narrow
+    m.setParams(params_with(m, bandBps=500), {"from": regulator})
+    # immediate-or-cancel sells at 6,200: the first takes the 6,500 level out, the second finds nothing to cross
+    withdrawing, plain = (m.place(1, 1, 6_200 * TICK, 1, True, 100, {"from": who}) for who in (b, c))
+    results.gas["market.withdraw_stale_level"] = int(withdrawing.gas_used) - int(plain.gas_used)
+    one = m.returnOrders([stale[1]], {"from": exchange})
+    results.record("market.return_stale_order", one)
+    m.setParams(params_with(m, bandBps=1_000), {"from": regulator})
 
 
 def measure_block_trade(accounts: Any, results: Results) -> None:
@@ -226,6 +248,7 @@ def measure_block_trade(accounts: Any, results: Results) -> None:
     results.record("market.block_accept", accepted)
     results.gas["market.block_trade"] = int(proposed.gas_used) + int(accepted.gas_used)
     results.record("market.block_cancel", desk.cancel(propose(100).events["BlockProposed"]["blockId"], {"from": a}))
+    results.record("market.block_withdraw_fees", desk.withdrawFees({"from": a}))
 
 
 def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, chunk: int = 400) -> None:
