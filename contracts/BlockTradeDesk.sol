@@ -139,6 +139,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IBlockTradeDesk
+    // slither-disable-next-line reentrancy-no-eth (nonReentrant; each block is deleted before its escrow is paid)
     function recoverBlocks(uint256[] calldata blockIds, address recovery)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)

@@ -133,6 +133,7 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
         Ledger memory l = _ledgers[account];
         uint256 balance = l.balance;
         // credit that arrived by transfer today counts from tomorrow (`received` never exceeds the balance)
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
         if (l.day == MarketMath.tradingDay(block.timestamp)) balance -= l.received;
         uint256 packed = _packedThresholds;
         uint256 n = packed & 0xff;

@@ -478,6 +478,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     /// @dev Today's price limits of a listed instrument, in ticks (before or after the day's roll).
     function _limitsToday(uint32 id) private view returns (uint24 low, uint24 high) {
         Instrument storage ins = _instrument(id);
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
         uint24 ref = ins.day == _today() ? ins.referenceTick : ins.lastTick;
         return MarketMath.band(ref, _params.bandBps);
     }

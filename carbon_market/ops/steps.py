@@ -227,6 +227,47 @@ def claim(run: Run, a: dict[str, Any]) -> Steps:
         yield Tx(f"claim for {owner}", a["by"], market.claim, (ids,))
 
 
+def _live_orders(run: Run, refs: list[str]) -> list[int]:
+    """The order ids of ``refs`` that still exist (one filled in full when placed has none; one already
+    returned, recovered or cancelled is gone): what a re-run still has to send."""
+    market, ids = run.suite.market, []
+    for ref in refs:
+        order_id = run.ref(ref)
+        if order_id and int(str(run.node.read(market.order, order_id)[0]), 16):
+            ids.append(order_id)
+    return ids
+
+
+def return_orders(run: Run, a: dict[str, Any]) -> Steps:
+    """The exchange returns stale orders (out of the book, or priced outside today's limits) to their owners."""
+    ids = _live_orders(run, a["orders"])
+    if ids:
+        yield Tx(f"return {len(ids)} stale order(s)", a["by"], run.suite.market.returnOrders, (ids,))
+
+
+def recover_orders(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sends a revoked owner's orders (escrow and proceeds) to a recovery account."""
+    ids = _live_orders(run, a["orders"])
+    if ids:
+        yield Tx(f"recover {len(ids)} order(s)", a["by"], run.suite.market.recoverOrders,
+                 (ids, run.address(a["recovery"])))
+
+
+def recover_blocks(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sends a revoked proposer's open block proposals to a recovery account."""
+    desk = run.suite.desk
+    ids = [block_id for ref in a["blocks"] if (block_id := run.ref(ref))
+           and int(str(run.node.read(desk.blockTrade, block_id)[0]), 16)]
+    if ids:
+        yield Tx(f"recover {len(ids)} block(s)", a["by"], desk.recoverBlocks, (ids, run.address(a["recovery"])))
+
+
+def withdraw_fees(run: Run, a: dict[str, Any]) -> Steps:
+    """The exchange pays the fees accrued in the market and in the block desk to the fee recipient."""
+    yield Tx("withdraw the market's fees", a["by"], run.suite.market.withdrawFees, ())
+    yield Tx("withdraw the block desk's fees", a["by"], run.suite.desk.withdrawFees, ())
+
+
 def block_trade(run: Run, a: dict[str, Any]) -> Steps:
     desk = run.suite.desk
     expiry = run.node.timestamp() + a["expires_in"]
@@ -278,6 +319,7 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "reject": reject, "attest": attest, "true_up": true_up, "claim_allocation": claim_allocation,
     "list": list_token, "approve": approve,
     "open_call": open_call, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
-    "block_trade": block_trade, "surrender": surrender, "credit": credit,
+    "block_trade": block_trade, "return_orders": return_orders, "recover_orders": recover_orders,
+    "recover_blocks": recover_blocks, "withdraw_fees": withdraw_fees, "surrender": surrender, "credit": credit,
     "advance_time": advance_time, "settle": settle,
 }

@@ -233,8 +233,10 @@ library OrderBook {
         uint256 orderId,
         uint16 bandBps
     ) private returns (uint256 money, uint256 units, uint256 fee) {
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
         uint24 ref = ins.day == MarketMath.tradingDay(block.timestamp) ? ins.referenceTick : ins.lastTick;
         (uint24 low, uint24 high) = MarketMath.band(ref, bandBps);
+        // slither-disable-next-line unused-return (only the tick is needed)
         (, , uint24 tick) = MarketIds.level(orderId);
         if (MarketIds.isCall(orderId) || (tick >= low && tick <= high && _resting(s, orderId))) {
             revert IMarket.Market__OrderTradable(orderId);
@@ -255,7 +257,7 @@ library OrderBook {
         uint256 key = MarketIds.levelKey(false, t.instrument, 0, makerSide, tick);
         Level memory lv = s.levels[key];
         uint256 price = uint256(tick) * t.tickSize;
-        uint256 makerLots;
+        uint256 makerLots = 0;
         uint256 skipped = 0;
         while (lv.head < lv.tail && t.left != 0 && t.fills < t.maxFills && skipped < MAX_SKIPS) {
             (uint32 q, bool skip) = _fillOrder(s, registry, t, lv, (key << 32) | lv.head, price);

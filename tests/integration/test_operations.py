@@ -23,7 +23,7 @@ from carbon_market.trace import suite_events
 PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
 YEAR = 2026
 #: the pilot's transactions, as the full run sends them (a re-run after any crash must add up to the same)
-PILOT_TRANSACTIONS = 83
+PILOT_TRANSACTIONS = 85
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def event_counts(suite, start: int) -> Counter:
 def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
     start = web3.eth.block_number + 1
     outcome = run(pilot, bare, tmp_path / "journal.jsonl")
-    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 26
+    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 27
     s, people = bare, {name: accounts[i] for i, name in enumerate(
         ["admin", "regulator", "verifier", "exchange", "forest", "fund", "huaneng", "conch", "datang", "jidong",
          "guodian"])}
@@ -80,6 +80,10 @@ def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
     block = [e for e in suite_events(s, start) if e.name == "BlockTraded"][0].fields
     assert block["price"] == 630 * MONEY_UNIT and block["lots"] == 100
     assert s.money.balanceOf(people["fund"]) < 200_000 * MONEY_UNIT  # it bought
+    # the fees accrued where they were earned, then withdrawn to the exchange
+    assert (s.market.feesAccrued(), s.desk.feesAccrued()) == (0, 0)
+    withdrawn = [e.fields["amount"] for e in suite_events(s, start) if e.name == "FeesWithdrawn"]
+    assert len(withdrawn) == 2 and all(amount > 0 for amount in withdrawn)
 
     again = run(pilot, bare, tmp_path / "journal.jsonl")
     assert again.sent == 0 and all(r.resumed for r in again.steps)
@@ -205,4 +209,18 @@ def test_a_claim_of_allocations_nobody_holds_is_found_on_the_fork(bare, accounts
     assert str(refused.value) == ("step 11 (claim_allocation, line 34): claim allocation of datang: "
                                   "Compliance__NothingToClaim(year=2026, enterprise=datang) "
                                   "(found on a fork of development: nothing was sent)")
+    assert nonces(accounts[:11]) == before
+
+
+def test_returning_an_order_that_can_still_trade_is_found_on_the_fork(bare, accounts, pilot):
+    """`return_orders` reaches `Market.returnOrders`: k-datang still rests inside the day's limits (20 of its 50
+    lots), so the exchange may not return it, and the fork says so before anything is sent."""
+    _edit(pilot, "  - claim: {by: exchange, orders: all}\n",
+          "  - claim: {by: exchange, orders: all}\n  - return_orders: {by: exchange, orders: [k-datang]}\n")
+    before = nonces(accounts[:11])
+    with pytest.raises(ops.StepFailed) as refused:
+        run(pilot, bare)
+    message = str(refused.value)
+    assert message.startswith("step 19 (return_orders, line 46): return 1 stale order(s): Market__OrderTradable(")
+    assert message.endswith("(found on a fork of development: nothing was sent)")
     assert nonces(accounts[:11]) == before
