@@ -157,17 +157,17 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function returnOrders(uint256[] calldata orderIds) external returns (uint256 returned) {
-        return releaseOrders(orderIds, address(0));
+        return _releaseOrders(orderIds, address(0));
     }
 
     /// @inheritdoc IMarket
     function recoverOrders(uint256[] calldata orderIds, address recovery) external returns (uint256 recovered) {
-        return releaseOrders(orderIds, recovery);
+        return _releaseOrders(orderIds, recovery);
     }
 
     /// @dev The exchange returns stale orders to their owners (`recovery` zero), the regulator recovers revoked
     /// owners' orders to an active `recovery`.
-    function releaseOrders(uint256[] calldata orderIds, address recovery) private nonReentrant returns (uint256) {
+    function _releaseOrders(uint256[] calldata orderIds, address recovery) private nonReentrant returns (uint256) {
         if (recovery == address(0)) {
             _checkRole(EXCHANGE_ROLE, msg.sender);
         } else {

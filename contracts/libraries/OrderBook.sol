@@ -280,7 +280,7 @@ library OrderBook {
         s.levels[key] = lv;
     }
 
-    /// @dev Fill `t` from the order at the head of `lv`: skips a cancelled or suspended slot without counting it
+    /// @dev Fill `t` from the order at the head of `lv`: skips a cancelled slot without counting it
     /// as an order touched (`skip`), suspends an order whose owner is not active, stops at the taker's own.
     /// Returns the lots filled.
     function _fillOrder(
@@ -295,7 +295,9 @@ library OrderBook {
         (address owner, uint32 remaining, uint8 flags) = (o.owner, o.remaining, o.flags);
         unchecked {
             // head < tail here, and fills < maxFills: neither overflows
-            if (remaining == 0 || flags & ORDER_SUSPENDED != 0) {
+            // a suspended order is always behind the head (suspension moves the head past it): a slot at the head
+            // with nothing remaining is a cancelled order
+            if (remaining == 0) {
                 ++lv.head;
                 return (0, true);
             }

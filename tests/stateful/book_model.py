@@ -125,7 +125,7 @@ class BookModel:
             while queue and left and touched < max_fills and skipped < MAX_SKIPS:
                 oid = queue[0]
                 o = self.orders.get(oid)
-                if not self.live(oid):  # a cancelled or suspended slot: skipped, not counted as touched
+                if not self.live(oid):  # a cancelled slot: skipped, not counted as touched
                     queue.popleft()
                     skipped += 1
                     continue

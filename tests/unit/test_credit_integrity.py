@@ -64,3 +64,17 @@ def test_moving_credit_away_does_not_dodge_a_penalty(credit, issuer, regulator, 
     assert credit.owedOf(alice) == 50
     credit.transfer(alice, 80, {"from": bob})  # whatever comes back pays the debt first
     assert (credit.balanceOf(alice), credit.owedOf(alice)) == (30, 0)
+
+
+def test_the_ledger_refuses_what_it_cannot_hold(credit, issuer, regulator, alice, bob):
+    """A balance past 2^96 - 1 is refused; a transfer of more than the balance too; an owed total saturates."""
+    from carbon_market.errors import reverts
+
+    with reverts("Credit__InvalidAmount", 2**96):
+        credit.regulatorMint(alice, 2**96, "too much", {"from": regulator})
+    credit.setTransfersEnabled(True, {"from": regulator})
+    credit.reward(alice, 10, EARLY, {"from": issuer})
+    with reverts("ERC20InsufficientBalance", alice, 10, 11):
+        credit.transfer(bob, 11, {"from": alice})
+    credit.penalize(bob, 2**64 + 5, LATE, {"from": issuer})
+    assert credit.owedOf(bob) == 2**64 - 1

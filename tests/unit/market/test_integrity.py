@@ -406,3 +406,65 @@ def test_units_escrowed_in_a_block_proposal_count(market, place, funded, credit,
     desk.cancel(block, {"from": carol})
     assert desk.escrowedLots(carol, INSTRUMENT) == 0
     place(carol, BUY, 6_000, 50)
+
+
+# ---------------------------------------------------------------- the edges of the rules above
+
+
+def test_a_best_bid_above_the_limits_with_none_inside_shows_none(market, place, regulator, carol):
+    place(carol, BUY, 6_600, 1)
+    narrow(market, regulator)
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [0, 0]
+
+
+def test_an_ask_below_the_limits_with_none_inside_shows_none(market, place, regulator, alice):
+    place(alice, SELL, 5_500, 1)
+    narrow(market, regulator)
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [0, 0]
+
+
+def test_an_ask_above_the_limits_shows_none(market, place, regulator, alice):
+    place(alice, SELL, 6_400, 1)
+    narrow(market, regulator)
+    assert [int(t) for t in market.bestTicks(INSTRUMENT)] == [0, 0]
+
+
+def test_the_sweep_leaves_an_owner_it_cannot_pay(market, place, registry, regulator, exchange, alice, bob):
+    """A frozen owner's stale order stays for the owner to cancel; the rest of the chunk goes on."""
+    frozen = order_id(place(alice, SELL, 6_400, 1))
+    other = order_id(place(bob, SELL, 6_400, 1))
+    narrow(market, regulator)
+    registry.freeze(alice, WHY, {"from": regulator})
+    tx = market.returnOrders([frozen, other], {"from": exchange})
+    assert [e["orderId"] for e in tx.events["OrderReturned"]] == [other]
+    assert market.order(frozen)["remaining"] == 1
+
+
+def test_a_stale_order_is_returned_on_a_later_day_and_a_call_order_never(market, place, regulator, exchange,
+                                                                         alice, bob):
+    stale = order_id(place(alice, SELL, 6_500, 1))
+    narrow(market, regulator)
+    chain.sleep(86_400)
+    chain.mine()
+    tx = market.returnOrders([stale], {"from": exchange})  # the day has not rolled yet: its limits are the close's
+    assert tx.events["OrderReturned"]["orderId"] == stale
+    market.openCall(INSTRUMENT, {"from": exchange})
+    call = order_id(place(bob, BUY, 6_000, 1))
+    with reverts("Market__OrderTradable", call):
+        market.returnOrders([call], {"from": exchange})
+
+
+def test_the_regulator_recovers_a_revoked_owners_call_order(market, place, funded, registry, regulator, exchange,
+                                                            alice, newcomers):
+    from carbon_market.roles import Role
+    from carbon_market.suite import onboarding
+
+    recovery = newcomers[1]
+    registry.onboard(onboarding(recovery, Role.SYSTEM), {"from": regulator})
+    market.openCall(INSTRUMENT, {"from": exchange})
+    call = order_id(place(alice, SELL, 6_000, 3))
+    registry.revoke(alice, WHY, {"from": regulator})
+    tx = market.recoverOrders([call], recovery, {"from": regulator})
+    assert tx.events["OrderRecovered"]["orderId"] == call
+    assert funded.allowance.balanceOf(recovery, ALLOWANCE_2026) == 3
+    assert market.auction(INSTRUMENT, 1)["sellers"] == 0
