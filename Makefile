@@ -5,21 +5,22 @@
 PYTHON        ?= python3
 VENV          := .venv
 SOLC_VERSION  := 0.8.30
-SOLCX_DIR     := $(CURDIR)/.toolchain/solcx
+# file targets are relative (make cannot name a target whose path has a space); what leaves make is absolute
+SOLCX_DIR     := .toolchain/solcx
 SOLC_SHIM     := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 PY_STAMP      := $(VENV)/.installed
 NODE_STAMP    := node_modules/.installed
 
-export SOLCX_BINARY_PATH := $(SOLCX_DIR)
+export SOLCX_BINARY_PATH := $(CURDIR)/$(SOLCX_DIR)
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 # brownie keeps its data folder under $$HOME/.brownie: give it one inside the project, seeded with
 # the project's own network list, so that nothing is read from or left in the user's home folder.
-BROWNIE_HOME  := $(CURDIR)/.toolchain/brownie-home
+BROWNIE_HOME  := .toolchain/brownie-home
 NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 
-BROWNIE := HOME=$(BROWNIE_HOME) $(CURDIR)/$(VENV)/bin/brownie
+BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
 .PHONY: setup test coverage lint demo story scenarios bench deploy ops trace audit compile clean help
