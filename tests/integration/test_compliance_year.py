@@ -103,16 +103,20 @@ def test_whole_year(suite, regulator, verifier, dave, outsider, firms, rules):
                         "late": Outcome.LATE, "corrected": Outcome.ON_TIME}
 
     # credit: accurate reporting at finalisation, then the settlement rule; the corrected firm was penalised
-    # for its rejection (it held nothing to burn) and the late firm loses its late penalty from what it held
+    # for its rejection while it held nothing, so it owed the penalty and its on-time reward paid it (issue 20:
+    # a penalty is never forgiven); the short and late firms owe what their balance could not cover
     r = rules
     expected_credit = {
         "early": r.reward_accurate + r.reward_early,
         "on_time": r.reward_accurate + r.reward_on_time,
         "short": max(r.reward_accurate - r.penalty_shortfall, 0),
         "late": max(r.reward_accurate - r.penalty_late, 0),
-        "corrected": r.reward_on_time,
+        "corrected": r.reward_on_time - r.penalty_rejected,
     }
     assert {n: credit.balanceOf(firms[n]) for n in PLAN} == expected_credit
+    assert {n: credit.owedOf(firms[n]) for n in PLAN} == {
+        "early": 0, "on_time": 0, "short": max(r.penalty_shortfall - r.reward_accurate, 0),
+        "late": max(r.penalty_late - r.reward_accurate, 0), "corrected": 0}
     short = enterprise_year(c, YEAR, firms["short"])
     assert (short["shortfall"], short["fine"]) == (9_000, 9_000 * r.fine_per_tonne)
     assert c.debtOf(firms["short"]) == 9_000
