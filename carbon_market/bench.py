@@ -17,6 +17,7 @@ from eth_utils import keccak, to_checksum_address
 
 from carbon_market import bulk, compliance as cy
 from carbon_market.ids import allowance_id
+from carbon_market.market import FEE_CAP_BPS
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
 from carbon_market.year import Firm, latest_timestamp, run_year, sleep_until
@@ -192,7 +193,7 @@ def measure_market(accounts: Any, results: Results) -> None:
     m = suite.market
 
     def place(who: Any, side: int, tick: int, lots: int) -> Any:
-        return m.place(1, side, tick * TICK, lots, False, 100, {"from": who})
+        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
 
     results.record("market.place_resting_new_level", place(a, 0, 5_990, 10))
     resting = place(b, 0, 5_990, 10)
@@ -207,6 +208,7 @@ def measure_market(accounts: Any, results: Results) -> None:
     five = place(b, 0, 6_010, 10)
     results.gas["market.fill_extra_maker"] = (int(five.gas_used) - int(one.gas_used)) // 4
     _measure_stale_levels(accounts, suite, (a, b, c), results)
+    _measure_t_plus_one(accounts, suite, (a, b, c), results)
 
 
 def _measure_stale_levels(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
@@ -218,16 +220,40 @@ def _measure_stale_levels(accounts: Any, suite: Suite, traders: Sequence[Any], r
     m, (a, b, c), regulator, exchange = suite.market, traders, accounts[1], accounts[3]
 
     def place(who: Any, side: int, tick: int, lots: int) -> Any:
-        return m.place(1, side, tick * TICK, lots, False, 100, {"from": who})
+        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
 
     stale = [_order(place(a, 0, 6_500, 1)) for _ in range(2)]  # one bid level, above the limits once they narrow
     m.setParams(params_with(m, bandBps=500), {"from": regulator})
     # immediate-or-cancel sells at 6,200: the first takes the 6,500 level out, the second finds nothing to cross
-    withdrawing, plain = (m.place(1, 1, 6_200 * TICK, 1, True, 100, {"from": who}) for who in (b, c))
+    withdrawing, plain = (m.place(1, 1, 6_200 * TICK, 1, True, 100, FEE_CAP_BPS, {"from": who}) for who in (b, c))
     results.gas["market.withdraw_stale_level"] = int(withdrawing.gas_used) - int(plain.gas_used)
     one = m.returnOrders([stale[1]], {"from": exchange})
     results.record("market.return_stale_order", one)
     m.setParams(params_with(m, bandBps=1_000), {"from": regulator})
+
+
+def _measure_t_plus_one(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
+    """Issue 20's T+1 rule, each figure the difference between the same placement with the rule off and on: a buy
+    that fills one maker records the units delivered (``market.t_plus_one_buy_extra``, the buyer's first record),
+    a sell checks the seller's balance against what it bought today (``market.t_plus_one_sell_extra``)."""
+    m, (a, b, c), regulator = suite.market, traders, accounts[1]
+
+    def place(who: Any, side: int, tick: int, lots: int) -> Any:
+        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
+
+    place(a, 1, 6_100, 1)  # the bitmap words of the levels below exist for both sells
+    sell_off = place(c, 1, 6_105, 1)
+    place(a, 1, 6_000, 10)
+    buy_off = place(b, 0, 6_000, 10)
+    m.setTPlusOne(1, True, {"from": regulator})
+    place(a, 1, 6_000, 10)
+    buy_on = place(c, 0, 6_000, 10)
+    sell_on = place(c, 1, 6_110, 1)
+    if int(m.boughtToday(c, 1)) != 10:
+        raise RuntimeError("the T+1 bench did not record the buyer's purchase")
+    results.gas["market.t_plus_one_buy_extra"] = int(buy_on.gas_used) - int(buy_off.gas_used)
+    results.gas["market.t_plus_one_sell_extra"] = int(sell_on.gas_used) - int(sell_off.gas_used)
+    m.setTPlusOne(1, False, {"from": regulator})
 
 
 def measure_block_trade(accounts: Any, results: Results) -> None:
@@ -257,7 +283,7 @@ def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, ch
     suite, people, exchange = _market(accounts, 4)
     m = suite.market
     m.openCall(1, {"from": exchange})
-    calls = [bulk.call(m.place, 1, i % 2, (5_800 + (i * 7919) % 400) * TICK, 1 + i % 9, False, 0,
+    calls = [bulk.call(m.place, 1, i % 2, (5_800 + (i * 7919) % 400) * TICK, 1 + i % 9, False, 0, FEE_CAP_BPS,
                        sender=people[i % 4]) for i in range(count)]
     bulk.send(calls)
     txs = [m.closeCall(1, chunk, {"from": exchange})]

@@ -17,6 +17,8 @@ from typing import Any
 BPS = 10_000
 #: ``maxFills`` that places no practical bound on one placement's matching
 MANY_FILLS = 1_000
+#: the highest fee rate the market's rules allow (``MarketParams``): as a placement's ``maxFeeBps``, no bound
+FEE_CAP_BPS = 1_000
 #: default listing: 1 t per lot, 0.01 currency unit per tick (6 decimals)
 LOT_SIZE = 1
 TICK_SIZE = 10_000

@@ -81,12 +81,17 @@ def fills(tx: Any) -> tuple[Fill, ...]:
 
 
 def place(suite: Suite, trader: Any, instrument: int, side: Side, price: int, lots: int, *,
-          immediate_or_cancel: bool = False, max_fills: int | None = None) -> Placed:
+          immediate_or_cancel: bool = False, max_fills: int | None = None,
+          max_fee_bps: int | None = None) -> Placed:
     """Enter a limit order (in a call phase it joins the call, unbounded); ``max_fills`` defaults to no practical
-    bound in the continuous phase."""
+    bound in the continuous phase, ``max_fee_bps`` to the trader's fee rate now (a fee raised before the order
+    lands refuses it instead of charging more)."""
     if max_fills is None:
         max_fills = max_fills_in(suite.market.instrument(instrument)["phase"])
-    tx = suite.market.place(instrument, side, price, lots, immediate_or_cancel, max_fills, {"from": trader})
+    if max_fee_bps is None:
+        max_fee_bps = int(suite.market.feeRateOf(trader))
+    tx = suite.market.place(instrument, side, price, lots, immediate_or_cancel, max_fills, max_fee_bps,
+                            {"from": trader})
     e = tx.events["OrderPlaced"]
     filled, rested = int(e["filled"]), int(e["rested"])
     return Placed(int(e["orderId"]), filled, rested, lots - filled - rested, fills(tx))

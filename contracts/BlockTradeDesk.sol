@@ -36,6 +36,9 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     uint256 private _feesPlusOne = 1;
     /// @dev Lots investors escrow in open sell proposals, per instrument (they count towards positions).
     mapping(address account => mapping(uint32 instrument => uint64)) private _escrowed;
+    /// @dev T+1: units block trades delivered to an account today, per instrument, packed as `units << 32 | day`;
+    /// written only while the instrument's rule is on.
+    mapping(address account => mapping(uint32 instrument => uint256)) private _bought;
 
     /// @dev A block's terms resolved against its instrument.
     struct Terms {
@@ -44,6 +47,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         uint256 tickSize;
         uint256 price;
         IMarket.Params params;
+        bool tPlusOne;
     }
 
     /// @param registry_ the participant registry
@@ -94,6 +98,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         });
         emit BlockProposed(blockId, instrument, msg.sender, counterparty, side, lots, price, feeBps, expiry);
         if (side == IMarket.Side.Sell) {
+            if (terms.tPlusOne) _checkSellable(msg.sender, instrument, terms, lots);
             if (_isInvestor(msg.sender)) _escrowed[msg.sender][instrument] += lots;
             _allowance.safeTransferFrom(msg.sender, address(this), terms.tokenId, lots * terms.lotSize, "");
         } else {
@@ -113,6 +118,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         bool proposerSells = b.proposerSide == IMarket.Side.Sell;
         (address buyer, address seller) = proposerSells ? (msg.sender, b.proposer) : (b.proposer, msg.sender);
         _checkPosition(buyer, b.instrument, terms, b.lots);
+        if (terms.tPlusOne) _tPlusOne(proposerSells, buyer, b.instrument, terms, b.lots);
         uint256 value = uint256(b.lots) * terms.price;
         uint16 acceptorBps = _market.feeRateOf(msg.sender);
         (uint256 buyerFee, uint256 sellerFee) = proposerSells
@@ -179,6 +185,13 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     /// @inheritdoc IBlockTradeDesk
     function escrowedLots(address account, uint32 instrument) external view returns (uint64) {
         return _escrowed[account][instrument];
+    }
+
+    /// @inheritdoc IBlockTradeDesk
+    function boughtToday(address account, uint32 instrument) external view returns (uint256) {
+        uint256 slot = _bought[account][instrument];
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
+        return uint32(slot) == MarketMath.tradingDay(block.timestamp) ? slot >> 32 : 0;
     }
 
     /// @inheritdoc IBlockTradeDesk
@@ -276,6 +289,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         terms.lotSize = ins.lotSize;
         terms.tickSize = ins.tickSize;
         terms.price = price;
+        terms.tPlusOne = ins.tPlusOne;
     }
 
     /// @dev An open block, or a revert.
@@ -307,6 +321,27 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         uint256 open = uint256(_market.openBuyLots(buyer, instrument)) + _escrowed[buyer][instrument] + lots;
         uint256 position = _allowance.balanceOf(buyer, terms.tokenId) + open * terms.lotSize;
         if (position > limit) revert BlockTrade__PositionLimit(buyer, instrument, position, limit);
+    }
+
+    /// @dev T+1 on acceptance: an accepting seller may not sell units delivered to it today; the buyer's units are
+    /// recorded as delivered today.
+    function _tPlusOne(bool proposerSells, address buyer, uint32 instrument, Terms memory terms, uint32 lots) private {
+        if (!proposerSells) _checkSellable(msg.sender, instrument, terms, lots);
+        uint32 today = MarketMath.tradingDay(block.timestamp);
+        uint256 slot = _bought[buyer][instrument];
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
+        uint256 already = uint32(slot) == today ? slot >> 32 : 0;
+        _bought[buyer][instrument] = (already + uint256(lots) * terms.lotSize) << 32 | today;
+    }
+
+    /// @dev T+1: `seller` may sell its balance less what was delivered to it today (the market's rule, shared).
+    function _checkSellable(address seller, uint32 instrument, Terms memory terms, uint32 lots) private view {
+        uint256 bought = _market.boughtToday(seller, instrument);
+        if (bought == 0) return;
+        uint256 units = uint256(lots) * terms.lotSize;
+        uint256 balance = _allowance.balanceOf(seller, terms.tokenId);
+        uint256 sellable = balance > bought ? balance - bought : 0;
+        if (units > sellable) revert IMarket.Market__BoughtToday(seller, instrument, units, sellable);
     }
 
     /// @dev Both legs and the fees: the proposer's leg comes out of escrow, the acceptor's from its wallet; the fees

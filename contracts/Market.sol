@@ -83,24 +83,27 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     // ================================================================== trading
 
     /// @inheritdoc IMarket
-    function place(uint32 id, Side side, uint256 price, uint32 lots, bool immediateOrCancel, uint256 maxFills)
-        external
-        nonReentrant
-        returns (uint256 orderId)
-    {
+    function place(
+        uint32 id,
+        Side side,
+        uint256 price,
+        uint32 lots,
+        bool immediateOrCancel,
+        uint256 maxFills,
+        uint16 maxFeeBps
+    ) external nonReentrant returns (uint256 orderId) {
         MarketParams.Packed memory p = _params;
         if (p.paused) revert Market__Paused();
         Instrument storage ins = _instrument(id);
         _roll(ins, id);
         OrderBook.Book memory book = _books[id];
         OrderBook.Taker memory t = _enter(ins, id, side, price, lots, maxFills, book, p);
-        Phase phase = ins.phase;
-        if (phase == Phase.Call) {
-            if (immediateOrCancel || maxFills != 0) revert Market__CallOrderFlags(id, immediateOrCancel, maxFills);
+        _checkFee(t.feeBps, maxFeeBps);
+        if (ins.phase != Phase.Continuous) {
+            _checkCallEntry(ins, id, immediateOrCancel, maxFills);
             _books[id].sequence = t.sequence;
             return _placeCall(ins, t);
         }
-        if (phase != Phase.Continuous) revert Market__WrongPhase(id, phase);
         // a price that crosses nothing skips the matching library call
         if (OrderBook.crosses(book, side, t.limit)) (book, t) = OrderBook.matchTaker(_book, registry(), book, t);
         uint32 rested = 0;
@@ -115,44 +118,20 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function cancel(uint256 orderId) external nonReentrant {
-        Order memory o = _order(orderId);
-        if (o.owner != msg.sender) revert Market__NotOwner(orderId, msg.sender);
         // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
         (uint32 id,,) = MarketIds.level(orderId);
-        (uint256 money, uint256 units, uint256 fee) = _take(orderId, id);
+        Instrument storage ins = _instruments[id];
+        (uint256 money, uint256 units, uint256 fee) = OrderBook.take(_book, _books, _openBuy, _calls, ins, orderId);
         if (fee != 0) _feesPlusOne += fee;
-        _payOut(msg.sender, units == 0 ? 0 : _instruments[id].tokenId, money, units);
+        if (money != 0) _money.safeTransfer(msg.sender, money);
+        if (units != 0) _allowance.safeTransferFrom(address(this), msg.sender, ins.tokenId, units, "");
     }
 
     /// @inheritdoc IMarket
     function claim(uint256[] calldata orderIds) external nonReentrant {
         if (orderIds.length == 0) return;
-        address owner = _order(orderIds[0]).owner;
-        uint256 money = 0;
-        uint256 units = 0;
-        uint256 fees = 0;
-        uint256 tokenId = 0;
-        for (uint256 i; i < orderIds.length; ++i) {
-            uint256 orderId = orderIds[i];
-            address o = _order(orderId).owner;
-            if (o != owner) revert Market__MixedOwners(orderId, o, owner);
-            // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
-            (uint32 id,,) = MarketIds.level(orderId);
-            Instrument storage ins = _instruments[id];
-            if (units != 0 && ins.tokenId != tokenId) {
-                _payOut(owner, tokenId, 0, units);
-                units = 0;
-            }
-            tokenId = ins.tokenId;
-            (uint256 m, uint256 u, uint256 f) = MarketIds.isCall(orderId)
-                ? CallAuction.claim(_calls, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize)
-                : OrderBook.claim(_book, _openBuy, orderId, ins.tickSize, ins.lotSize);
-            money += m;
-            units += u;
-            fees += f;
-        }
+        uint256 fees = OrderBook.claimBatch(_book, _openBuy, _calls, _instruments, orderIds, _money, _allowance);
         if (fees != 0) _feesPlusOne += fees;
-        _payOut(owner, tokenId, money, units);
     }
 
     /// @inheritdoc IMarket
@@ -249,6 +228,13 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     }
 
     /// @inheritdoc IMarket
+    function setTPlusOne(uint32 id, bool on) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _instrument(id).tPlusOne = on;
+        emit TPlusOneChanged(id, on);
+    }
+
+
+    /// @inheritdoc IMarket
     function setDesk(IBlockTradeDesk desk_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(_desk) != address(0)) revert Market__BadDesk(address(desk_));
         _desk = desk_;
@@ -306,15 +292,12 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function bestTicks(uint32 id) external view returns (uint24 bid, uint24 ask) {
-        (uint24 low, uint24 high) = _limitsToday(id);
-        return OrderBook.tradableBest(_book, _books[id], id, low, high);
+        return OrderBook.tradableBest(_book, _books[id], _instrument(id), id, _params.bandBps);
     }
 
     /// @inheritdoc IMarket
     function depth(uint32 id, Side side, uint24 tick) external view returns (uint64) {
-        (uint24 low, uint24 high) = _limitsToday(id);
-        if (tick < low || tick > high) return 0;
-        return _book.levels[MarketIds.levelKey(false, id, 0, side, tick)].lots;
+        return OrderBook.tradableDepth(_book, _instrument(id), id, side, tick, _params.bandBps);
     }
 
     /// @inheritdoc IMarket
@@ -348,6 +331,11 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     /// @inheritdoc IMarket
     function positionLimit(uint32 id) external view returns (uint64) {
         return _books[id].positionLimit;
+    }
+
+    /// @inheritdoc IMarket
+    function boughtToday(address account, uint32 id) external view returns (uint256) {
+        return OrderBook.boughtToday(_book, _desk, account, id);
     }
 
     /// @inheritdoc IMarket
@@ -392,6 +380,10 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         // investor pays for the library call
         if (roles & (Roles.INVESTOR | Roles.ENTERPRISE) == Roles.INVESTOR) {
             t.flags = _positionFlags(ins, id, side == Side.Buy ? book.positionLimit : 0, lots);
+        }
+        if (ins.tPlusOne) {
+            if (side == Side.Sell) _checkSellable(ins, id, lots);
+            else t.tPlusOne = true;
         }
         t.instrument = id;
         t.side = side;
@@ -466,21 +458,8 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         if (ins.lotSize == 0) revert Market__UnknownInstrument(id);
     }
 
-    function _order(uint256 orderId) private view returns (Order memory o) {
-        o = _book.orders[orderId];
-        if (o.owner == address(0)) revert Market__UnknownOrder(orderId);
-    }
-
     function _today() private view returns (uint32) {
         return MarketMath.tradingDay(block.timestamp);
-    }
-
-    /// @dev Today's price limits of a listed instrument, in ticks (before or after the day's roll).
-    function _limitsToday(uint32 id) private view returns (uint24 low, uint24 high) {
-        Instrument storage ins = _instrument(id);
-        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        uint24 ref = ins.day == _today() ? ins.referenceTick : ins.lastTick;
-        return MarketMath.band(ref, _params.bandBps);
     }
 
     /// @dev On the first action of a new trading day the previous close becomes the reference price.
@@ -517,23 +496,26 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         return MarketParams.feeRate(p, tier);
     }
 
+    /// @dev An order entering a call phase: neither immediate-or-cancel nor bounded (a clearing phase takes none).
+    function _checkCallEntry(Instrument storage ins, uint32 id, bool immediateOrCancel, uint256 maxFills) private view {
+        Phase phase = ins.phase;
+        if (phase != Phase.Call) revert Market__WrongPhase(id, phase);
+        if (immediateOrCancel || maxFills != 0) revert Market__CallOrderFlags(id, immediateOrCancel, maxFills);
+    }
+
+    /// @dev T+1: a sell may not include units delivered today (in a frame of its own: `_enter` has no stack to spare).
+    function _checkSellable(Instrument storage ins, uint32 id, uint32 lots) private view {
+        OrderBook.checkSellable(_book, _desk, _allowance, ins.tokenId, id, uint256(lots) * ins.lotSize);
+    }
+
+    /// @dev The taker's own bound on its fee rate (in a frame of its own: `place` has no stack to spare).
+    function _checkFee(uint16 feeBps, uint16 maxFeeBps) private view {
+        if (feeBps > maxFeeBps) revert Market__FeeAboveMax(msg.sender, feeBps, maxFeeBps);
+    }
+
     /// @dev `OrderBook.checkPosition` for the sender (in a frame of its own: `_enter` has no stack to spare).
     function _positionFlags(Instrument storage ins, uint32 id, uint256 limit, uint32 lots) private view returns (uint8) {
         return OrderBook.checkPosition(_allowance, _desk, _openBuy, ins, id, limit, lots);
     }
 
-    /// @dev Cancel an order of either book; returns its escrow and unclaimed proceeds, and the fee on them.
-    function _take(uint256 orderId, uint32 id) private returns (uint256 money, uint256 units, uint256 fee) {
-        if (MarketIds.isCall(orderId)) {
-            Instrument storage ins = _instruments[id];
-            return CallAuction.cancel(_calls, _book.bitmaps, _book.orders, _openBuy, orderId, ins.tickSize, ins.lotSize);
-        }
-        // a continuous order's level carries the grid: no read of the instrument unless units are returned
-        return OrderBook.cancel(_book, _books, _openBuy, orderId);
-    }
-
-    function _payOut(address to, uint256 tokenId, uint256 money, uint256 units) private {
-        if (money != 0) _money.safeTransfer(to, money);
-        if (units != 0) _allowance.safeTransferFrom(address(this), to, tokenId, units, "");
-    }
 }

@@ -127,6 +127,10 @@ interface IBlockTradeDesk {
     /// (`IMarket.setPositionLimit`).
     function escrowedLots(address account, uint32 instrument) external view returns (uint64);
 
+    /// @notice Units of `instrument` block trades delivered to `account` today while the instrument's T+1 rule was on
+    /// (`IMarket.boughtToday` adds the market's own): under the rule they are not sold before the next trading day.
+    function boughtToday(address account, uint32 instrument) external view returns (uint256);
+
     /// @notice Fees accrued by block trades and not yet withdrawn.
     function feesAccrued() external view returns (uint256);
 

@@ -34,6 +34,7 @@ interface IMarket {
         uint32 day; // trading day (China Standard Time) the reference belongs to
         Phase phase;
         uint32 round; // the current (or next) call auction's number
+        bool tPlusOne; // units bought on a trading day are sold on the market from the next (regulator's switch)
     }
 
     /// @notice The market-wide parameters. Basis points throughout.
@@ -122,6 +123,12 @@ interface IMarket {
     /// @notice Thrown when the exchange returns an order that can still trade (a call order, or a continuous one
     /// in the book at a price inside today's limits).
     error Market__OrderTradable(uint256 orderId);
+    /// @notice Thrown when the sender's fee rate (the market's rate after its credit tier's discount) is above the
+    /// most it accepts for this order: a fee change that lands before the order does not charge it more.
+    /// @notice Thrown under T+1 when a sell of `units` would sell units the market delivered to the account today:
+    /// it can sell at most `sellable` (its balance less those) until the next trading day.
+    error Market__BoughtToday(address account, uint32 instrument, uint256 units, uint256 sellable);
+    error Market__FeeAboveMax(address account, uint16 feeBps, uint16 maxFeeBps);
 
     // ------------------------------------------------------------------ events
 
@@ -179,6 +186,8 @@ interface IMarket {
     event PositionLimitChanged(uint32 indexed instrument, uint64 previous, uint64 current);
     /// @notice Emitted when the regulator sets the block desk whose proposals count towards positions.
     event DeskSet(address desk);
+    /// @notice Emitted when the regulator switches the T+1 rule of an instrument on or off.
+    event TPlusOneChanged(uint32 indexed instrument, bool on);
     /// @notice Emitted when the fee recipient changes.
     event FeeRecipientChanged(address previous, address current);
     /// @notice Emitted when accrued fees are paid to the fee recipient.
@@ -191,11 +200,18 @@ interface IMarket {
     /// immediate-or-cancel, would trade with the sender's own order, or would leave the book crossed. In a call
     /// phase it only joins the call (and must then be neither immediate-or-cancel nor bounded: `maxFills` 0).
     /// Only levels inside today's limits trade; a crossed level outside them leaves the book. Pulls the order's
-    /// assets in one transfer and pays what it bought in another.
+    /// assets in one transfer and pays what it bought in another. The fee rate the order pays on every fill, as
+    /// taker now and as maker later, is fixed at entry and must not exceed `maxFeeBps`.
     /// @return orderId the resting or call order (0 if nothing rests)
-    function place(uint32 instrument, Side side, uint256 price, uint32 lots, bool immediateOrCancel, uint256 maxFills)
-        external
-        returns (uint256 orderId);
+    function place(
+        uint32 instrument,
+        Side side,
+        uint256 price,
+        uint32 lots,
+        bool immediateOrCancel,
+        uint256 maxFills,
+        uint16 maxFeeBps
+    ) external returns (uint256 orderId);
 
     /// @notice Cancel an order of the sender's and return what it still holds (and its unclaimed fills).
     /// Allowed while paused; refused for a call order while its auction clears.
@@ -245,6 +261,12 @@ interface IMarket {
     /// tracked whether or not a limit was set when they were placed), plus what it escrows in block proposals.
     function setPositionLimit(uint32 instrument, uint64 units) external;
 
+    /// @notice Switch the T+1 rule of an instrument (regulator), as on China's national market: while it is on,
+    /// units the market delivers to an account on a trading day (a buy's fills, paid on entry, claim, cancel or
+    /// return) cannot be sold on the market, in either phase, until the next trading day. Deliveries are recorded
+    /// only while the rule is on.
+    function setTPlusOne(uint32 instrument, bool on) external;
+
     /// @notice Set, once, the block desk whose escrowed proposals count towards investors' positions (regulator).
     function setDesk(IBlockTradeDesk desk) external;
 
@@ -286,4 +308,7 @@ interface IMarket {
     /// @notice Lots of an investor's open orders in an instrument: resting or unclaimed buys, resting or unclaimed
     /// sells (a sell's filled lots count until claimed). They count towards its position.
     function openBuyLots(address account, uint32 instrument) external view returns (uint64);
+    /// @notice Units of an instrument delivered to `account` today, by the market or the block desk, while T+1 was
+    /// on (`instrument(id).tPlusOne`): they cannot be sold, on the market or in a block, before the next trading day.
+    function boughtToday(address account, uint32 instrument) external view returns (uint256);
 }

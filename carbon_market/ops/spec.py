@@ -395,10 +395,11 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
              "tick": (price, R), "reference": (price, R), "traders": (accounts, [])},
     "approve": {"traders": (accounts, R)},
     "open_call": {"exchange": (account, R), "token": (token, R)},
+    "t_plus_one": {"by": REGULATOR, "token": (token, R), "on": (flag, True)},
     "call_auction": {"exchange": (account, R), "token": (token, R), "steps": (positive, 1_000)},
     "place": {"token": (token, R), "orders": (table(
         ref=(new_ref("order", "trader"), R), trader=(account, R), side=(side, R), price=(price, R),
-        lots=(positive, R), ioc=(flag, False)), R)},
+        lots=(positive, R), ioc=(flag, False), max_fee_bps=(lambda v, c: _int(v, 0, 10_000), None)), R)},
     "cancel": {"orders": (refs("order"), R)},
     "claim": {"by": (account, R), "orders": (refs("order"), R)},
     "return_orders": {"by": (account, R), "orders": (refs("order"), R)},

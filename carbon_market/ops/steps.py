@@ -188,6 +188,12 @@ def open_call(run: Run, a: dict[str, Any]) -> Steps:
     yield Tx("open call", a["exchange"], run.suite.market.openCall, (run.instrument(a["token"]),))
 
 
+def t_plus_one(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator switches the T+1 rule of a listed token (units bought on a day are sold from the next)."""
+    state = "on" if a["on"] else "off"
+    yield Tx(f"T+1 {state}", a["by"], run.suite.market.setTPlusOne, (run.instrument(a["token"]), a["on"]))
+
+
 def call_auction(run: Run, a: dict[str, Any]) -> Steps:
     """Close the open call and clear it, in as many transactions of ``steps`` steps as it takes."""
     market, instrument = run.suite.market, run.instrument(a["token"])
@@ -202,8 +208,12 @@ def place(run: Run, a: dict[str, Any]) -> Steps:
     market, instrument = run.suite.market, run.instrument(a["token"])
     bound = max_fills_in(int(run.node.read(market.instrument, instrument)[6]))
     for o in a["orders"]:
+        # unless the order states the most it pays, it pays at most the trader's rate when the step runs
+        fee = o["max_fee_bps"]
+        if fee is None:
+            fee = int(run.node.read(market.feeRateOf, run.address(o["trader"])))
         receipt = yield Tx(f"place {o['ref']}", o["trader"], market.place,
-                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound))
+                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound, fee))
         run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
 
 
@@ -318,7 +328,7 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
     "reject": reject, "attest": attest, "true_up": true_up, "claim_allocation": claim_allocation,
     "list": list_token, "approve": approve,
-    "open_call": open_call, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
+    "open_call": open_call, "t_plus_one": t_plus_one, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
     "block_trade": block_trade, "return_orders": return_orders, "recover_orders": recover_orders,
     "recover_blocks": recover_blocks, "withdraw_fees": withdraw_fees, "surrender": surrender, "credit": credit,
     "advance_time": advance_time, "settle": settle,

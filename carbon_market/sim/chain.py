@@ -23,7 +23,7 @@ from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.history import OrderKey
 from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import Phase, Side, limits
+from carbon_market.market import FEE_CAP_BPS, Phase, Side, limits
 from carbon_market.ops.node import Codec
 from carbon_market.ops.runner import codec_for
 from carbon_market.roles import Role
@@ -200,7 +200,7 @@ class Sim:
         calls, owners = [], []
         for e in self.firms:
             for side, tick, lots in self._schedule(e, low, high):
-                calls.append(self.call(s.market.place, self.instrument, side, tick * TICK, lots, False, 0,
+                calls.append(self.call(s.market.place, self.instrument, side, tick * TICK, lots, False, 0, FEE_CAP_BPS,
                                        sender=self.addresses[e.index]))
                 owners.append(e.index)
         placed = self.send(calls)
@@ -279,7 +279,7 @@ class Sim:
             quotes = [(e.index, q) for e in chosen if (q := self._quote(e, low, high)) is not None]
             if quotes:
                 self._continuous_round(day, [
-                    self.call(market.place, self.instrument, side, tick * TICK, lots, False, 100,
+                    self.call(market.place, self.instrument, side, tick * TICK, lots, False, 100, FEE_CAP_BPS,
                               sender=self.addresses[who]) for who, (side, tick, lots) in quotes], quotes)
         self._claim_day()
 

@@ -22,7 +22,7 @@ from eth_utils import keccak, to_checksum_address
 from carbon_market import bulk
 from carbon_market.history import OrderKey
 from carbon_market.ids import allowance_id
-from carbon_market.market import Phase, Side, limits
+from carbon_market.market import FEE_CAP_BPS, Phase, Side, limits
 from carbon_market.ops.runner import codec_for
 from carbon_market.roles import Role
 from carbon_market.sim.chain import send_executed
@@ -139,7 +139,7 @@ class ZIMarket:
             if withdrawn:
                 self._send([bulk.call(market.cancel, oid, sender=self.traders[i].address) for i, oid in withdrawn])
             calls = [bulk.call(market.place, self.instrument, self.traders[i].side,
-                               self._price(self.traders[i], self.traders[i].units[0], limits) * TICK, 1, False, 10,
+                               self._price(self.traders[i], self.traders[i].units[0], limits) * TICK, 1, False, 10, FEE_CAP_BPS,
                                sender=self.traders[i].address) for i in chosen]
             for position, logs in send_executed(calls, self.codec) if calls else []:
                 i = chosen[position]
@@ -182,7 +182,7 @@ class ZIMarket:
                 break
             market.openCall(self.instrument, {"from": exchange})
             placed = self._send([bulk.call(market.place, self.instrument, self.traders[i].side, price * TICK, 1,
-                                           False, 0, sender=self.traders[i].address) for i, _, price in entries])
+                                           False, 0, FEE_CAP_BPS, sender=self.traders[i].address) for i, _, price in entries])
             ids = [int(next(log.fields for log in logs if log.name == "OrderPlaced")["orderId"]) for logs in placed]
             market.closeCall(self.instrument, 1_000, {"from": exchange})
             while int(market.instrument(self.instrument)[6]) == Phase.CLEARING:

@@ -82,6 +82,13 @@ library MarketMath {
         return ins.day == today ? ins.referenceTick : ins.lastTick;
     }
 
+    /// @notice An instrument's price limits now, in ticks (before or after the day's roll).
+    function limitsNow(IMarket.Instrument storage ins, uint16 bandBps) internal view returns (uint24, uint24) {
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
+        uint24 ref = ins.day == tradingDay(block.timestamp) ? ins.referenceTick : ins.lastTick;
+        return band(ref, bandBps);
+    }
+
     /// @notice The fee of one lot at `price` (money units per lot), rounded down.
     function feePerLot(uint256 price, uint256 feeBps) internal pure returns (uint256) {
         return price * feeBps / BPS;

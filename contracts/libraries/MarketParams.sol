@@ -62,7 +62,8 @@ library MarketParams {
         uint24 refTick = uint24(referencePrice / tickSize);
         instruments[id] = IMarket.Instrument({
             tokenId: tokenId, lotSize: lotSize, tickSize: tickSize, referenceTick: refTick, lastTick: refTick,
-            day: MarketMath.tradingDay(block.timestamp), phase: IMarket.Phase.Continuous, round: 1
+            day: MarketMath.tradingDay(block.timestamp), phase: IMarket.Phase.Continuous, round: 1,
+            tPlusOne: false
         });
         emit IMarket.InstrumentListed(id, tokenId, lotSize, tickSize, refTick);
         return id;

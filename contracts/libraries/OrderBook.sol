@@ -30,6 +30,16 @@ library OrderBook {
         IERC1155 allowance;
     }
 
+    /// @dev A claim batch's running totals: units are paid per run of one token, money and fees at the end.
+    struct Payout {
+        address owner;
+        uint256 tokenId;
+        uint256 units;
+        uint256 lastUnits;
+        uint256 money;
+        uint256 fees;
+    }
+
     /// @notice The most cancelled or suspended slots one taker skips at one level (they do not count against its
     /// `maxFills`): past it the taker stops there, and the skips so far are kept, so the next taker goes on.
     uint256 internal constant MAX_SKIPS = 100;
@@ -39,6 +49,9 @@ library OrderBook {
         mapping(uint256 levelKey => Level) levels;
         mapping(uint256 orderId => IMarket.Order) orders;
         mapping(uint256 => uint256) bitmaps;
+        /// @dev T+1: the allowance units the market delivered to an account today, per instrument, packed as
+        /// `units << 32 | day`; written only while the instrument's rule is on.
+        mapping(address => mapping(uint32 => uint256)) bought;
     }
 
     /// @dev What every placement reads and writes: best prices, the order sequence, the investor limit.
@@ -71,6 +84,7 @@ library OrderBook {
         uint32 filled;
         uint24 lastTick;
         bool selfMatch;
+        bool tPlusOne; // a buy under T+1: its fills are recorded
         uint64 sequence;
         uint8 flags;
         uint256 price;
@@ -108,9 +122,165 @@ library OrderBook {
             best = buying ? s.bitmaps.atOrAbove(base, best + 1) : s.bitmaps.atOrBelow(base, best - 1);
             if (best == PriceBitmap.NONE) best = 0;
         }
-        if (buying) book.bestAsk = uint24(best);
-        else book.bestBid = uint24(best);
+        if (buying) {
+            book.bestAsk = uint24(best);
+            if (t.tPlusOne && t.filled != 0) _addBought(s, msg.sender, t.instrument, uint256(t.filled) * t.lotSize);
+        } else {
+            book.bestBid = uint24(best);
+        }
         return (book, t);
+    }
+
+    /// @notice T+1: revert `Market__BoughtToday` unless the sender can sell `units` of instrument `id` without
+    /// selling any of the units delivered to it today, by the market or by `desk` (its balance of `tokenId` less
+    /// those).
+    function checkSellable(
+        Storage storage s,
+        IBlockTradeDesk desk,
+        IERC1155 allowance,
+        uint256 tokenId,
+        uint32 id,
+        uint256 units
+    ) public view {
+        uint256 bought = boughtToday(s, desk, msg.sender, id);
+        if (bought == 0) return;
+        uint256 balance = allowance.balanceOf(msg.sender, tokenId);
+        uint256 sellable = balance > bought ? balance - bought : 0;
+        if (units > sellable) revert IMarket.Market__BoughtToday(msg.sender, id, units, sellable);
+    }
+
+    /// @notice The units of instrument `id` delivered to `account` today by the market and by `desk` (recorded
+    /// while the instrument's T+1 rule is on).
+    function boughtToday(Storage storage s, IBlockTradeDesk desk, address account, uint32 id)
+        public
+        view
+        returns (uint256)
+    {
+        uint256 inBlocks = address(desk) == address(0) ? 0 : desk.boughtToday(account, id);
+        return boughtOn(s, account, id, MarketMath.tradingDay(block.timestamp)) + inBlocks;
+    }
+
+    /// @notice The units of instrument `id` the market delivered to `account` on trading day `day` (recorded while
+    /// the instrument's T+1 rule is on; only today's figure is kept).
+    function boughtOn(Storage storage s, address account, uint32 id, uint32 day) internal view returns (uint256) {
+        uint256 slot = s.bought[account][id];
+        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
+        return uint32(slot) == day ? slot >> 32 : 0;
+    }
+
+    /// @dev Record `units` of instrument `id` delivered to `account` today (T+1).
+    function _addBought(Storage storage s, address account, uint32 id, uint256 units) private {
+        uint32 today = MarketMath.tradingDay(block.timestamp);
+        s.bought[account][id] = (boughtOn(s, account, id, today) + units) << 32 | today;
+    }
+
+    /// @dev Record the units a buy order's owner receives, if the instrument's T+1 rule is on.
+    function _noteDelivery(Storage storage s, IMarket.Instrument storage ins, uint256 orderId, address owner, uint256 units)
+        private
+    {
+        // slither-disable-next-line unused-return (instrument and side are what a delivery needs)
+        (uint32 id, IMarket.Side side,) = MarketIds.level(orderId);
+        if (units != 0 && side == IMarket.Side.Buy && ins.tPlusOne) _addBought(s, owner, id, units);
+    }
+
+    /// @notice Claim `orderIds` (of one owner, either book) and pay the owner (runs in the market's context): the
+    /// units of consecutive orders of one instrument in one transfer, the money in one at the end. Returns the fees
+    /// they paid.
+    function claimBatch(
+        Storage storage s,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        mapping(uint32 => IMarket.Instrument) storage instruments,
+        uint256[] calldata orderIds,
+        IERC20 money,
+        IERC1155 allowance
+    ) public returns (uint256) {
+        Payout memory p;
+        p.owner = _owner(s, orderIds[0]);
+        for (uint256 i; i < orderIds.length; ++i) {
+            uint256 tokenId = _claimOne(s, openBuy, calls, instruments, orderIds[i], p);
+            if (p.units != 0 && tokenId != p.tokenId) {
+                allowance.safeTransferFrom(address(this), p.owner, p.tokenId, p.units, "");
+                p.units = 0;
+            }
+            p.tokenId = tokenId;
+            p.units += p.lastUnits;
+        }
+        if (p.money != 0) money.safeTransfer(p.owner, p.money);
+        if (p.units != 0) allowance.safeTransferFrom(address(this), p.owner, p.tokenId, p.units, "");
+        return p.fees;
+    }
+
+    /// @dev Claim one order of `p.owner`'s (either book) into `p`; returns its token id (its units are left in
+    /// `p.lastUnits`: the caller pays the previous token's first).
+    function _claimOne(
+        Storage storage s,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        mapping(uint32 => IMarket.Instrument) storage instruments,
+        uint256 orderId,
+        Payout memory p
+    ) private returns (uint256 tokenId) {
+        address o = _owner(s, orderId);
+        if (o != p.owner) revert IMarket.Market__MixedOwners(orderId, o, p.owner);
+        // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
+        (uint32 id,,) = MarketIds.level(orderId);
+        IMarket.Instrument storage ins = instruments[id];
+        (uint256 money, uint256 units, uint256 fee) = _claimAny(s, openBuy, calls, ins, orderId);
+        _noteDelivery(s, ins, orderId, o, units);
+        p.money += money;
+        p.fees += fee;
+        p.lastUnits = units;
+        return ins.tokenId;
+    }
+
+    /// @dev Claim an order of either book.
+    function _claimAny(
+        Storage storage s,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        IMarket.Instrument storage ins,
+        uint256 orderId
+    ) private returns (uint256 money, uint256 units, uint256 fee) {
+        if (MarketIds.isCall(orderId)) return CallAuction.claim(calls, s.orders, openBuy, orderId, ins.tickSize, ins.lotSize);
+        return claim(s, openBuy, orderId, ins.tickSize, ins.lotSize);
+    }
+
+    /// @notice Cancel an order of either book for its owner (runs in the market's context); returns its escrow and
+    /// unclaimed proceeds, and the fee on them.
+    function take(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        IMarket.Instrument storage ins,
+        uint256 orderId
+    ) public returns (uint256 money, uint256 units, uint256 fee) {
+        address owner = _owner(s, orderId);
+        if (owner != msg.sender) revert IMarket.Market__NotOwner(orderId, msg.sender);
+        (money, units, fee) = _takeAny(s, books, openBuy, calls, ins, orderId);
+        _noteDelivery(s, ins, orderId, owner, units);
+    }
+
+    /// @dev Cancel an order of either book; a buy's units are its fills.
+    function _takeAny(
+        Storage storage s,
+        mapping(uint32 => Book) storage books,
+        mapping(address => mapping(uint32 => uint64)) storage openBuy,
+        CallAuction.Storage storage calls,
+        IMarket.Instrument storage ins,
+        uint256 orderId
+    ) private returns (uint256 money, uint256 units, uint256 fee) {
+        if (MarketIds.isCall(orderId)) {
+            return CallAuction.cancel(calls, s.bitmaps, s.orders, openBuy, orderId, ins.tickSize, ins.lotSize);
+        }
+        return cancel(s, books, openBuy, orderId);
+    }
+
+    /// @dev An order's owner; reverts `Market__UnknownOrder` for an order that does not exist.
+    function _owner(Storage storage s, uint256 orderId) private view returns (address owner) {
+        owner = s.orders[orderId].owner;
+        if (owner == address(0)) revert IMarket.Market__UnknownOrder(orderId);
     }
 
     /// @dev Take a level out of the book: its queue is emptied (head moves to tail) and its lots go to zero, so that
@@ -130,13 +300,28 @@ library OrderBook {
         return o.remaining != 0 && o.flags & ORDER_SUSPENDED == 0 && position >= head;
     }
 
+    /// @notice The lots resting at `tick` on `side` of instrument `id` that can trade now (0 outside today's limits).
+    function tradableDepth(
+        Storage storage s,
+        IMarket.Instrument storage ins,
+        uint32 id,
+        IMarket.Side side,
+        uint24 tick,
+        uint16 bandBps
+    ) public view returns (uint64) {
+        (uint24 low, uint24 high) = MarketMath.limitsNow(ins, bandBps);
+        if (tick < low || tick > high) return 0;
+        return s.levels[MarketIds.levelKey(false, id, 0, side, tick)].lots;
+    }
+
     /// @notice The best bid and ask of `book` that can trade within `[low, high]` (0 where there is none): a stored
     /// best price outside the limits is replaced by the nearest occupied level inside them.
-    function tradableBest(Storage storage s, Book memory book, uint32 id, uint24 low, uint24 high)
+    function tradableBest(Storage storage s, Book memory book, IMarket.Instrument storage ins, uint32 id, uint16 bandBps)
         public
         view
         returns (uint24 bid, uint24 ask)
     {
+        (uint24 low, uint24 high) = MarketMath.limitsNow(ins, bandBps);
         (bid, ask) = (book.bestBid, book.bestAsk);
         if (bid > high) {
             uint256 next = s.bitmaps.atOrBelow(MarketIds.bookBase(id, IMarket.Side.Buy), high);
@@ -201,6 +386,7 @@ library OrderBook {
         uint256 money;
         uint256 units;
         (money, units, fee) = _releaseOne(s, books, openBuy, calls, ins, orderId, r);
+        if (r.recovery == address(0)) _noteDelivery(s, ins, orderId, to, units);
         if (money != 0) r.money.safeTransfer(to, money);
         if (units != 0) r.allowance.safeTransferFrom(address(this), to, ins.tokenId, units, "");
     }
@@ -217,9 +403,7 @@ library OrderBook {
     ) private returns (uint256 money, uint256 units, uint256 fee) {
         if (r.recovery == address(0)) return _returnStale(s, books, openBuy, ins, orderId, r.bandBps);
         address owner = s.orders[orderId].owner;
-        (money, units, fee) = MarketIds.isCall(orderId)
-            ? CallAuction.cancel(calls, s.bitmaps, s.orders, openBuy, orderId, ins.tickSize, ins.lotSize)
-            : cancel(s, books, openBuy, orderId);
+        (money, units, fee) = _takeAny(s, books, openBuy, calls, ins, orderId);
         emit IMarket.OrderRecovered(orderId, owner, r.recovery);
     }
 
@@ -233,9 +417,7 @@ library OrderBook {
         uint256 orderId,
         uint16 bandBps
     ) private returns (uint256 money, uint256 units, uint256 fee) {
-        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        uint24 ref = ins.day == MarketMath.tradingDay(block.timestamp) ? ins.referenceTick : ins.lastTick;
-        (uint24 low, uint24 high) = MarketMath.band(ref, bandBps);
+        (uint24 low, uint24 high) = MarketMath.limitsNow(ins, bandBps);
         // slither-disable-next-line unused-return (only the tick is needed)
         (, , uint24 tick) = MarketIds.level(orderId);
         if (MarketIds.isCall(orderId) || (tick >= low && tick <= high && _resting(s, orderId))) {

@@ -123,7 +123,7 @@ MALFORMED = [
     ("call-orders.csv", "c-jidong,jidong,sell,590.0,50", "c-huaneng,jidong,sell,590.0,50",
      "reference 'c-huaneng' is defined twice"),
     ("orders.csv", "ref,trader,side,price,lots,ioc", "ref,trader,side,price,quantity,ioc",
-     "orders.csv: columns must be ref, trader, side, price, lots, ioc; unknown quantity; missing lots"),
+     "orders.csv: columns must be ref, trader, side, price, lots, ioc, max_fee_bps; unknown quantity; missing lots"),
     ("reports.csv", "datang,66000,84000,", "datang,66000,84000.5,", "reports.csv row 3: output: expected a whole"),
     ("orders.csv", "k-fund,fund,buy,603.0,50,no", "k-fund,fund,buy,603.0001234,50,no",
      "price: 603.0001234 is not a non-negative amount with at most 6 decimals"),
@@ -224,3 +224,19 @@ def test_returning_an_order_that_can_still_trade_is_found_on_the_fork(bare, acco
     assert message.startswith("step 19 (return_orders, line 46): return 1 stale order(s): Market__OrderTradable(")
     assert message.endswith("(found on a fork of development: nothing was sent)")
     assert nonces(accounts[:11]) == before
+
+
+def test_under_t_plus_one_a_sell_of_units_bought_today_is_found_on_the_fork(bare, accounts, pilot):
+    """`t_plus_one` reaches `Market.setTPlusOne`: the fund bought all it holds in today's call (claimed for it by
+    the exchange), so under the rule it may sell none of it today, and the fork says so before anything is sent."""
+    _edit(pilot, "  - open_call: {exchange: exchange, token: allowance 2026}\n",
+          "  - t_plus_one: {token: allowance 2026}\n  - open_call: {exchange: exchange, token: allowance 2026}\n")
+    _edit(pilot, "  - claim: {by: exchange, orders: all}\n",
+          "  - claim: {by: exchange, orders: all}\n  - place: {token: allowance 2026, orders: "
+          "[{ref: k-fund-sell, trader: fund, side: sell, price: 600, lots: 1}]}\n")
+    with pytest.raises(ops.StepFailed) as refused:
+        run(pilot, bare)
+    message = str(refused.value)
+    assert message.startswith("step 20 (place, line 47): place k-fund-sell: Market__BoughtToday(account=fund, "
+                              "instrument=1, units=10, sellable=0)"), message
+    assert message.endswith("(found on a fork of development: nothing was sent)")

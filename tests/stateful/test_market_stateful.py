@@ -17,7 +17,7 @@ from hypothesis.stateful import invariant, rule
 
 from carbon_market import bulk
 from carbon_market.history import rebuild_book
-from carbon_market.market import Phase, Side, params_with
+from carbon_market.market import FEE_CAP_BPS, Phase, Side, params_with
 from tests.conftest import ALLOWANCE_2026
 from tests.stateful.book_model import BookModel, Placement
 from tests.stateful.machine import SETTINGS, ChainMachine, StatusModel, run
@@ -102,7 +102,7 @@ class MarketMachine(ChainMachine):
             moves = trial.taker_moves(side, tick, out, FEE_BPS)
         if error is None and self.units[who] + moves[1] < 0:
             error = "ERC1155InsufficientBalance"
-        args = (INSTRUMENT, side, tick * TICK_SIZE, lots, ioc, max_fills, {"from": self.accounts[who]})
+        args = (INSTRUMENT, side, tick * TICK_SIZE, lots, ioc, max_fills, FEE_CAP_BPS, {"from": self.accounts[who]})
         tx = self.expect(error, self.suite.market.place, *args)
         if error is not None:
             return

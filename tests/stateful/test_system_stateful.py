@@ -27,7 +27,7 @@ from hypothesis.stateful import invariant, rule
 from carbon_market import bulk
 from carbon_market.compliance import Rules, entitlement
 from carbon_market.history import OrderKey
-from carbon_market.market import Side, fee_per_lot, limits
+from carbon_market.market import FEE_CAP_BPS, Side, fee_per_lot, limits
 from carbon_market.roles import Role, Status
 from carbon_market.suite import MONEY_UNIT
 from carbon_market.year import latest_timestamp, sleep_until
@@ -439,7 +439,7 @@ class SystemMachine(ChainMachine):
             return  # a buy escrows price and fee: with less money than twice the price, leave it
         if error is None and not sell and who == "carol" and self._position("carol") + lots > POSITION_LIMIT:
             error = "Market__PositionLimit"
-        tx = self.expect(error, s.market.place, INSTRUMENT, side, tick * 10_000, lots, False, 100, self._tx(who))
+        tx = self.expect(error, s.market.place, INSTRUMENT, side, tick * 10_000, lots, False, 100, FEE_CAP_BPS, self._tx(who))
         if tx is not None and "OrderPlaced" in tx.events:
             self.orders.append((int(tx.events["OrderPlaced"]["orderId"]), self.addr[who]))
 

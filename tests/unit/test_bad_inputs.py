@@ -18,7 +18,7 @@ from brownie import chain
 from carbon_market.compliance import ReportState, Rules
 from carbon_market.errors import ANY, reverts
 from carbon_market.ids import allowance_id
-from carbon_market.market import TICK_SIZE, Side, approve, band, params_with
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side, approve, band, params_with
 from carbon_market.roles import Role, Status
 from carbon_market.suite import appoint_exchange, onboarding
 from tests.conftest import ALLOWANCE_2026, BENCHMARKS, DOC, OFFSET_7_2025, POWER, WHY, YEAR
@@ -87,8 +87,8 @@ def _expiry() -> int:
 def _resting_filled(w: World, lots_filled: int) -> int:
     """An ask of alice's at the reference, of which bob buys ``lots_filled``: the order id."""
     m = w.s.market
-    ask = m.place(1, SELL, REFERENCE_TICK * TICK_SIZE, LOTS, False, 10, _frm(w.alice)).events["OrderPlaced"]["orderId"]
-    m.place(1, BUY, REFERENCE_TICK * TICK_SIZE, lots_filled, False, 10, _frm(w.bob))
+    ask = m.place(1, SELL, REFERENCE_TICK * TICK_SIZE, LOTS, False, 10, FEE_CAP_BPS, _frm(w.alice)).events["OrderPlaced"]["orderId"]
+    m.place(1, BUY, REFERENCE_TICK * TICK_SIZE, lots_filled, False, 10, FEE_CAP_BPS, _frm(w.bob))
     return ask
 
 
@@ -258,24 +258,24 @@ CASES = [
     Bad("claim an allocation nobody holds", lambda w: w.s.compliance.claimAllocation(YEAR, _frm(w.alice)),
         "Compliance__NothingToClaim", lambda w: (YEAR, w.alice)),
     # ---------------------------------------------------------------- market
-    Bad("place zero lots", lambda w: w.s.market.place(1, BUY, 6_000 * TICK_SIZE, 0, False, 10, _frm(w.bob)),
+    Bad("place zero lots", lambda w: w.s.market.place(1, BUY, 6_000 * TICK_SIZE, 0, False, 10, FEE_CAP_BPS, _frm(w.bob)),
         "Market__BadQuantity", lambda w: (0,)),
     Bad("place the most lots a tier-0 trader may not", lambda w: w.s.market.place(
-        1, BUY, 6_000 * TICK_SIZE, 2**32 - 1, False, 10, _frm(w.carol)),
+        1, BUY, 6_000 * TICK_SIZE, 2**32 - 1, False, 10, FEE_CAP_BPS, _frm(w.carol)),
         "Market__OrderTooLarge", lambda w: (w.carol, 2**32 - 1, ANY)),
-    Bad("place at a zero price", lambda w: w.s.market.place(1, BUY, 0, 1, False, 10, _frm(w.bob)),
+    Bad("place at a zero price", lambda w: w.s.market.place(1, BUY, 0, 1, False, 10, FEE_CAP_BPS, _frm(w.bob)),
         "Market__OffGrid", lambda w: (1, 0, TICK_SIZE)),
     Bad("place off the tick grid", lambda w: w.s.market.place(
-        1, BUY, 6_000 * TICK_SIZE + 1, 1, False, 10, _frm(w.bob)), "Market__OffGrid",
+        1, BUY, 6_000 * TICK_SIZE + 1, 1, False, 10, FEE_CAP_BPS, _frm(w.bob)), "Market__OffGrid",
         lambda w: (1, 6_000 * TICK_SIZE + 1, TICK_SIZE)),
-    Bad("place above the band", lambda w: w.s.market.place(1, BUY, (HIGH + 1) * TICK_SIZE, 1, False, 10, _frm(w.bob)),
+    Bad("place above the band", lambda w: w.s.market.place(1, BUY, (HIGH + 1) * TICK_SIZE, 1, False, 10, FEE_CAP_BPS, _frm(w.bob)),
         "Market__PriceOutOfBand", lambda w: (1, (HIGH + 1) * TICK_SIZE, LOW * TICK_SIZE, HIGH * TICK_SIZE)),
-    Bad("place below the band", lambda w: w.s.market.place(1, SELL, (LOW - 1) * TICK_SIZE, 1, False, 10, _frm(w.bob)),
+    Bad("place below the band", lambda w: w.s.market.place(1, SELL, (LOW - 1) * TICK_SIZE, 1, False, 10, FEE_CAP_BPS, _frm(w.bob)),
         "Market__PriceOutOfBand", lambda w: (1, (LOW - 1) * TICK_SIZE, LOW * TICK_SIZE, HIGH * TICK_SIZE)),
     Bad("place at the maximum price", lambda w: w.s.market.place(1, BUY, UINT256_MAX // TICK_SIZE * TICK_SIZE, 1,
-                                                                 False, 10, _frm(w.bob)),
+                                                                 False, 10, FEE_CAP_BPS, _frm(w.bob)),
         "Market__PriceOutOfBand", lambda w: (1, ANY, LOW * TICK_SIZE, HIGH * TICK_SIZE)),
-    Bad("place on an unknown instrument", lambda w: w.s.market.place(9, BUY, 6_000 * TICK_SIZE, 1, False, 10,
+    Bad("place on an unknown instrument", lambda w: w.s.market.place(9, BUY, 6_000 * TICK_SIZE, 1, False, 10, FEE_CAP_BPS,
                                                                      _frm(w.bob)),
         "Market__UnknownInstrument", lambda w: (9,)),
     Bad("cancel an unknown order", lambda w: w.s.market.cancel(12345, _frm(w.bob)),

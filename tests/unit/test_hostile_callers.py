@@ -12,7 +12,7 @@ import pytest
 from brownie import HostileParticipant, web3
 
 from carbon_market.errors import ANY, reverts
-from carbon_market.market import TICK_SIZE, Side, approve
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side, approve
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, appoint_exchange, onboarding
 from tests.conftest import ALLOWANCE_2026, BEIJING, DOC, POWER, YEAR
@@ -256,8 +256,8 @@ def placed(tx) -> int:
 
 
 def test_re_entering_the_market_from_a_claim_fails(market, funded, alice, hostile):
-    bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100))
-    market.place(INSTRUMENT, SELL, price(6_000), 10, False, 100, {"from": alice})
+    bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100, FEE_CAP_BPS))
+    market.place(INSTRUMENT, SELL, price(6_000), 10, False, 100, FEE_CAP_BPS, {"from": alice})
     units = funded.allowance.balanceOf(hostile.address, ALLOWANCE_2026)
     hostile.mode(Mode.REENTER, market, "claim", [bid])
 
@@ -272,13 +272,13 @@ def test_re_entering_the_market_from_a_claim_fails(market, funded, alice, hostil
 @pytest.mark.parametrize("fn", ["place", "cancel"])
 def test_re_entering_the_market_from_a_taker_fill_fails(market, funded, alice, hostile, fn):
     """A buy that fills at once receives its units inside `place`; the hook re-enters and is refused."""
-    resting = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(5_900), 5, False, 100))
-    market.place(INSTRUMENT, SELL, price(6_000), 10, False, 100, {"from": alice})
-    args = (INSTRUMENT, SELL, price(6_100), 1, False, 100) if fn == "place" else (resting,)
+    resting = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(5_900), 5, False, 100, FEE_CAP_BPS))
+    market.place(INSTRUMENT, SELL, price(6_000), 10, False, 100, FEE_CAP_BPS, {"from": alice})
+    args = (INSTRUMENT, SELL, price(6_100), 1, False, 100, FEE_CAP_BPS) if fn == "place" else (resting,)
     hostile.mode(Mode.REENTER, market, fn, *args)
     units = funded.allowance.balanceOf(hostile.address, ALLOWANCE_2026)
 
-    hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100)
+    hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100, FEE_CAP_BPS)
     h = hostile.contract
     assert (h.reentries(), h.reentriesSucceeded(), bytes(h.lastReentryResult())) == (1, 0, REENTRANT)
     assert funded.allowance.balanceOf(hostile.address, ALLOWANCE_2026) == units + 10
@@ -288,11 +288,11 @@ def test_re_entering_the_market_from_a_taker_fill_fails(market, funded, alice, h
 @pytest.mark.parametrize("mode", [Mode.REFUSE, Mode.BURN_GAS])
 def test_a_hostile_maker_cannot_block_takers_or_other_makers(market, funded, alice, bob, carol, hostile, mode):
     """Bids of a refusing or gas-burning contract and of bob rest; carol sells into both; bob claims as usual."""
-    h_bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100))
-    b_bid = placed(market.place(INSTRUMENT, BUY, price(6_000), 10, False, 100, {"from": bob}))
+    h_bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_000), 10, False, 100, FEE_CAP_BPS))
+    b_bid = placed(market.place(INSTRUMENT, BUY, price(6_000), 10, False, 100, FEE_CAP_BPS, {"from": bob}))
     hostile.mode(mode)
 
-    tx = market.place(INSTRUMENT, SELL, price(6_000), 20, False, 100, {"from": carol})
+    tx = market.place(INSTRUMENT, SELL, price(6_000), 20, False, 100, FEE_CAP_BPS, {"from": carol})
     assert [e["orderId"] for e in tx.events["OrderFilled"]] == [h_bid, b_bid]
     bob_units = funded.allowance.balanceOf(bob, ALLOWANCE_2026)
     market.claim([b_bid], {"from": bob})
@@ -307,9 +307,9 @@ def test_a_hostile_maker_cannot_block_takers_or_other_makers(market, funded, ali
 
 def test_a_gas_burning_bidder_cannot_block_a_call_auction(market, funded, exchange, alice, bob, hostile):
     market.openCall(INSTRUMENT, {"from": exchange})
-    h_bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_100), 10, False, 0))
-    b_bid = placed(market.place(INSTRUMENT, BUY, price(6_050), 10, False, 0, {"from": bob}))
-    ask = placed(market.place(INSTRUMENT, SELL, price(6_000), 20, False, 0, {"from": alice}))
+    h_bid = placed(hostile.act(market, "place", INSTRUMENT, BUY, price(6_100), 10, False, 0, FEE_CAP_BPS))
+    b_bid = placed(market.place(INSTRUMENT, BUY, price(6_050), 10, False, 0, FEE_CAP_BPS, {"from": bob}))
+    ask = placed(market.place(INSTRUMENT, SELL, price(6_000), 20, False, 0, FEE_CAP_BPS, {"from": alice}))
     hostile.mode(Mode.BURN_GAS)
 
     tx = market.closeCall(INSTRUMENT, 1_000, {"from": exchange})

@@ -3,7 +3,7 @@ reference price (tick 6,000, limits 5,400 to 6,600); alice, bob and carol have a
 
 import pytest
 
-from carbon_market.market import TICK_SIZE, approve, max_fills_in
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, approve, max_fills_in
 from carbon_market.suite import appoint_exchange
 from tests.conftest import ALLOWANCE_2026
 
@@ -27,12 +27,13 @@ def market(funded, regulator, exchange, alice, bob, carol):
 
 @pytest.fixture
 def place(market):
-    """``place(who, side, tick, lots, ioc=False, max_fills=None)`` -> the transaction; ``max_fills`` defaults to
-    none in a call phase and no practical bound in the continuous phase."""
+    """``place(who, side, tick, lots, ioc=False, max_fills=None, max_fee=FEE_CAP_BPS)`` -> the transaction;
+    ``max_fills`` defaults to none in a call phase and no practical bound in the continuous phase, ``max_fee`` to
+    no bound on the fee rate."""
 
-    def _place(who, side, tick, lots, ioc=False, max_fills=None):
+    def _place(who, side, tick, lots, ioc=False, max_fills=None, max_fee=FEE_CAP_BPS):
         if max_fills is None:
             max_fills = max_fills_in(market.instrument(INSTRUMENT)["phase"])
-        return market.place(INSTRUMENT, side, price(tick), lots, ioc, max_fills, {"from": who})
+        return market.place(INSTRUMENT, side, price(tick), lots, ioc, max_fills, max_fee, {"from": who})
 
     return _place

@@ -5,7 +5,7 @@ from brownie.test import given
 from hypothesis import settings, strategies as st
 
 from carbon_market.errors import reverts
-from carbon_market.market import CallOrder, Phase, Side, buy_escrow, clear_call, fee_per_lot
+from carbon_market.market import FEE_CAP_BPS, CallOrder, Phase, Side, buy_escrow, clear_call, fee_per_lot
 from tests.conftest import ALLOWANCE_2026
 from tests.unit.market.conftest import INSTRUMENT, price
 
@@ -118,7 +118,7 @@ def test_clearing_matches_an_independent_implementation(market, exchange, alice,
     traders = [alice if side == BUY else bob for side, _, _ in orders]
     ids = []
     for (side, tick, lots), trader in zip(orders, traders):
-        tx = market.place(INSTRUMENT, side, price(tick), lots, False, 0, {"from": trader})
+        tx = market.place(INSTRUMENT, side, price(tick), lots, False, 0, FEE_CAP_BPS, {"from": trader})
         ids.append(order_id(tx))
     market.closeCall(INSTRUMENT, 1_000, {"from": exchange})
     expected = clear_call([CallOrder(s, t, q) for s, t, q in orders], REF_TICK)

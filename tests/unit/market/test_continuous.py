@@ -5,7 +5,7 @@ from brownie.test import given
 from hypothesis import strategies as st
 
 from carbon_market.errors import reverts
-from carbon_market.market import Side, buy_escrow, fee_per_lot
+from carbon_market.market import FEE_CAP_BPS, Side, buy_escrow, fee_per_lot
 from tests.conftest import ALLOWANCE_2026
 from tests.unit.market.conftest import INSTRUMENT, price
 
@@ -159,11 +159,11 @@ def test_price_limits(market, place, alice):
 
 def test_off_grid_and_zero(market, alice):
     with reverts("Market__OffGrid", INSTRUMENT, price(6_000) + 1, 10_000):
-        market.place(INSTRUMENT, BUY, price(6_000) + 1, 1, False, 10, {"from": alice})
+        market.place(INSTRUMENT, BUY, price(6_000) + 1, 1, False, 10, FEE_CAP_BPS, {"from": alice})
     with reverts("Market__BadQuantity", 0):
-        market.place(INSTRUMENT, BUY, price(6_000), 0, False, 10, {"from": alice})
+        market.place(INSTRUMENT, BUY, price(6_000), 0, False, 10, FEE_CAP_BPS, {"from": alice})
     with reverts("Market__UnknownInstrument", 9):
-        market.place(9, BUY, price(6_000), 1, False, 10, {"from": alice})
+        market.place(9, BUY, price(6_000), 1, False, 10, FEE_CAP_BPS, {"from": alice})
 
 
 def test_cancel_returns_escrow_and_empties_the_level(market, place, money, allowance, alice, bob):
@@ -215,7 +215,7 @@ def test_fees_reach_the_recipient_exactly(market, place, money, alice, bob, exch
 def test_best_prices_follow_the_bitmap(market, alice, ticks):
     ids = []
     for tick in ticks:
-        ids.append(order_id(market.place(INSTRUMENT, BUY, price(tick), 1, False, 10, {"from": alice})))
+        ids.append(order_id(market.place(INSTRUMENT, BUY, price(tick), 1, False, 10, FEE_CAP_BPS, {"from": alice})))
     assert best(market)[0] == max(ticks)
     for oid, tick in sorted(zip(ids, ticks), key=lambda x: -x[1]):
         market.cancel(oid, {"from": alice})

@@ -9,7 +9,7 @@ from brownie import chain
 
 from carbon_market.errors import reverts
 from carbon_market.ids import allowance_id
-from carbon_market.market import TICK_SIZE, Phase, Side, band, params_with, trading_day
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Phase, Side, band, params_with, trading_day
 from carbon_market.year import latest_timestamp, sleep_until
 from tests.conftest import ALLOWANCE_2026
 from tests.unit.market.conftest import CREDIT, INSTRUMENT, price
@@ -57,9 +57,9 @@ def test_one_claim_pays_units_of_two_instruments(market, funded, exchange, issue
     """Bob's bids on the 2026 and the 2027 allowance fill; one claim pays him both kinds of units."""
     funded.allowance.mint(alice, A27, 100, {"from": issuer})
     market.list(A27, 1, TICK_SIZE, 60 * 10**6, {"from": exchange})
-    bids = [order_id(market.place(i, BUY, price(6_000), 3, False, 10, {"from": bob})) for i in (1, 2)]
+    bids = [order_id(market.place(i, BUY, price(6_000), 3, False, 10, FEE_CAP_BPS, {"from": bob})) for i in (1, 2)]
     for i in (1, 2):
-        market.place(i, SELL, price(6_000), 3, False, 10, {"from": alice})
+        market.place(i, SELL, price(6_000), 3, False, 10, FEE_CAP_BPS, {"from": alice})
     before = [funded.allowance.balanceOf(bob, t) for t in (ALLOWANCE_2026, A27)]
     tx = market.claim(bids, {"from": bob})
     assert [funded.allowance.balanceOf(bob, t) - b for t, b in zip((ALLOWANCE_2026, A27), before)] == [3, 3]
@@ -79,9 +79,9 @@ def wide(market, funded, exchange, issuer, alice):
 
 def test_the_limits_of_a_reference_near_the_largest_tick_are_clamped(market, wide, bob):
     low, _ = band(16_000_000, 1_000)
-    market.place(wide, BUY, MAX_TICK, 1, False, 10, {"from": bob})
+    market.place(wide, BUY, MAX_TICK, 1, False, 10, FEE_CAP_BPS, {"from": bob})
     with reverts("Market__PriceOutOfBand", wide, MAX_TICK + 1, low, MAX_TICK):
-        market.place(wide, BUY, MAX_TICK + 1, 1, False, 10, {"from": bob})
+        market.place(wide, BUY, MAX_TICK + 1, 1, False, 10, FEE_CAP_BPS, {"from": bob})
 
 
 SPREAD = [14_500_000, 15_000_000, 15_000_300, 16_500_000]  # three middle words; two leaves in one of them
@@ -89,28 +89,28 @@ SPREAD = [14_500_000, 15_000_000, 15_000_300, 16_500_000]  # three middle words;
 
 def test_a_buy_sweeps_asks_across_the_bitmap(market, wide, alice, bob):
     for tick in SPREAD:
-        market.place(wide, SELL, tick, 1, False, 10, {"from": alice})
+        market.place(wide, SELL, tick, 1, False, 10, FEE_CAP_BPS, {"from": alice})
     assert market.bestTicks(wide)[1] == SPREAD[0]
-    tx = market.place(wide, BUY, 16_600_000, 4, False, 10, {"from": bob})
+    tx = market.place(wide, BUY, 16_600_000, 4, False, 10, FEE_CAP_BPS, {"from": bob})
     assert [e["price"] for e in tx.events["OrderFilled"]] == SPREAD
     assert [int(t) for t in market.bestTicks(wide)] == [0, 0]
 
 
 def test_a_sell_sweeps_bids_across_the_bitmap(market, wide, alice, bob):
     for tick in SPREAD:
-        market.place(wide, BUY, tick, 1, False, 10, {"from": bob})
+        market.place(wide, BUY, tick, 1, False, 10, FEE_CAP_BPS, {"from": bob})
     assert market.bestTicks(wide)[0] == SPREAD[-1]
-    tx = market.place(wide, SELL, 14_400_000, 4, False, 10, {"from": alice})
+    tx = market.place(wide, SELL, 14_400_000, 4, False, 10, FEE_CAP_BPS, {"from": alice})
     assert [e["price"] for e in tx.events["OrderFilled"]] == SPREAD[::-1]
     assert [int(t) for t in market.bestTicks(wide)] == [0, 0]
 
 
 def test_cancelling_the_best_levels_walks_the_bitmap(market, wide, alice, bob):
-    asks = [order_id(market.place(wide, SELL, t, 1, False, 10, {"from": alice})) for t in SPREAD]
+    asks = [order_id(market.place(wide, SELL, t, 1, False, 10, FEE_CAP_BPS, {"from": alice})) for t in SPREAD]
     for oid, following in zip(asks, [*SPREAD[1:], 0]):
         market.cancel(oid, {"from": alice})
         assert market.bestTicks(wide)[1] == following
-    bids = [order_id(market.place(wide, BUY, t, 1, False, 10, {"from": bob})) for t in SPREAD]
+    bids = [order_id(market.place(wide, BUY, t, 1, False, 10, FEE_CAP_BPS, {"from": bob})) for t in SPREAD]
     for oid, following in zip(bids[::-1], [*SPREAD[::-1][1:], 0]):
         market.cancel(oid, {"from": bob})
         assert market.bestTicks(wide)[0] == following
@@ -271,7 +271,7 @@ def test_an_enterprise_that_also_invests_has_no_position_limit(market, funded, r
     funded.money.issue(both, 100_000 * MONEY_UNIT, {"from": regulator})
     approve(funded, both)
     market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
-    assert order_id(market.place(INSTRUMENT, BUY, price(6_000), 50, False, 10, {"from": both}))
+    assert order_id(market.place(INSTRUMENT, BUY, price(6_000), 50, False, 10, FEE_CAP_BPS, {"from": both}))
     assert market.openBuyLots(both, INSTRUMENT) == 0
 
 
@@ -279,13 +279,13 @@ def test_the_ends_of_the_bitmaps_words(market, wide, alice, bob):
     """An ask at the largest tick, one at the last leaf of a middle word; a bid at the first tick of a leaf."""
     end_of_mid = 0xF4FF00  # leaf 0xF4FF: the last of middle word 0xF4
     for tick in (end_of_mid, 16_100_000, MAX_TICK):
-        market.place(wide, SELL, tick, 1, False, 10, {"from": alice})
-    tx = market.place(wide, BUY, MAX_TICK, 3, False, 10, {"from": bob})
+        market.place(wide, SELL, tick, 1, False, 10, FEE_CAP_BPS, {"from": alice})
+    tx = market.place(wide, BUY, MAX_TICK, 3, False, 10, FEE_CAP_BPS, {"from": bob})
     assert [e["price"] for e in tx.events["OrderFilled"]] == [end_of_mid, 16_100_000, MAX_TICK]
     start_of_leaf = 16_000_000  # 0xF42400
     for tick in (15_000_000, start_of_leaf):
-        market.place(wide, BUY, tick, 1, False, 10, {"from": bob})
-    tx = market.place(wide, SELL, 14_400_000, 2, False, 10, {"from": alice})
+        market.place(wide, BUY, tick, 1, False, 10, FEE_CAP_BPS, {"from": bob})
+    tx = market.place(wide, SELL, 14_400_000, 2, False, 10, FEE_CAP_BPS, {"from": alice})
     assert [e["price"] for e in tx.events["OrderFilled"]] == [start_of_leaf, 15_000_000]
 
 

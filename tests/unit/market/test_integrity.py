@@ -468,3 +468,179 @@ def test_the_regulator_recovers_a_revoked_owners_call_order(market, place, funde
     assert tx.events["OrderRecovered"]["orderId"] == call
     assert funded.allowance.balanceOf(recovery, ALLOWANCE_2026) == 3
     assert market.auction(INSTRUMENT, 1)["sellers"] == 0
+
+
+# ---------------------------------------------------------------- item 9(d): a taker bounds the fee it pays
+
+
+def test_a_taker_bounds_the_fee_it_pays(market, place, regulator, alice, bob):
+    """A fee the regulator raised between an order's signing and its inclusion used to be charged in full; an order
+    now states the most it pays, and is refused above it."""
+    seen = market.feeRateOf(bob)
+    place(alice, SELL, 6_000, 5)
+    market.setParams(params_with(market, feeBps=seen + 10), {"from": regulator})
+    with reverts("Market__FeeAboveMax", bob, seen + 10, seen):
+        place(bob, BUY, 6_000, 5, max_fee=seen)
+    tx = place(bob, BUY, 6_000, 5, max_fee=seen + 10)
+    assert tx.events["OrderPlaced"]["feeBps"] == seen + 10
+
+
+def test_a_resting_order_keeps_the_rate_it_accepted(market, place, regulator, alice, bob):
+    """The bound covers the maker side too: the rate is fixed at entry, and a later rise does not reach it."""
+    seen = market.feeRateOf(bob)
+    bid = order_id(place(bob, BUY, 6_000, 5, max_fee=seen))
+    market.setParams(params_with(market, feeBps=seen * 3), {"from": regulator})
+    place(alice, SELL, 6_000, 5)
+    claimed = market.claim([bid], {"from": bob}).events["OrderClaimed"]
+    assert claimed["fee"] == 5 * fee_per_lot(price(6_000), seen)
+
+
+def test_the_bound_is_on_the_rate_after_the_credit_discount(market, place, credit, issuer, alice):
+    """A trader of a higher credit tier pays a discounted rate; its bound is checked against what it pays."""
+    from tests.unit.market.conftest import CREDIT
+
+    credit.reward(alice, 100, CREDIT, {"from": issuer})
+    rate = market.feeRateOf(alice)
+    assert rate < market.params()["feeBps"]
+    place(alice, BUY, 5_900, 1, max_fee=rate)
+    with reverts("Market__FeeAboveMax", alice, rate, rate - 1):
+        place(alice, BUY, 5_900, 1, max_fee=rate - 1)
+
+
+# ---------------------------------------------------------------- item 10: T+1
+
+
+def t_plus_one(market, regulator, on=True):
+    tx = market.setTPlusOne(INSTRUMENT, on, {"from": regulator})
+    assert dict(tx.events["TPlusOneChanged"]) == {"instrument": INSTRUMENT, "on": on}
+
+
+def test_units_bought_today_are_sold_from_the_next_day(market, place, regulator, alice, bob):
+    """Under T+1 bob (600 units) buys 100: today he may sell the 600 he held, not the 100; tomorrow he may."""
+    t_plus_one(market, regulator)
+    place(alice, SELL, 6_000, 100)
+    place(bob, BUY, 6_000, 100)
+    assert market.boughtToday(bob, INSTRUMENT) == 100
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        place(bob, SELL, 6_600, 601)
+    place(bob, SELL, 6_600, 600)
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 1, 0):
+        place(bob, SELL, 6_600, 1)
+    chain.sleep(86_400)
+    chain.mine()
+    assert market.boughtToday(bob, INSTRUMENT) == 0
+    assert place(bob, SELL, 6_600, 100).events["OrderPlaced"]["rested"] == 100
+
+
+def test_fills_of_a_resting_buy_count_when_claimed_or_cancelled(market, place, regulator, alice, bob):
+    """A maker's fills reach it when it claims them, or cancels the rest of its order: both are purchases of
+    the day they are paid."""
+    t_plus_one(market, regulator)
+    claimed = order_id(place(bob, BUY, 5_900, 30))
+    cancelled = order_id(place(bob, BUY, 5_800, 30))
+    place(alice, SELL, 5_800, 50)
+    market.claim([claimed], {"from": bob})
+    assert market.boughtToday(bob, INSTRUMENT) == 30
+    market.cancel(cancelled, {"from": bob})
+    assert market.boughtToday(bob, INSTRUMENT) == 50
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        place(bob, SELL, 6_600, 601)
+
+
+def test_t_plus_one_holds_in_the_call_auction(market, place, regulator, exchange, alice, bob):
+    """A call's fills claimed today are today's purchases, and a sell entered in a later call of the day is held
+    to the same rule."""
+    t_plus_one(market, regulator)
+    market.setParams(params_with(market, callMinTraders=1), {"from": regulator})
+    market.openCall(INSTRUMENT, {"from": exchange})
+    place(alice, SELL, 6_000, 40)
+    bid = order_id(place(bob, BUY, 6_000, 40))
+    market.closeCall(INSTRUMENT, 100, {"from": exchange})
+    market.claim([bid], {"from": bob})
+    assert market.boughtToday(bob, INSTRUMENT) == 40
+    market.openCall(INSTRUMENT, {"from": exchange})
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        place(bob, SELL, 6_000, 601)
+    place(bob, SELL, 6_000, 600)
+
+
+def test_without_t_plus_one_purchases_are_neither_recorded_nor_held(market, place, regulator, alice, bob):
+    """The rule is the regulator's switch, per instrument, off by default; deliveries are recorded only while it is
+    on, so switching it on binds what is bought from then on."""
+    assert not market.instrument(INSTRUMENT)["tPlusOne"]
+    place(alice, SELL, 6_000, 100)
+    place(bob, BUY, 6_000, 100)
+    assert market.boughtToday(bob, INSTRUMENT) == 0
+    place(bob, SELL, 6_600, 650)
+    t_plus_one(market, regulator)
+    assert market.instrument(INSTRUMENT)["tPlusOne"]
+    place(bob, SELL, 6_600, 50)
+    t_plus_one(market, regulator, on=False)
+    assert not market.instrument(INSTRUMENT)["tPlusOne"]
+
+
+def test_only_the_regulator_switches_t_plus_one(market, regulator, exchange):
+    with reverts("Registry__MissingRole"):
+        market.setTPlusOne(INSTRUMENT, True, {"from": exchange})
+    with reverts("Market__UnknownInstrument", 9):
+        market.setTPlusOne(9, True, {"from": regulator})
+
+
+def _block_traders(market, credit, regulator, issuer, *who):
+    from tests.unit.market.conftest import CREDIT
+
+    market.setParams(params_with(market, blockMinLots=10), {"from": regulator})
+    for account in who:
+        credit.reward(account, 100, CREDIT, {"from": issuer})
+
+
+def _block(desk, proposer, counterparty, side, lots, tick):
+    return desk.propose(INSTRUMENT, counterparty, side, lots, price(tick), chain[-1].timestamp + 3_600,
+                        {"from": proposer}).events["BlockProposed"]["blockId"]
+
+
+def test_units_bought_in_a_block_are_held_on_the_market_and_the_desk(market, place, funded, credit, regulator,
+                                                                     issuer, alice, bob):
+    """The block desk is a way to sell too: under T+1 bob's 100 units bought in a block today are his to sell
+    tomorrow, on the market, in a block he proposes or in one he accepts."""
+    desk = funded.desk
+    _block_traders(market, credit, regulator, issuer, alice, bob)
+    t_plus_one(market, regulator)
+    desk.accept(_block(desk, alice, bob, SELL, 100, 6_000), {"from": bob})
+    assert desk.boughtToday(bob, INSTRUMENT) == 100
+    assert market.boughtToday(bob, INSTRUMENT) == 100
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        place(bob, SELL, 6_600, 601)
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        _block(desk, bob, alice, SELL, 601, 6_000)
+    bid = _block(desk, alice, bob, BUY, 601, 6_000)
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        desk.accept(bid, {"from": bob})
+    desk.accept(_block(desk, alice, bob, BUY, 600, 6_000), {"from": bob})
+    desk.accept(_block(desk, alice, bob, SELL, 10, 6_000), {"from": bob})
+    assert desk.boughtToday(bob, INSTRUMENT) == 110
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 100, 0):  # all he holds (110) was bought today
+        _block(desk, bob, alice, SELL, 100, 6_000)
+
+
+def test_units_bought_on_the_market_are_not_sold_in_a_block_today(market, place, funded, credit, regulator,
+                                                                   issuer, alice, bob):
+    desk = funded.desk
+    _block_traders(market, credit, regulator, issuer, alice, bob)
+    t_plus_one(market, regulator)
+    place(alice, SELL, 6_000, 100)
+    place(bob, BUY, 6_000, 100)
+    assert desk.boughtToday(bob, INSTRUMENT) == 0
+    with reverts("Market__BoughtToday", bob, INSTRUMENT, 601, 600):
+        _block(desk, bob, alice, SELL, 601, 6_000)
+    chain.sleep(86_400)
+    chain.mine()
+    _block(desk, bob, alice, SELL, 700, 6_000)
+
+
+def test_block_purchases_are_recorded_only_under_t_plus_one(market, funded, credit, regulator, issuer, alice, bob):
+    desk = funded.desk
+    _block_traders(market, credit, regulator, issuer, alice, bob)
+    desk.accept(_block(desk, alice, bob, SELL, 100, 6_000), {"from": bob})
+    assert desk.boughtToday(bob, INSTRUMENT) == 0
+    _block(desk, bob, alice, SELL, 700, 6_000)
