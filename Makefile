@@ -76,45 +76,67 @@ lint: $(LINT_STAMP) $(SOLC_SHIM)
 compile: $(SETUP)
 	$(BROWNIE) compile
 
+# Without TESTS, the suite runs as two groups at once, each against a chain of its own (a port of its own), which
+# brings the whole run down to about the time of the longer group on two cores; TESTS=... runs what it names.
+# Group 2 is the integration tests and the stateful machines named here; group 1 is everything else (so that a new
+# test file is never left out), about as long on two cores.
+STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit_stateful.py \
+	tests/stateful/test_settlement_stateful.py
+TEST_GROUPS ?= "development=tests/unit tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
+	"development-2=$(STATEFUL_2) tests/integration"
+PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
+	--brownie "$(CURDIR)/$(VENV)/bin/brownie"
+
 test: $(SETUP)
+ifeq ($(TESTS),)
+	$(BROWNIE) compile
+	$(PARALLEL) $(TEST_GROUPS)
+else
 	$(BROWNIE) test $(TESTS)
+endif
 
 # Coverage traces every transaction and call step by step (carbon_market.coverage; the `coverage` network is an
 # anvil with --steps-tracing on port 8547).
 # The unit and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of
 # millions of steps (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration
 # tests because they replay the same contract paths at scale through raw batches brownie does not trace.
-COVERAGE_TESTS ?= tests/unit tests/stateful --ignore=tests/unit/test_gas_ceilings.py
+# The two groups run at once, each tracing into an evaluation file of its own; carbon_market.coverage merges them.
+COVERAGE_GROUPS ?= "coverage=tests/unit --ignore=tests/unit/test_gas_ceilings.py" "coverage-2=tests/stateful"
 
 coverage: $(SETUP)
-	rm -f reports/coverage-evaluation.json
-	CARBON_MARKET_COVERAGE=1 $(BROWNIE) test $(COVERAGE_TESTS) --network coverage
+	rm -f reports/coverage-evaluation*.json
+	$(BROWNIE) compile
+	$(PARALLEL) --coverage $(COVERAGE_GROUPS)
 	$(VENV)/bin/python -m carbon_market.coverage
 
+# Every application is a command of `carbon-market` (carbon_market/cli.py; `carbon-market --help`), which loads the
+# project by its path and gives brownie the project's own data folder: it works from any folder name.
+CLI := "$(CURDIR)/$(VENV)/bin/carbon-market"
+NETWORK ?= development
+
 demo: $(SETUP)
-	$(BROWNIE) run scripts/demo.py
+	$(CLI) demo
 
 story: $(SETUP)
-	$(BROWNIE) run scripts/story.py
+	$(CLI) story
 
 scenarios: $(SETUP)
-	$(BROWNIE) run scripts/scenarios.py main $(or $(N),50) "$(SCENARIOS)" $(OUT)
+	$(CLI) scenarios --enterprises $(or $(N),50) --scenarios "$(SCENARIOS)" $(if $(OUT),--out "$(OUT)")
 
-NETWORK ?= development
 deploy: $(SETUP)
-	$(BROWNIE) run scripts/deploy.py --network $(NETWORK)
+	$(CLI) deploy --network $(NETWORK) $(if $(filter-out 0,$(REDEPLOY)),--redeploy)
 
 ops: $(SETUP)
-	$(BROWNIE) run scripts/ops.py main $(FILE) $(if $(DRY_RUN),dry-run) --network $(NETWORK)
+	$(CLI) ops "$(FILE)" $(if $(DRY_RUN),--dry-run) --network $(NETWORK)
 
 trace: $(SETUP)
-	$(BROWNIE) run scripts/trace.py main $(WHAT) $(ID) $(FROM) --network $(NETWORK)
+	$(CLI) trace $(WHAT) $(ID) --from-block $(or $(FROM),0) --network $(NETWORK)
 
 audit: $(SETUP)
-	$(BROWNIE) run scripts/audit.py main $(or $(BLOCK),latest) $(OUT) --network $(NETWORK)
+	$(CLI) audit --block $(or $(BLOCK),latest) $(if $(OUT),--out "$(OUT)") --network $(NETWORK)
 
 bench: $(SETUP)
-	$(BROWNIE) run scripts/bench.py
+	$(CLI) bench
 
 clean:
 	rm -rf build reports .hypothesis .toolchain $(LINT_VENV)

@@ -7,13 +7,10 @@ One package that the brownie scripts, the tests and the command line all use:
 - :mod:`carbon_market.suite`   deploy and wire the contract suite
 - :mod:`carbon_market.errors`  custom-error decoding and the ``reverts`` test helper
 - :mod:`carbon_market.bulk`    many transactions at once (JSON-RPC batches), for set-ups and simulations
-- :mod:`carbon_market.receipts` a fix for brownie's receipt wait on anvil, installed on import
+- :mod:`carbon_market.receipts` a fix for brownie's receipt wait on anvil, installed by the entry points
+- :mod:`carbon_market.cli`     the command line, ``carbon-market`` (imports no brownie until a command runs)
 - :mod:`carbon_market.bench`   gas and throughput measurements (``make bench``)
 - :mod:`carbon_market.demo`    the demonstration session (``make demo``)
 """
-
-from carbon_market import receipts as _receipts
-
-_receipts.install()
 
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ from brownie import web3
 from brownie.exceptions import VirtualMachineError
 
 from carbon_market import errors
+from carbon_market.failures import REFUSED, CarbonMarketError
 
 #: gas limit of each call unless the caller gives one; unused gas costs nothing, but on anvil a block
 #: takes only as many calls as their limits fit into its own
@@ -32,8 +33,10 @@ DEFAULT_GAS = 1_000_000
 BATCH = 250
 
 
-class BulkError(RuntimeError):
+class BulkError(CarbonMarketError):
     """A call of the bulk failed (reverted, or was refused by the node)."""
+
+    exit_code = REFUSED
 
 
 @dataclass(frozen=True)

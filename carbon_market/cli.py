@@ -1,235 +1,199 @@
-"""What the command-line scripts do, so that each brownie script in ``scripts/`` is a thin ``main()``: find the
-suite of the connected network, run the command, and turn any failure into one clear line and an exit code."""
+"""``carbon-market``, the project's command line: ``carbon-market <command> --help``.
+
+This module imports neither brownie nor anything that does: brownie reads its data folder from ``$HOME`` when it is
+first imported, and a command gives it the project's own (``.toolchain/brownie-home``) before that, so that
+``--help`` works anywhere and nothing is read from or left in the user's home folder. The project is loaded by its
+path (never imported as a module named after its folder, as ``brownie run`` does), so the clone's path may hold
+dots and spaces."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carbon_market import audit, ops, trace
-from carbon_market.console import quiet, say, show
-from carbon_market.deploy import DeployError, attach, deploy, load
-from carbon_market.ops.spec import Step
-from carbon_market.suite import Suite
+from carbon_market.failures import BAD_INPUT, CarbonMarketError
 
-#: exit codes: a malformed file or bad input, and a step the chain refused
-BAD_INPUT, REFUSED = 2, 1
+#: the exit code of an interrupted command
+INTERRUPTED = 130
+#: where the simulation writes its report unless told (``carbon_market.commands.SIMULATION_OUT``)
+SIMULATION_OUT = "out/simulation"
 
 
-def connected_suite(accounts: Any, *, deploy_on_development: bool = False) -> Suite:
-    """The suite of the network brownie is connected to, from its deployment record. On a development chain
-    (started afresh by brownie for this command) it is deployed first if asked."""
-    from brownie import chain, network
-    from brownie._config import CONFIG
-
-    name = network.show_active()
-    development = CONFIG.network_type == "development"
-    if development and deploy_on_development:
-        with quiet():
-            return deploy(accounts, name, chain.id, development=True)[0]
-    record = load(name, chain.id)
-    if record is None:
-        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
-    return attach(record)
+#: the networks a command runs on unless told (``--network``)
+DEFAULT_NETWORK = "development"
 
 
-def run_deploy(accounts: Any, redeploy: bool) -> int:
-    """``scripts/deploy.py``: deploy (or reuse) the suite of the connected network and print its record."""
-    from brownie import chain, network
-    from brownie._config import CONFIG
+class ProjectError(CarbonMarketError):
+    """The brownie project cannot be found or loaded, or the network cannot be reached."""
 
-    name = network.show_active()
+
+def project_root(start: Path | None = None) -> Path:
+    """The project a command works in: the current folder (or a parent) that holds ``brownie-config.yaml``, else
+    the clone this package was installed from."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "brownie-config.yaml").exists() and (folder / "contracts").is_dir():
+            return folder
+    installed = Path(__file__).resolve().parent.parent
+    if (installed / "brownie-config.yaml").exists():
+        return installed
+    raise ProjectError(f"no brownie project in {here} or its parents (brownie-config.yaml and contracts/)")
+
+
+def connect(network_name: str, root: Path) -> Any:
+    """Load the project at ``root`` and connect brownie to ``network_name``; returns brownie's accounts.
+
+    brownie keeps its data folder under ``$HOME/.brownie``: as under ``make``, it is the project's own
+    (``.toolchain/brownie-home``), so nothing is read from or left in the user's home folder. The project is loaded
+    by its path, never imported as a module named after it, so the folder's name may hold dots and spaces."""
+    import warnings
+
+    home = root / ".toolchain" / "brownie-home"
+    if not (home / ".brownie" / "network-config.yaml").exists():
+        raise ProjectError(f"{home} is not set up: run `make setup` in {root}")
+    os.environ["HOME"] = str(home)
+    # what make exports: the node from the lockfile's packages, the compiler shim
+    os.environ["PATH"] = os.pathsep.join([str(root / "node_modules" / ".bin"), os.environ.get("PATH", "")])
+    os.environ.setdefault("SOLCX_BINARY_PATH", str(root / ".toolchain" / "solcx"))
+    os.chdir(root)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
-        _, record, new = deploy(accounts, name, chain.id, development=CONFIG.network_type == "development",
-                                redeploy=redeploy)
-    except DeployError as exc:
-        print(f"deploy: {exc}", file=sys.stderr)
-        return BAD_INPUT
-    print(f"{'deployed' if new else 'reusing'} the suite on {name} (chain id {record.chain_id}), record "
-          f"{record.path}, commit {record.commit}")
-    for contract, entry in record.contracts.items():
-        print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
-    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}")
-    return 0
+        from brownie import accounts, network, project
+    except Exception as exc:  # brownie reads its configuration on import: one line, not its traceback
+        raise ProjectError(f"brownie cannot start: {_first_line(exc)}") from None
+    from brownie.exceptions import ProjectNotFound
 
+    from carbon_market import receipts
+    from carbon_market.console import quiet
 
-def _tqdm_progress(what: str, total: int) -> Callable[[Step, str | None], None]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=what, unit="step", file=sys.stderr, dynamic_ncols=True)
-
-    def update(step: Step, label: str | None) -> None:
-        if label is not None:
-            bar.set_postfix_str(f"{step.kind}: {label}", refresh=True)
-            return
-        bar.update(1)
-        if bar.n >= total:
-            bar.close()
-
-    return update
-
-
-def run_operations(path: str, options: tuple[str, ...], accounts: Any) -> int:
-    """``scripts/ops.py``: run (or with ``dry-run`` only check) an operations file; returns the exit code."""
-    from brownie import network, web3
-    from brownie._config import CONFIG
-
-    unknown = [o for o in options if o not in ("dry-run", "--dry-run")]
-    if not path or unknown:
-        print("usage: brownie run scripts/ops.py main <file.yaml> [dry-run] --network <name>", file=sys.stderr)
-        return BAD_INPUT
-    try:
-        plan = ops.load(path)
-    except ops.SpecError as exc:
-        print(f"ops: {plan_problems(exc)}", file=sys.stderr)
-        return BAD_INPUT
-    dry_run = bool(options)
-    try:
-        suite = connected_suite(accounts, deploy_on_development=True)
-        fault = os.environ.get("CARBON_MARKET_CRASH_AFTER")  # fault injection, for the recovery tests
-        outcome = ops.operate(plan, suite, url=web3.provider.endpoint_uri, network=network.show_active(),
-                              development=CONFIG.network_type == "development", dry_run=dry_run,
-                              journal=Path(os.environ["JOURNAL"]) if os.environ.get("JOURNAL") else None,
-                              accounts=accounts, fault=ops.Fault(int(fault)) if fault else None,
-                              progress=_tqdm_progress if sys.stderr.isatty() else None)
-    except ops.StepFailed as exc:
-        print(f"ops: {exc}", file=sys.stderr)
-        return REFUSED
-    except (ops.OpsError, DeployError) as exc:
-        print(f"ops: {exc}", file=sys.stderr)
-        return BAD_INPUT
-    print_outcome(outcome, dry_run)
-    return 0
-
-
-def plan_problems(exc: ops.SpecError) -> str:
-    head, *rest = exc.problems
-    return "\n".join([str(exc).split(":", 1)[0] + f": {head}", *(f"  also: {p}" for p in rest)])
-
-
-def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
-    verb = "would send" if dry_run else "sent"
-    print(f"{'dry run on ' if dry_run else ''}{outcome.node}: {len(outcome.steps)} steps, {verb} "
-          f"{outcome.sent} transactions, {outcome.gas:,} gas")
-    for r in outcome.steps:
-        if r.resumed:
-            state = "done by an earlier run"
-        else:
-            state = f"{r.sent} tx, {r.gas:,} gas" + (f" ({r.skipped} found in the journal)" if r.skipped else "")
-        made = ", ".join(f"{k}={v:#x}" if v >= 2**64 else f"{k}={v}" for k, v in r.refs.items())
-        print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")
-
-
-TRACE_USAGE = "make trace WHAT=order|unit|account|report ID=<order id | token id | address | year:address> [FROM=block]"
-
-
-def run_trace(what: str, ident: str, from_block: str, accounts: Any) -> int:
-    """``scripts/trace.py``: print a history rebuilt from events; returns the exit code."""
-    try:
-        suite = connected_suite(accounts)
-        lines = trace_lines(suite, what, ident, int(from_block or 0))
-    except DeployError as exc:
-        print(f"trace: {exc}", file=sys.stderr)
-        return BAD_INPUT
-    except ValueError as exc:
-        print(f"trace: {exc}; usage: {TRACE_USAGE}", file=sys.stderr)
-        return BAD_INPUT
-    for line in lines:
-        print(line)
-    return 0
-
-
-def trace_lines(suite: Suite, what: str, ident: str, start: int) -> list[str]:
-    if what == "order":
-        return [str(e) for e in trace.order_history(suite, int(ident, 0), start)]
-    if what == "unit":
-        history = trace.unit_history(suite, int(ident, 0), start)
-        return [*map(str, history.events), *(f"balance {holder}: {amount:,}" for holder, amount in
-                                             history.balances.items()),
-                f"minted {history.minted:,}, burned {history.burned:,}"]
-    if what == "account":
-        return [str(e) for e in trace.account_history(suite, _address(ident), start)]
-    if what == "report":
-        year, _, enterprise = ident.partition(":")
-        history = trace.report_history(suite, int(year), _address(enterprise), start)
-        record = ", ".join(f"{k} {v.name.lower() if hasattr(v, 'name') else f'{v:,}'}"
-                           for k, v in history.record.items())
-        return [*map(str, history.events), f"report {year} of {enterprise}: {record}"]
-    raise ValueError(f"WHAT must be order, unit, account or report, not {what!r}")
-
-
-def _address(text: str) -> str:
-    from web3 import Web3
-
-    if not Web3.is_address(text):
-        raise ValueError(f"{text!r} is not an address")
-    return Web3.to_checksum_address(text)
-
-
-def run_audit(block: str, out: str, accounts: Any) -> int:
-    """``scripts/audit.py``: write the audit report at ``block`` (default: the latest) into ``out`` (default:
-    ``audits/<network>-<chain id>-<block>``); returns the exit code."""
-    from brownie import chain, network, web3
+    receipts.install()
 
     try:
-        suite = connected_suite(accounts)
-        latest = web3.eth.block_number
-        at = latest if block in ("", "latest") else int(block)
-        if not 0 <= at <= latest:
-            raise ValueError(f"block {at} is not between 0 and the latest block {latest}")
-        report = audit.build(suite, at, network=network.show_active(), chain_id=chain.id)
-        written = audit.write(report, Path(out or f"audits/{network.show_active()}-{chain.id}-{at}"))
-    except DeployError as exc:
-        print(f"audit: {exc}", file=sys.stderr)
+        if not project.get_loaded_projects():
+            with quiet():
+                project.load(root, name="CarbonMarketProject")
+        if not network.is_connected():
+            network.connect(network_name)
+    except (ProjectNotFound, ConnectionError) as exc:
+        raise ProjectError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise ProjectError(f"{exc.filename} is not installed: run `make setup` in {root}") from None
+    except KeyError as exc:
+        raise ProjectError(f"unknown network {network_name}: see network-config.yaml") from None
+    except ValueError as exc:  # a missing RPC URL: brownie names the variable in its message
+        missing = re.search(r"\$(\w+)", str(exc))
+        if missing:
+            raise ProjectError(f"{network_name} needs {missing.group(1)}: set it to the node's RPC URL") from None
+        raise ProjectError(_first_line(exc)) from None
+    except Exception as exc:  # a malformed configuration, a node that does not answer
+        raise ProjectError(f"cannot connect to {network_name}: {_first_line(exc)}") from None
+    return accounts
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def _disconnect() -> None:
+    from brownie import network
+
+    if network.is_connected():
+        with contextlib.suppress(Exception):
+            network.disconnect()
+
+
+def _parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="carbon-market",
+        description="The carbon-allowance market's harness: simulate, deploy, operate, trace, audit, measure.")
+    commands = parser.add_subparsers(dest="command", metavar="command")
+
+    def command(name: str, text: str, network: str = DEFAULT_NETWORK) -> Any:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--network", default=network,
+                         help=f"the brownie network (network-config.yaml; default {network})")
+        return sub
+
+    command("demo", "simulate a compliance year of 50 enterprises under every policy scenario; report in "
+                    "out/simulation")
+    sub = command("scenarios", "simulate chosen scenarios and write the comparison")
+    sub.add_argument("--enterprises", type=int, default=50, help="enterprises per scenario (default 50)")
+    sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
+    sub.add_argument("--out", default="", help=f"report folder (default {SIMULATION_OUT})")
+    command("story", "one compliance year of five named enterprises with a trading session, told step by step")
+    sub = command("deploy", "deploy the suite and write deployments/<network>-<chain id>.json (reused if present)")
+    sub.add_argument("--redeploy", action="store_true", help="deploy afresh even if a record exists")
+    sub = command("ops", "run an operations file (checked on a fork of the network first)")
+    sub.add_argument("file", help="the operations file (YAML)")
+    sub.add_argument("--dry-run", action="store_true", help="only check it on a fork; send nothing")
+    sub.add_argument("--journal", default="", help="the journal file (default journals/<network>-<file>.json)")
+    sub = command("trace", "the history of an order, a token id, an account or a report, from events alone")
+    sub.add_argument("what", choices=("order", "unit", "account", "report"))
+    sub.add_argument("id", help="order id | token id | address | year:address")
+    sub.add_argument("--from-block", type=int, default=0, help="the first block searched (default 0)")
+    sub = command("audit", "the audit report at a block: JSON, CSV and HTML")
+    sub.add_argument("--block", default="latest", help="the block (default latest)")
+    sub.add_argument("--out", default="", help="the report folder (default audits/<network>-<chain id>-<block>)")
+    command("bench", "measure gas and throughput into benchmarks/results.json, checked against targets.json")
+    return parser
+
+
+def _run(args: Any, accounts: Any) -> int:
+    from carbon_market import bench, demo
+    from carbon_market.commands import (run_audit, run_deploy, run_operations, run_scenarios, run_trace)
+
+    if args.command == "demo":
+        return run_scenarios("50", "", "", accounts)
+    if args.command == "scenarios":
+        return run_scenarios(str(args.enterprises), args.scenarios, args.out, accounts)
+    if args.command == "story":
+        demo.run(accounts)
+        return 0
+    if args.command == "deploy":
+        return run_deploy(accounts, redeploy=args.redeploy or os.environ.get("REDEPLOY", "") not in ("", "0"))
+    if args.command == "ops":
+        return run_operations(args.file, args.dry_run, args.journal, accounts)
+    if args.command == "trace":
+        return run_trace(args.what, args.id, str(args.from_block), accounts)
+    if args.command == "audit":
+        return run_audit(args.block, args.out, accounts)
+    return bench.run(accounts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``carbon-market <command> [options]``: see ``--help``."""
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
         return BAD_INPUT
-    except ValueError as exc:
-        print(f"audit: {exc}; usage: make audit [BLOCK=n] [OUT=folder] NETWORK=name", file=sys.stderr)
-        return BAD_INPUT
-    print(f"audit of {network.show_active()} at block {at}: {len(report.participants)} participants, "
-          f"{len(report.holdings)} holdings, {len(report.trades)} trades, {len(report.compliance)} compliance "
-          f"records, {len(report.by_region)} regions, {len(report.by_sector)} sectors")
-    for path in written:
-        print(f"  {path}")
-    return 0
-
-
-#: where the simulation writes its report unless told
-SIMULATION_OUT = Path("out/simulation")
-
-
-def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:
-    """``scripts/scenarios.py`` and the demo: simulate the named scenarios (comma-separated; default all) with
-    ``enterprises`` enterprises, print the comparison and write the report; returns the exit code."""
-    from carbon_market.sim import report, scenarios
-
+    # paths given on the command line are the caller's, from the folder it runs in
+    for name in ("file", "journal", "out"):
+        if getattr(args, name, ""):
+            setattr(args, name, str(Path(getattr(args, name)).resolve()))
     try:
-        count = int(enterprises or 50)
-        if not 2 <= count <= 5_000:
-            raise ValueError(f"the number of enterprises must be between 2 and 5,000, not {count}")
-        chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(scenarios.SCENARIOS)
-        unknown = [n for n in chosen if n not in scenarios.SCENARIOS]
-        if unknown:
-            raise ValueError(f"unknown scenario {unknown[0]!r}; scenarios: {', '.join(scenarios.SCENARIOS)}")
-    except ValueError as exc:
-        print(f"scenarios: {exc}", file=sys.stderr)
-        return BAD_INPUT
-    with quiet():
-        results = scenarios.compare(accounts, chosen, enterprises=count, progress=show)
-    say(f"{count} enterprises, {len(results)} scenarios, each a whole compliance year on a fresh deployment")
-    for line in report.text(results):
-        show(line)
-    main = results[0]
-    say(f"{main.name}: the market against the theory")
-    show(f"  equilibrium price {main.theory.price:.2f} tCNY/t; call auction "
-         f"{'-' if main.call_price is None else f'{main.call_price:.2f}'}; volume-weighted {main.vwap:.2f}; "
-         f"{main.volume * 100:,} t traded in {len(main.trades)} trades")
-    show(f"  abatement cost {main.realised_cost / 1e6:.2f} million tCNY; least cost {main.theory.least_cost / 1e6:.2f}; "
-         f"without trade {main.theory.no_trade_cost / 1e6:.2f}: allocative efficiency {main.efficiency:.2%}")
-    show(f"  compliance rate {main.compliance_rate:.1%} ({', '.join(f'{k} {v}' for k, v in sorted(main.outcomes.items()))}); "
-         f"credit points after settlement: {', '.join(f'{v} with {k}' for k, v in main.credit_distribution().items())}")
-    written = report.write(results, Path(out) if out else SIMULATION_OUT)
-    say(f"report: {written[0]} (plots and results.csv beside it)")
-    return 0
+        accounts = connect(args.network, project_root())
+    except ProjectError as exc:
+        print(f"carbon-market: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        return _run(args, accounts)
+    except CarbonMarketError as exc:  # the project's own failures: one line, its exit code
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        _disconnect()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -146,7 +147,10 @@ class Collector:
             self._maps[name] = {int(k): v for k, v in data["pcMap"].items()} if data.get("pcMap") else None
         return self._maps[name]
 
-    def save(self, path: Path = EVALUATION) -> None:
+    def save(self, path: Path | None = None) -> None:
+        """Write the evaluation to ``path``, by default ``$CARBON_MARKET_COVERAGE_OUT`` or ``EVALUATION`` (sessions run
+        at once write files of their own, merged by :func:`load_evaluations`)."""
+        path = path or Path(os.environ.get("CARBON_MARKET_COVERAGE_OUT") or EVALUATION)
         path.parent.mkdir(parents=True, exist_ok=True)
         plain = {c: {s: [sorted(x) for x in sets] for s, sets in srcs.items()} for c, srcs in self.evaluation.items()}
         path.write_text(json.dumps(plain))
@@ -264,14 +268,31 @@ def render(files: list[FileCoverage], minimum: float) -> str:
     return "\n".join(rows) + "\n"
 
 
+def load_evaluations(folder: Path | None = None) -> dict[str, dict[str, Sets]] | None:
+    """The union of every evaluation file in ``folder`` (``coverage-evaluation*.json``: one per traced session), or
+    None when there is none."""
+    folder = folder or EVALUATION.parent
+    paths = sorted(folder.glob(f"{EVALUATION.stem}*.json"))
+    if not paths:
+        return None
+    merged: dict[str, dict[str, Sets]] = defaultdict(lambda: defaultdict(lambda: [set(), set(), set()]))
+    for path in paths:
+        for contract, sources in json.loads(path.read_text()).items():
+            for source, sets in sources.items():
+                for into, items in zip(merged[contract][source], sets):
+                    into.update(items)
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-branches", type=float, default=MIN_BRANCHES)
     args = parser.parse_args(argv)
-    if not EVALUATION.exists():
-        print(f"coverage: {EVALUATION} is missing: run `make coverage`", file=sys.stderr)
+    evaluation = load_evaluations()
+    if evaluation is None:
+        print(f"coverage: no {EVALUATION.stem}*.json in {EVALUATION.parent}: run `make coverage`", file=sys.stderr)
         return 2
-    files = measure(json.loads(EVALUATION.read_text()))
+    files = measure(evaluation)
     text = render(files, args.min_branches)
     TABLE.write_text(text)
     SUMMARY.write_text(json.dumps([{**asdict(f), "statement_pct": f.statement_pct, "branch_pct": f.branch_pct}

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from carbon_market.failures import CarbonMarketError
 from carbon_market.suite import Suite, deploy_suite, project
 
 #: where records are kept (``CARBON_MARKET_DEPLOYMENTS`` overrides it, as the tests do)
@@ -31,7 +32,7 @@ SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offse
 LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
 
 
-class DeployError(RuntimeError):
+class DeployError(CarbonMarketError):
     """A deployment cannot go ahead (missing key, stale record, wrong network)."""
 
 

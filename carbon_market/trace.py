@@ -1,5 +1,5 @@
 """Traceability: the history of an order, a token id, an account or a compliance report, rebuilt from the suite's
-events alone (no storage is read), so that anyone holding the chain can check it. ``scripts/trace.py`` prints
+events alone (no storage is read), so that anyone holding the chain can check it. ``carbon-market trace`` prints
 them."""
 
 from __future__ import annotations

@@ -191,9 +191,14 @@ _COLLECTOR = None
 
 
 def pytest_configure(config):
-    """``CARBON_MARKET_COVERAGE=1`` (what `make coverage` sets): trace everything the session runs on chain."""
+    """brownie's receipt wait fixed for anvil (``carbon_market.receipts``), and with ``CARBON_MARKET_COVERAGE=1``
+    (what `make coverage` sets) everything the session runs on chain traced."""
     global _COLLECTOR
     import os
+
+    from carbon_market import receipts
+
+    receipts.install()
 
     if os.environ.get("CARBON_MARKET_COVERAGE") == "1":
         from carbon_market.coverage import Collector

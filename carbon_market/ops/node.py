@@ -22,17 +22,21 @@ from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_select
 from web3 import Web3
 from web3._utils.events import get_event_data
 
+from carbon_market.failures import REFUSED, CarbonMarketError
+
 #: gas added to each estimate: state can move between the estimate and the block that includes the transaction
 GAS_MARGIN_PCT = 25
 RECEIPT_TIMEOUT = 300.0
 
 
-class OpsError(RuntimeError):
+class OpsError(CarbonMarketError):
     """An operation cannot go ahead; the message is one line meant for the operator."""
 
 
 class Reverted(OpsError):
     """A transaction or call reverted; ``error`` is the decoded custom error."""
+
+    exit_code = REFUSED
 
     def __init__(self, error: str) -> None:
         super().__init__(error)

@@ -1,7 +1,7 @@
 """Running an operations file: check it, simulate every pending step on a fork of the chain, then send for real
 with a journal, so that a run that stops anywhere can be continued and never repeats a transaction.
 
-:func:`operate` is what ``scripts/ops.py`` calls; :func:`execute` runs the steps on one node (the fork or the
+:func:`operate` is what ``carbon-market ops`` calls; :func:`execute` runs the steps on one node (the fork or the
 real chain) and is where the journal is consulted.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from web3 import Web3
 
+from carbon_market.failures import REFUSED
 from carbon_market.ops.journal import Journal, Pending
 from carbon_market.ops.node import Codec, Node, OpsError, Receipt, Reverted, Signer, fork
 from carbon_market.ops.spec import AccountSpec, Plan, Step
@@ -29,6 +30,8 @@ ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 class StepFailed(OpsError):
     """A step cannot be carried out; the message names the step, the transaction and the decoded error."""
+
+    exit_code = REFUSED
 
 
 class InjectedCrash(BaseException):

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from carbon_market import compliance as cy
+from carbon_market.failures import CarbonMarketError
 from carbon_market.market import Side
 from carbon_market.roles import parse_roles
 from carbon_market.suite import MONEY_UNIT
@@ -42,7 +43,7 @@ DURATION = re.compile(r"^\+?(\d+)\s*([smhd])$")
 SECONDS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 
-class SpecError(ValueError):
+class SpecError(CarbonMarketError, ValueError):
     """The operations file is malformed; ``problems`` lists every mistake, each with its place."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:

@@ -59,15 +59,15 @@ def records(tmp_path):
     return tmp_path / "deployments"
 
 
-def brownie_run(records: Path, script: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """``brownie run <script> <args> --network local-live`` with deployment records kept in ``records``; the
-    keys and switches the project reads come only from ``env``."""
-    brownie = Path(sys.executable).parent / "brownie"
+def cli(records: Path, command: str, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """``carbon-market <command> <args> --network local-live`` with deployment records kept in ``records``, run
+    from ``cwd`` (default: here); the keys and switches the project reads come only from ``env``."""
+    program = Path(sys.executable).parent / "carbon-market"
     environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records), **env}
     for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY", "JOURNAL", "CARBON_MARKET_CRASH_AFTER"):
         if name not in env:
             environment.pop(name, None)
-    return subprocess.run([str(brownie), "run", script, *args, "--network", "local-live"],
-                          capture_output=True, text=True, env=environment, timeout=600)
+    return subprocess.run([str(program), command, *args, "--network", "local-live"],
+                          capture_output=True, text=True, env=environment, timeout=600, cwd=cwd)
 
 

@@ -1,5 +1,5 @@
-"""The command line on a live network (the second anvil, `local-live`): `scripts/ops.py`, `scripts/trace.py` and
-`scripts/audit.py` as an operator runs them, with keys from the environment. A malformed file and a step the
+"""The command line on a live network (the second anvil, `local-live`): `carbon-market ops`, `trace` and
+`audit` as an operator runs them, with keys from the environment. A malformed file and a step the
 chain would refuse are one clear line and a non-zero exit with nothing sent; a dry run sends nothing; a run killed
 after a transaction reached the chain is continued by the next run without repeating it."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from tests.integration.conftest import PARTICIPANT_KEYS, PORT, REGULATOR_KEY, TEST_KEY, brownie_run
+from tests.integration.conftest import PARTICIPANT_KEYS, PORT, REGULATOR_KEY, TEST_KEY, cli
 
 KEYS = {"DEPLOYER_PRIVATE_KEY": TEST_KEY, "REGULATOR_PRIVATE_KEY": REGULATOR_KEY, "OPS_REGULATOR_KEY": REGULATOR_KEY,
         "OPS_VERIFIER_KEY": PARTICIPANT_KEYS[0], "OPS_ALPHA_KEY": PARTICIPANT_KEYS[1],
@@ -58,12 +58,12 @@ def folder(tmp_path_factory):
 
 
 def ops(folder: Path, name: str, *options: str, **env: str):
-    return brownie_run(folder / "deployments", "scripts/ops.py", "main", str(folder / name), *options,
+    return cli(folder / "deployments", "ops", str(folder / name), *options,
                        CARBON_MARKET_JOURNALS=str(folder / "journals"), **KEYS, **env)
 
 
 def test_the_command_line_on_a_live_network(live_chain, folder):
-    deployed = brownie_run(folder / "deployments", "scripts/deploy.py", **KEYS)
+    deployed = cli(folder / "deployments", "deploy", **KEYS)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     (folder / "year.yaml").write_text(YEAR_FILE)
     (folder / "broken.yaml").write_text(YEAR_FILE.replace("verifier: verifier, enterprises", "verifier: auditor, "
@@ -76,7 +76,7 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
     assert broken.stderr.strip().splitlines()[-1] == (
         f"ops: {folder / 'broken.yaml'}: line 18 (attest): verifier: unknown account 'auditor' (not under accounts:)")
 
-    dry = ops(folder, "year.yaml", "dry-run")
+    dry = ops(folder, "year.yaml", "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "dry run on a fork of local-live at block" in dry.stdout and "would send 8 transactions" in dry.stdout
     assert sent_by(regulator) == before and not (folder / "journals").exists()
@@ -101,12 +101,12 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
     assert line.startswith("ops: step 1 (attest, line 8): attest alpha: Compliance__")
     assert line.endswith("(found on a fork of local-live: nothing was sent)")
 
-    traced = brownie_run(folder / "deployments", "scripts/trace.py", "main", "report", f"2026:{ALPHA}")
+    traced = cli(folder / "deployments", "trace", "report", f"2026:{ALPHA}")
     assert traced.returncode == 0, traced.stdout + traced.stderr
     assert "Compliance.ReportAttested(" in traced.stdout and "Compliance.TrueUp(" in traced.stdout
     assert f"report 2026 of {ALPHA}: state finalized, versions 1, rejections 0, allocated 8,080" in traced.stdout
 
-    audited = brownie_run(folder / "deployments", "scripts/audit.py", "main", "latest", str(folder / "audit"))
+    audited = cli(folder / "deployments", "audit", "--block", "latest", "--out", str(folder / "audit"))
     assert audited.returncode == 0, audited.stdout + audited.stderr
     report = json.loads((folder / "audit" / "audit.json").read_text())
     assert [(c["enterprise"], c["state"], c["verifiedEmissions"]) for c in report["compliance"]] == [
@@ -114,7 +114,7 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
     assert {r["sector"]: r["verifiedEmissions"] for r in report["by_sector"] if r["verifiedEmissions"]} == {
         3011: 4_200, 4411: 7_900}
 
-    wrong = brownie_run(folder / "deployments", "scripts/trace.py", "main", "report", "2026:alpha")
+    wrong = cli(folder / "deployments", "trace", "report", "2026:alpha")
     assert wrong.returncode == 2 and "trace: 'alpha' is not an address" in wrong.stderr
 
     (folder / "clock.yaml").write_text(YEAR_FILE.split("  - onboard:")[0] + "  - advance_time: {to: deadline 2026}\n")

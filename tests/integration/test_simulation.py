@@ -79,11 +79,12 @@ def test_the_report_is_written(accounts, tmp_path):
 
 
 def test_the_scenarios_command_prints_the_comparison_and_writes_the_report(accounts, tmp_path, capsys):
-    from carbon_market.cli import run_scenarios
+    from carbon_market.commands import run_scenarios
+    from carbon_market.failures import BadInput
 
     assert run_scenarios("6", "baseline,call auction only", str(tmp_path), accounts) == 0
     printed = capsys.readouterr().out
     assert "6 enterprises, 2 scenarios" in printed and "allocative efficiency" in printed
     assert (tmp_path / "report.html").exists()
-    assert run_scenarios("6", "dark pool only", str(tmp_path), accounts) == 2
-    assert "scenarios: unknown scenario 'dark pool only'" in capsys.readouterr().err
+    with pytest.raises(BadInput, match="unknown scenario 'dark pool only'; scenarios: baseline"):
+        run_scenarios("6", "dark pool only", str(tmp_path), accounts)

@@ -1,0 +1,211 @@
+"""What each command of ``carbon-market`` does once brownie is connected (``carbon_market.cli``): find the suite of
+the connected network and run the command. A failure is raised as a :class:`~carbon_market.failures.CarbonMarketError`
+with one line for the user, which the command line prints and exits with."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from carbon_market import audit, ops, trace
+from carbon_market.console import quiet, say, show
+from carbon_market.deploy import DeployError, attach, deploy, load
+from carbon_market.failures import BadInput
+from carbon_market.ops.spec import Step
+from carbon_market.suite import Suite
+
+
+def connected_suite(accounts: Any, *, deploy_on_development: bool = False) -> Suite:
+    """The suite of the network brownie is connected to, from its deployment record. On a development chain
+    (started afresh by brownie for this command) it is deployed first if asked."""
+    from brownie import chain, network
+    from brownie._config import CONFIG
+
+    name = network.show_active()
+    development = CONFIG.network_type == "development"
+    if development and deploy_on_development:
+        with quiet():
+            return deploy(accounts, name, chain.id, development=True)[0]
+    record = load(name, chain.id)
+    if record is None:
+        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
+    return attach(record)
+
+
+def run_deploy(accounts: Any, redeploy: bool) -> int:
+    """``carbon-market deploy``: deploy (or reuse) the suite of the connected network and print its record."""
+    from brownie import chain, network
+    from brownie._config import CONFIG
+
+    name = network.show_active()
+    _, record, new = deploy(accounts, name, chain.id, development=CONFIG.network_type == "development",
+                            redeploy=redeploy)
+    print(f"{'deployed' if new else 'reusing'} the suite on {name} (chain id {record.chain_id}), record "
+          f"{record.path}, commit {record.commit}")
+    for contract, entry in record.contracts.items():
+        print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
+    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}")
+    return 0
+
+
+def _tqdm_progress(what: str, total: int) -> Callable[[Step, str | None], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def update(step: Step, label: str | None) -> None:
+        if label is not None:
+            bar.set_postfix_str(f"{step.kind}: {label}", refresh=True)
+            return
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return update
+
+
+def run_operations(path: str, dry_run: bool, journal: str, accounts: Any) -> int:
+    """``carbon-market ops``: run (or, on a dry run, only check) an operations file."""
+    from brownie import network, web3
+    from brownie._config import CONFIG
+
+    try:
+        plan = ops.load(path)
+    except ops.SpecError as exc:
+        raise BadInput(plan_problems(exc)) from None
+    suite = connected_suite(accounts, deploy_on_development=True)
+    fault = os.environ.get("CARBON_MARKET_CRASH_AFTER")  # fault injection, for the recovery tests
+    journal = journal or os.environ.get("JOURNAL", "")
+    outcome = ops.operate(plan, suite, url=web3.provider.endpoint_uri, network=network.show_active(),
+                          development=CONFIG.network_type == "development", dry_run=dry_run,
+                          journal=Path(journal) if journal else None,
+                          accounts=accounts, fault=ops.Fault(int(fault)) if fault else None,
+                          progress=_tqdm_progress if sys.stderr.isatty() else None)
+    print_outcome(outcome, dry_run)
+    return 0
+
+
+def plan_problems(exc: ops.SpecError) -> str:
+    head, *rest = exc.problems
+    return "\n".join([str(exc).split(":", 1)[0] + f": {head}", *(f"  also: {p}" for p in rest)])
+
+
+def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
+    verb = "would send" if dry_run else "sent"
+    print(f"{'dry run on ' if dry_run else ''}{outcome.node}: {len(outcome.steps)} steps, {verb} "
+          f"{outcome.sent} transactions, {outcome.gas:,} gas")
+    for r in outcome.steps:
+        if r.resumed:
+            state = "done by an earlier run"
+        else:
+            state = f"{r.sent} tx, {r.gas:,} gas" + (f" ({r.skipped} found in the journal)" if r.skipped else "")
+        made = ", ".join(f"{k}={v:#x}" if v >= 2**64 else f"{k}={v}" for k, v in r.refs.items())
+        print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")
+
+
+TRACE_USAGE = "carbon-market trace order|unit|account|report <order id | token id | address | year:address>"
+AUDIT_USAGE = "carbon-market audit [--block n] [--out folder] [--network name]"
+
+
+def run_trace(what: str, ident: str, from_block: str, accounts: Any) -> int:
+    """``carbon-market trace``: print a history rebuilt from events."""
+    suite = connected_suite(accounts)
+    try:
+        lines = trace_lines(suite, what, ident, int(from_block or 0))
+    except ValueError as exc:
+        raise BadInput(f"{exc}; usage: {TRACE_USAGE}") from None
+    for line in lines:
+        print(line)
+    return 0
+
+
+def trace_lines(suite: Suite, what: str, ident: str, start: int) -> list[str]:
+    if what == "order":
+        return [str(e) for e in trace.order_history(suite, int(ident, 0), start)]
+    if what == "unit":
+        history = trace.unit_history(suite, int(ident, 0), start)
+        return [*map(str, history.events), *(f"balance {holder}: {amount:,}" for holder, amount in
+                                             history.balances.items()),
+                f"minted {history.minted:,}, burned {history.burned:,}"]
+    if what == "account":
+        return [str(e) for e in trace.account_history(suite, _address(ident), start)]
+    if what == "report":
+        year, _, enterprise = ident.partition(":")
+        history = trace.report_history(suite, int(year), _address(enterprise), start)
+        record = ", ".join(f"{k} {v.name.lower() if hasattr(v, 'name') else f'{v:,}'}"
+                           for k, v in history.record.items())
+        return [*map(str, history.events), f"report {year} of {enterprise}: {record}"]
+    raise ValueError(f"WHAT must be order, unit, account or report, not {what!r}")
+
+
+def _address(text: str) -> str:
+    from web3 import Web3
+
+    if not Web3.is_address(text):
+        raise ValueError(f"{text!r} is not an address")
+    return Web3.to_checksum_address(text)
+
+
+def run_audit(block: str, out: str, accounts: Any) -> int:
+    """``carbon-market audit``: write the audit report at ``block`` (default: the latest) into ``out`` (default:
+    ``audits/<network>-<chain id>-<block>``)."""
+    from brownie import chain, network, web3
+
+    suite = connected_suite(accounts)
+    latest = web3.eth.block_number
+    try:
+        at = latest if block in ("", "latest") else int(block)
+        if not 0 <= at <= latest:
+            raise ValueError(f"block {at} is not between 0 and the latest block {latest}")
+    except ValueError as exc:
+        raise BadInput(f"{exc}; usage: {AUDIT_USAGE}") from None
+    report = audit.build(suite, at, network=network.show_active(), chain_id=chain.id)
+    written = audit.write(report, Path(out or f"audits/{network.show_active()}-{chain.id}-{at}"))
+    print(f"audit of {network.show_active()} at block {at}: {len(report.participants)} participants, "
+          f"{len(report.holdings)} holdings, {len(report.trades)} trades, {len(report.compliance)} compliance "
+          f"records, {len(report.by_region)} regions, {len(report.by_sector)} sectors")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+#: where the simulation writes its report unless told
+SIMULATION_OUT = Path("out/simulation")
+
+
+def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:
+    """``carbon-market scenarios`` and ``demo``: simulate the named scenarios (comma-separated; default all) with
+    ``enterprises`` enterprises, print the comparison and write the report."""
+    from carbon_market.sim import report, scenarios
+
+    try:
+        count = int(enterprises or 50)
+    except ValueError:
+        raise BadInput(f"the number of enterprises must be a whole number, not {enterprises!r}") from None
+    if not 2 <= count <= 5_000:
+        raise BadInput(f"the number of enterprises must be between 2 and 5,000, not {count}")
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(scenarios.SCENARIOS)
+    unknown = [n for n in chosen if n not in scenarios.SCENARIOS]
+    if unknown:
+        raise BadInput(f"unknown scenario {unknown[0]!r}; scenarios: {', '.join(scenarios.SCENARIOS)}")
+    with quiet():
+        results = scenarios.compare(accounts, chosen, enterprises=count, progress=show)
+    say(f"{count} enterprises, {len(results)} scenarios, each a whole compliance year on a fresh deployment")
+    for line in report.text(results):
+        show(line)
+    main = results[0]
+    say(f"{main.name}: the market against the theory")
+    show(f"  equilibrium price {main.theory.price:.2f} tCNY/t; call auction "
+         f"{'-' if main.call_price is None else f'{main.call_price:.2f}'}; volume-weighted {main.vwap:.2f}; "
+         f"{main.volume * 100:,} t traded in {len(main.trades)} trades")
+    show(f"  abatement cost {main.realised_cost / 1e6:.2f} million tCNY; least cost {main.theory.least_cost / 1e6:.2f}; "
+         f"without trade {main.theory.no_trade_cost / 1e6:.2f}: allocative efficiency {main.efficiency:.2%}")
+    show(f"  compliance rate {main.compliance_rate:.1%} ({', '.join(f'{k} {v}' for k, v in sorted(main.outcomes.items()))}); "
+         f"credit points after settlement: {', '.join(f'{v} with {k}' for k, v in main.credit_distribution().items())}")
+    written = report.write(results, Path(out) if out else SIMULATION_OUT)
+    say(f"report: {written[0]} (plots and results.csv beside it)")
+    return 0
+

@@ -1,0 +1,86 @@
+"""Run groups of tests at once, each in its own brownie session against its own chain, and report each group.
+
+    parallel_tests.py [--env NAME=VALUE ...] NETWORK=PATHS [NETWORK=PATHS ...]
+
+Each group is ``NETWORK=PATHS``: the brownie network it launches (a development network of its own, so a port of
+its own: see network-config.yaml) and the test paths or pytest options it runs, separated by spaces. A group's
+output goes to ``reports/tests-<network>.log``; when it ends, its summary line and its time are printed, and the
+whole log of a group that failed. The exit status is non-zero when any group failed.
+
+With ``--coverage``, every group traces what it runs (``CARBON_MARKET_COVERAGE=1``) into an evaluation file of its
+own, ``reports/coverage-evaluation-<network>.json``, which ``python -m carbon_market.coverage`` merges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPORTS = Path("reports")
+
+
+#: seconds between two progress lines
+PROGRESS_EVERY = 120
+#: a line of pytest's progress: one character per test, then the share done
+PROGRESS_LINE = re.compile(r"^(?:\S+\.py )?\s*([.FEsxX]+)\s*(\[\s*\d+%\])?$")
+
+
+def _done(log: Path) -> int:
+    """How many tests a group's log reports run so far."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return sum(len(m.group(1)) for m in map(PROGRESS_LINE.match, (line.strip() for line in lines)) if m)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brownie", default="brownie", help="the brownie executable")
+    parser.add_argument("--coverage", action="store_true", help="trace every group for coverage")
+    parser.add_argument("groups", nargs="+", metavar="NETWORK=PATHS")
+    args = parser.parse_args(argv)
+    REPORTS.mkdir(exist_ok=True)
+    running = {}
+    started = time.monotonic()
+    for group in args.groups:
+        network, _, paths = group.partition("=")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")  # the log follows the run, for the progress lines
+        if args.coverage:
+            env["CARBON_MARKET_COVERAGE"] = "1"
+            env["CARBON_MARKET_COVERAGE_OUT"] = str(REPORTS / f"coverage-evaluation-{network}.json")
+        log = REPORTS / f"tests-{network}.log"
+        command = [args.brownie, "test", *shlex.split(paths), "--network", network]
+        print(f"[{network}] {' '.join(shlex.split(paths))} (log: {log})", flush=True)
+        handle = log.open("w")
+        running[network] = (subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env), handle, log)
+    failed = []
+    reported = time.monotonic()
+    while running:
+        time.sleep(1)
+        if time.monotonic() - reported >= PROGRESS_EVERY:
+            reported = time.monotonic()
+            print("  ".join(f"[{network}] {_done(log)} tests" for network, (_, _, log) in running.items()), flush=True)
+        for network, (proc, handle, log) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            handle.close()
+            del running[network]
+            minutes, seconds = divmod(int(time.monotonic() - started), 60)
+            lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+            summary = next((line for line in reversed(lines) if " in " in line and ("passed" in line or "failed" in line
+                            or "error" in line)), lines[-1] if lines else "(no output)")
+            print(f"[{network}] {summary.strip('= ')} -- done after {minutes}m{seconds:02d}s", flush=True)
+            if proc.returncode != 0:
+                failed.append(network)
+                print(log.read_text(errors="replace"), flush=True)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
