@@ -23,7 +23,7 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test coverage lint demo story scenarios bench deploy ops trace audit compile clean help
+.PHONY: setup test coverage coverage-report lint demo story scenarios bench deploy ops trace audit compile clean help
 
 help:
 	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
@@ -76,37 +76,47 @@ lint: $(LINT_STAMP) $(SOLC_SHIM)
 compile: $(SETUP)
 	$(BROWNIE) compile
 
-# Without TESTS, the suite runs as two groups at once, each against a chain of its own (a port of its own), which
-# brings the whole run down to about the time of the longer group on two cores; TESTS=... runs what it names.
+# Without TESTS, the suite runs as groups at once, each against a chain of its own (a port of its own), which
+# brings the whole run down to about the time of the longest group on two cores; TESTS=... runs what it names.
 # Group 2 is the integration tests and the stateful machines named here; group 1 is everything else (so that a new
-# test file is never left out), about as long on two cores.
+# test file is never left out), about as long.
 STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit_stateful.py \
 	tests/stateful/test_settlement_stateful.py
-TEST_GROUPS ?= "development=tests/unit tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
-	"development-2=$(STATEFUL_2) tests/integration"
 PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
 	--brownie "$(CURDIR)/$(VENV)/bin/brownie"
 
+# Coverage traces every transaction and call step by step (carbon_market.coverage) on the `coverage` networks (anvils
+# with --steps-tracing, ports 8547 and 8549): a group runs traced when its network is one of them. The unit and
+# stateful tests measure it; the gas-ceiling tests are left out because they send transactions of millions of steps
+# (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration tests because they
+# replay the same contract paths at scale through raw batches brownie does not trace.
+COVERAGE_GROUPS := "coverage=tests/unit --ignore=tests/unit/test_gas_ceilings.py" "coverage-2=tests/stateful"
+
+ifeq ($(COVERAGE),)
+TEST_GROUPS ?= "development=tests/unit tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
+	"development-2=$(STATEFUL_2) tests/integration"
+else
+# `make test COVERAGE=1` (what CI runs): one run is both the tests and the coverage, for `make coverage-report`
+TEST_GROUPS ?= $(COVERAGE_GROUPS) "development=tests/integration tests/unit/test_gas_ceilings.py"
+endif
+
 test: $(SETUP)
 ifeq ($(TESTS),)
+	rm -f reports/coverage-evaluation*.json
 	$(BROWNIE) compile
 	$(PARALLEL) $(TEST_GROUPS)
 else
 	$(BROWNIE) test $(TESTS)
 endif
 
-# Coverage traces every transaction and call step by step (carbon_market.coverage; the `coverage` network is an
-# anvil with --steps-tracing on port 8547).
-# The unit and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of
-# millions of steps (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration
-# tests because they replay the same contract paths at scale through raw batches brownie does not trace.
-# The two groups run at once, each tracing into an evaluation file of its own; carbon_market.coverage merges them.
-COVERAGE_GROUPS ?= "coverage=tests/unit --ignore=tests/unit/test_gas_ceilings.py" "coverage-2=tests/stateful"
-
 coverage: $(SETUP)
 	rm -f reports/coverage-evaluation*.json
 	$(BROWNIE) compile
-	$(PARALLEL) --coverage $(COVERAGE_GROUPS)
+	$(PARALLEL) $(COVERAGE_GROUPS)
+	$(VENV)/bin/python -m carbon_market.coverage
+
+# the report and the gate alone, from the evaluation a traced run wrote (`make test COVERAGE=1` or `make coverage`)
+coverage-report: $(SETUP)
 	$(VENV)/bin/python -m carbon_market.coverage
 
 # Every application is a command of `carbon-market` (carbon_market/cli.py; `carbon-market --help`), which loads the

@@ -1,14 +1,15 @@
 """Run groups of tests at once, each in its own brownie session against its own chain, and report each group.
 
-    parallel_tests.py [--env NAME=VALUE ...] NETWORK=PATHS [NETWORK=PATHS ...]
+    parallel_tests.py [--brownie PATH] NETWORK=PATHS [NETWORK=PATHS ...]
 
 Each group is ``NETWORK=PATHS``: the brownie network it launches (a development network of its own, so a port of
 its own: see network-config.yaml) and the test paths or pytest options it runs, separated by spaces. A group's
 output goes to ``reports/tests-<network>.log``; when it ends, its summary line and its time are printed, and the
 whole log of a group that failed. The exit status is non-zero when any group failed.
 
-With ``--coverage``, every group traces what it runs (``CARBON_MARKET_COVERAGE=1``) into an evaluation file of its
-own, ``reports/coverage-evaluation-<network>.json``, which ``python -m carbon_market.coverage`` merges.
+A group on a ``coverage`` network (an anvil that records every step) traces what it runs (``CARBON_MARKET_COVERAGE=1``)
+into an evaluation file of its own, ``reports/coverage-evaluation-<network>.json``, which
+``python -m carbon_market.coverage`` merges.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def _done(log: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brownie", default="brownie", help="the brownie executable")
-    parser.add_argument("--coverage", action="store_true", help="trace every group for coverage")
     parser.add_argument("groups", nargs="+", metavar="NETWORK=PATHS")
     args = parser.parse_args(argv)
     REPORTS.mkdir(exist_ok=True)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for group in args.groups:
         network, _, paths = group.partition("=")
         env = dict(os.environ, PYTHONUNBUFFERED="1")  # the log follows the run, for the progress lines
-        if args.coverage:
+        if network.startswith("coverage"):
             env["CARBON_MARKET_COVERAGE"] = "1"
             env["CARBON_MARKET_COVERAGE_OUT"] = str(REPORTS / f"coverage-evaluation-{network}.json")
         log = REPORTS / f"tests-{network}.log"
