@@ -38,6 +38,17 @@ def _done(log: Path) -> int:
     return sum(len(m.group(1)) for m in map(PROGRESS_LINE.match, (line.strip() for line in lines)) if m)
 
 
+def _wait_until_loaded(proc: subprocess.Popen, log: Path, patience: float = 600.0) -> None:
+    """Wait until a group has loaded the project (pytest has collected its tests) before starting the next: brownie's
+    first load after a compilation tidies the build folder, and a second session loading it meanwhile can find an
+    artifact gone."""
+    deadline = time.monotonic() + patience
+    while proc.poll() is None and time.monotonic() < deadline:
+        if "collected " in log.read_text(errors="replace"):
+            return
+        time.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brownie", default="brownie", help="the brownie executable")
@@ -56,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         command = [args.brownie, "test", *shlex.split(paths), "--network", network]
         print(f"[{network}] {' '.join(shlex.split(paths))} (log: {log})", flush=True)
         handle = log.open("w")
-        running[network] = (subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env), handle, log)
+        proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+        running[network] = (proc, handle, log)
+        _wait_until_loaded(proc, log)
     failed = []
     reported = time.monotonic()
     while running:
