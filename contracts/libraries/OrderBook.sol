@@ -122,13 +122,15 @@ library OrderBook {
             best = buying ? s.bitmaps.atOrAbove(base, best + 1) : s.bitmaps.atOrBelow(base, best - 1);
             if (best == PriceBitmap.NONE) best = 0;
         }
-        if (buying) {
-            book.bestAsk = uint24(best);
-            if (t.tPlusOne && t.filled != 0) _addBought(s, msg.sender, t.instrument, uint256(t.filled) * t.lotSize);
-        } else {
-            book.bestBid = uint24(best);
-        }
+        if (buying) _boughtBy(s, book, t, uint24(best));
+        else book.bestBid = uint24(best);
         return (book, t);
+    }
+
+    /// @dev After a buy matched: the new best ask, and under T+1 the units the taker received today.
+    function _boughtBy(Storage storage s, Book memory book, Taker memory t, uint24 bestAsk) private {
+        book.bestAsk = bestAsk;
+        if (t.tPlusOne && t.filled != 0) _addBought(s, msg.sender, t.instrument, uint256(t.filled) * t.lotSize);
     }
 
     /// @notice T+1: revert `Market__BoughtToday` unless the sender can sell `units` of instrument `id` without
@@ -195,8 +197,7 @@ library OrderBook {
         IERC20 money,
         IERC1155 allowance
     ) public returns (uint256) {
-        Payout memory p;
-        p.owner = _owner(s, orderIds[0]);
+        Payout memory p = Payout({owner: _owner(s, orderIds[0]), tokenId: 0, units: 0, lastUnits: 0, money: 0, fees: 0});
         for (uint256 i; i < orderIds.length; ++i) {
             uint256 tokenId = _claimOne(s, openBuy, calls, instruments, orderIds[i], p);
             if (p.units != 0 && tokenId != p.tokenId) {
