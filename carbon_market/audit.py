@@ -77,7 +77,7 @@ def _participants(suite: Suite, people: list[str], block: int) -> list[dict[str,
 
 def _holdings(suite: Suite, allowance_events: list[Event], block: int) -> list[dict[str, Any]]:
     """Every non-zero balance of every token id, read at ``block``, for every account the transfers name."""
-    pairs = set()
+    pairs: set[tuple[str, int]] = set()
     for e in allowance_events:
         if e.name in ("TransferSingle", "TransferBatch"):
             ids = [e.fields["id"]] if e.name == "TransferSingle" else e.fields["ids"]

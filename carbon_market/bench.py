@@ -1,6 +1,7 @@
 """Gas and throughput, measured fresh on the connected (local) chain; written to ``benchmarks/``.
 
-``results.json`` has the shape ``{"gas": {op: int}, "scale": {figure: int}, "throughput": {path: float}}``; ``results.md`` is the
+``results.json`` has the shape ``{"gas": {op: int}, "scale": {figure: int}, "throughput": {path: float}}``;
+``results.md`` is the
 same as a table beside the targets of ``targets.json``. A figure above its target fails the run.
 """
 
@@ -15,9 +16,10 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from carbon_market import bulk, compliance as cy
+from carbon_market import bulk
+from carbon_market import compliance as cy
 from carbon_market.ids import allowance_id
-from carbon_market.market import FEE_CAP_BPS
+from carbon_market.market import FEE_CAP_BPS, Phase
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
 from carbon_market.year import Firm, latest_timestamp, run_year, sleep_until
@@ -213,7 +215,8 @@ def measure_market(accounts: Any, results: Results) -> None:
 
 def _measure_stale_levels(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
     """Issue 20's integrity costs: a taker that meets a level outside the day's limits takes it out of the book
-    (``market.withdraw_stale_level``: that taker's extra gas over the same order meeting nothing), and the exchange returns a stale
+    (``market.withdraw_stale_level``: that taker's extra gas over the same order meeting nothing), and the exchange
+    returns a stale
     order to its owner (``market.return_stale_order``, one order of a chunk)."""
     from carbon_market.market import params_with
 
@@ -287,12 +290,12 @@ def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, ch
                        sender=people[i % 4]) for i in range(count)]
     bulk.send(calls)
     txs = [m.closeCall(1, chunk, {"from": exchange})]
-    while int(m.instrument(1)[6]) == 2:
+    while int(m.instrument(1)["phase"]) == Phase.CLEARING:
         txs.append(m.advanceClearing(1, chunk, {"from": people[0]}))
     results.gas["market.call_auction_clear_per_order"] = _per_item(txs, count)
     results.scale[f"call_auction_{count}.transactions"] = len(txs)
     results.scale[f"call_auction_{count}.max_tx_gas"] = max(int(tx.gas_used) for tx in txs)
-    results.scale[f"call_auction_{count}.volume"] = int(m.auction(1, 1)[2])
+    results.scale[f"call_auction_{count}.volume"] = int(m.auction(1, 1)["volume"])
 
 
 def _rate(count: int, send: Callable[[int], Any]) -> float:

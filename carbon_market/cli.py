@@ -83,7 +83,7 @@ def connect(network_name: str, root: Path) -> Any:
         raise ProjectError(str(exc)) from None
     except FileNotFoundError as exc:
         raise ProjectError(f"{exc.filename} is not installed: run `make setup` in {root}") from None
-    except KeyError as exc:
+    except KeyError:
         raise ProjectError(f"unknown network {network_name}: see network-config.yaml") from None
     except ValueError as exc:  # a missing RPC URL: brownie names the variable in its message
         missing = re.search(r"\$(\w+)", str(exc))
@@ -148,7 +148,7 @@ def _parser() -> Any:
 
 def _run(args: Any, accounts: Any) -> int:
     from carbon_market import bench, demo
-    from carbon_market.commands import (run_audit, run_deploy, run_operations, run_scenarios, run_trace)
+    from carbon_market.commands import run_audit, run_deploy, run_operations, run_scenarios, run_trace
 
     if args.command == "demo":
         return run_scenarios("50", "", "", accounts)

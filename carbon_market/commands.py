@@ -126,10 +126,10 @@ def trace_lines(suite: Suite, what: str, ident: str, start: int) -> list[str]:
     if what == "order":
         return [str(e) for e in trace.order_history(suite, int(ident, 0), start)]
     if what == "unit":
-        history = trace.unit_history(suite, int(ident, 0), start)
-        return [*map(str, history.events), *(f"balance {holder}: {amount:,}" for holder, amount in
-                                             history.balances.items()),
-                f"minted {history.minted:,}, burned {history.burned:,}"]
+        units = trace.unit_history(suite, int(ident, 0), start)
+        return [*map(str, units.events), *(f"balance {holder}: {amount:,}" for holder, amount in
+                                           units.balances.items()),
+                f"minted {units.minted:,}, burned {units.burned:,}"]
     if what == "account":
         return [str(e) for e in trace.account_history(suite, _address(ident), start)]
     if what == "report":
@@ -201,9 +201,11 @@ def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:
     show(f"  equilibrium price {main.theory.price:.2f} tCNY/t; call auction "
          f"{'-' if main.call_price is None else f'{main.call_price:.2f}'}; volume-weighted {main.vwap:.2f}; "
          f"{main.volume * 100:,} t traded in {len(main.trades)} trades")
-    show(f"  abatement cost {main.realised_cost / 1e6:.2f} million tCNY; least cost {main.theory.least_cost / 1e6:.2f}; "
+    show(f"  abatement cost {main.realised_cost / 1e6:.2f} million tCNY; "
+         f"least cost {main.theory.least_cost / 1e6:.2f}; "
          f"without trade {main.theory.no_trade_cost / 1e6:.2f}: allocative efficiency {main.efficiency:.2%}")
-    show(f"  compliance rate {main.compliance_rate:.1%} ({', '.join(f'{k} {v}' for k, v in sorted(main.outcomes.items()))}); "
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(main.outcomes.items()))
+    show(f"  compliance rate {main.compliance_rate:.1%} ({outcomes}); "
          f"credit points after settlement: {', '.join(f'{v} with {k}' for k, v in main.credit_distribution().items())}")
     written = report.write(results, Path(out) if out else SIMULATION_OUT)
     say(f"report: {written[0]} (plots and results.csv beside it)")

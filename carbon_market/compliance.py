@@ -154,7 +154,7 @@ def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, i
     """Enrol every enterprise of ``baselines`` (enterprise -> baseline output, 0 if its previous year is
     verified) in batches; enterprises already enrolled are skipped, so a failed run can be repeated."""
     pending = [e for e in baselines
-               if ReportState(compliance.enterpriseYear(year, e)[0]) == ReportState.NONE]
+               if ReportState(compliance.enterpriseYear(year, e)["state"]) == ReportState.NONE]
     return [compliance.enroll(year, list(group), [baselines[e] for e in group], {"from": regulator})
             for group in chunks(pending, batch)]
 
@@ -162,7 +162,7 @@ def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, i
 def finalize(compliance: Any, regulator: Any, year: int, enterprises: Iterable[Any]) -> list[Any]:
     """Finalise the attested reports among ``enterprises`` in batches; others are skipped."""
     ready = [e for e in enterprises
-             if ReportState(compliance.enterpriseYear(year, e)[0]) == ReportState.ATTESTED]
+             if ReportState(compliance.enterpriseYear(year, e)["state"]) == ReportState.ATTESTED]
     return [compliance.finalize(year, list(batch), {"from": regulator}) for batch in chunks(ready, MAX_BATCH)]
 
 

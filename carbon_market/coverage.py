@@ -22,7 +22,7 @@ import json
 import os
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ class Collector:
             name, active = frames[-1]
             pc_map = self._map(name)
             pc = pc_map.get(step["pc"]) if pc_map else None
-            if pc is not None and "path" in pc and "fn" in pc:
+            if name is not None and pc is not None and "path" in pc and "fn" in pc:
                 sets = self.evaluation[name][pc["path"]]
                 if "statement" in pc:
                     sets[0].add(pc["statement"])
@@ -165,7 +165,7 @@ class FileCoverage:
     statements: int = 0
     branch_directions_hit: int = 0
     branch_directions: int = 0
-    uncovered: list[str] | None = None
+    uncovered: list[str] = field(default_factory=list)
 
     @property
     def statement_pct(self) -> float:
@@ -202,7 +202,7 @@ def measure(evaluation: dict[str, dict[str, Sets]], build: Path = BUILD) -> list
                     where.setdefault(key, fn)
         for source_id, fns in cmap["branches"].items():
             source = data["allSourcePaths"][source_id]
-            sets = hits.get(source_id, [[], [], []])
+            sets: Sets = hits.get(source_id, [set(), set(), set()])
             true, false = set(sets[1]), set(sets[2])
             for fn, items in fns.items():
                 for index, (start, stop, _jump) in items.items():

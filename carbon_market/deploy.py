@@ -62,7 +62,8 @@ def load(network: str, chain_id: int) -> Record | None:
     try:
         return Record(**json.loads(path.read_text()))
     except (ValueError, TypeError) as exc:
-        raise DeployError(f"{path} is not a deployment record ({exc}); move it away or deploy again with REDEPLOY=1") from exc
+        raise DeployError(f"{path} is not a deployment record ({exc}); "
+                          "move it away or deploy again with REDEPLOY=1") from exc
 
 
 def _commit() -> str:

@@ -67,7 +67,7 @@ def limits(market: Any, instrument: int, timestamp: int) -> tuple[int, int]:
     last price once a new trading day has begun (``MarketMath.referenceTick``), at the market's band."""
     ins = market.instrument(instrument)
     reference = int(ins[3]) if int(ins[5]) == trading_day(timestamp) else int(ins[4])
-    return band(reference, int(market.params()[1]))
+    return band(reference, int(market.params()["bandBps"]))
 
 
 #: the fields of ``IMarket.Params``, in order

@@ -41,7 +41,7 @@ def parse_roles(text: str) -> Role:
         try:
             mask |= Role[name]
         except KeyError:
-            known = ", ".join(r.name.lower() for r in Role)
+            known = ", ".join(str(r.name).lower() for r in Role)
             raise ValueError(f"unknown role {name.lower()!r}; known roles: {known}") from None
     if not mask:
         raise ValueError("no role given")
@@ -50,4 +50,4 @@ def parse_roles(text: str) -> Role:
 
 def role_names(mask: int) -> list[str]:
     """The names of the roles in ``mask``, lowest bit first."""
-    return [r.name.lower() for r in Role if mask & r]
+    return [str(r.name).lower() for r in Role if mask & r]

@@ -129,7 +129,7 @@ def _continuous(s: Session) -> None:
     say("Continuous session: price-time priority, partial fills, makers claim their proceeds")
     for name, side, tick, lots, ioc in CONTINUOUS_ORDERS:
         placed = s.place(name, side, tick, lots, ioc)
-        trades = ", ".join(f"{f.lots} at {per_tonne(f.price)} with {s.who(s.suite.market.order(f.order_id)[0])}"
+        trades = ", ".join(f"{f.lots} at {per_tonne(f.price)} with {s.who(s.suite.market.order(f.order_id)['owner'])}"
                            for f in placed.fills)
         kind = " (immediate-or-cancel)" if ioc else ""
         show(f"  {name:24} {side.name.lower():4} {lots:>3} lots at {per_tonne(tick * TICK)}{kind}: filled "
@@ -140,7 +140,8 @@ def _continuous(s: Session) -> None:
     show(f"  Conch Cement cancels its bid: {returned} lots returned with their escrow")
     s.claim_all()
     bid, ask = (int(x) for x in s.suite.market.bestTicks(s.instrument))
-    show(f"  book now: best bid {per_tonne(bid * TICK) if bid else '-'}, best ask {per_tonne(ask * TICK) if ask else '-'}")
+    best_bid, best_ask = (per_tonne(bid * TICK) if bid else "-"), (per_tonne(ask * TICK) if ask else "-")
+    show(f"  book now: best bid {best_bid}, best ask {best_ask}")
 
 
 def _blocks(s: Session) -> None:

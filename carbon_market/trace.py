@@ -42,7 +42,9 @@ class UnitHistory:
 
 
 def unit_history(suite: Suite, token_id: int, from_block: int = 0) -> UnitHistory:
-    chosen, balances, minted, burned = [], Counter(), 0, 0
+    chosen: list[Event] = []
+    balances: Counter[str] = Counter()
+    minted = burned = 0
     for e in events(suite.allowance, from_block):
         moves = list(_moves(e, token_id))
         if moves or (e.name in ALLOWANCE_RECORDS and int(e.fields["id"]) == token_id):

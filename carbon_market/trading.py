@@ -8,12 +8,12 @@ given are left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from carbon_market import bulk
-from carbon_market.market import MANY_FILLS, Phase, Side, approve, max_fills_in
+from carbon_market.market import Phase, Side, approve, max_fills_in
 from carbon_market.suite import Suite, appoint_exchange
 
 #: clearing steps per transaction when a script closes a call (2,000 orders clear in two such transactions)
@@ -103,7 +103,7 @@ def cancel(suite: Suite, trader: Any, order_id: int) -> int:
     return int(tx.events["OrderCancelled"]["remaining"]) if "OrderCancelled" in tx.events else 0
 
 
-def claim(suite: Suite, caller: Any, orders_by_owner: dict[Any, Sequence[int]]) -> list[Any]:
+def claim(suite: Suite, caller: Any, orders_by_owner: Mapping[Any, Sequence[int]]) -> list[Any]:
     """Claim every listed order's fills for its owner (one transaction per owner with something to claim)."""
     market, txs = suite.market, []
     for orders in orders_by_owner.values():
@@ -117,12 +117,12 @@ def claim(suite: Suite, caller: Any, orders_by_owner: dict[Any, Sequence[int]]) 
 def run_call(suite: Suite, exchange: Any, instrument: int, steps: int = CLEARING_STEPS) -> Cleared:
     """Close the instrument's open call and clear it, in as many transactions of ``steps`` steps as it takes."""
     market = suite.market
-    round_ = int(market.instrument(instrument)[7])
+    round_ = int(market.instrument(instrument)["round"])
     txs = [market.closeCall(instrument, steps, {"from": exchange})]
-    while int(market.instrument(instrument)[6]) == Phase.CLEARING:
+    while int(market.instrument(instrument)["phase"]) == Phase.CLEARING:
         txs.append(market.advanceClearing(instrument, steps, {"from": exchange}))
     e = txs[-1].events["CallCleared"]
-    tick_size = int(market.instrument(instrument)[2])
+    tick_size = int(market.instrument(instrument)["tickSize"])
     rationed = Side(int(e["rationed"])) if e["rationing"] else None
     return Cleared(round_, int(e["priceTick"]) * tick_size, int(e["volume"]), rationed, len(txs))
 

@@ -1,7 +1,8 @@
-"""`make lint`: Slither over the project's contracts (dependencies and contracts/test excluded), compiled as the
-build compiles them (solc 0.8.30 through the solc-js wrapper, optimizer at 20,000 runs, cancun). Fails on any high
-or medium finding, and on any other finding whose detector is not acknowledged, with its reason, in
-lint/acknowledged.txt. Runs in its own virtual environment (.venv-lint); standard library only besides Slither."""
+"""`make lint`: the Python package checked by ruff and mypy (settings in pyproject.toml), then Slither over the
+project's contracts (dependencies and contracts/test excluded), compiled as the build compiles them (solc 0.8.30
+through the solc-js wrapper, optimizer at 20,000 runs, cancun). Fails on any ruff or mypy finding, on any high or
+medium Slither finding, and on any other Slither finding whose detector is not acknowledged, with its reason, in
+lint/acknowledged.txt. Runs in its own virtual environment (.venv-lint, pinned in requirements-lint.txt)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,22 @@ def findings() -> list[dict]:
     return report.get("results", {}).get("detectors", [])
 
 
+def python_checks() -> int:
+    """ruff over the package and the toolchain, mypy over the package; the number of tools that found something."""
+    bin_dir = Path(sys.executable).parent
+    failed = 0
+    for name, command in (("ruff", [str(bin_dir / "ruff"), "check", "carbon_market", "toolchain"]),
+                          ("mypy", [str(bin_dir / "mypy"), "carbon_market"])):
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        print(f"{name}: {(done.stdout.strip().splitlines() or ['(no output)'])[-1]}")
+        if done.returncode != 0:
+            print(done.stdout + done.stderr)
+            failed += 1
+    return failed
+
+
 def main() -> int:
+    python_failed = python_checks()
     known, found = acknowledged(), findings()
     counts = Counter((f["impact"], f["check"]) for f in found)
     failing = [f for f in found if f["impact"] in BLOCKING or f["check"] not in known]
@@ -47,7 +63,7 @@ def main() -> int:
         print(f"\n{f['impact']} {f['check']}: {f['description'].strip()}")
     print(f"\nslither: {len(found)} findings, {len(failing)} blocking "
           f"({sum(n for (i, _), n in counts.items() if i in BLOCKING)} high or medium)")
-    return 1 if failing else 0
+    return 1 if failing or python_failed else 0
 
 
 if __name__ == "__main__":

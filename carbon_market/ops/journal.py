@@ -3,7 +3,8 @@ thing happens, so that a run killed at any point can be continued without repeat
 
 For each transaction the journal records, in order:
 
-* ``sending``: the step, the action (a label unique within its step), the sender and the nonce it is about to use, and the latest block;
+* ``sending``: the step, the action (a label unique within its step), the sender and the nonce it is about to use,
+  and the latest block;
 * ``sent``: its hash, once the node accepted it;
 * ``done``: its block and gas, once mined.
 

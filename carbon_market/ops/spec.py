@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -247,7 +247,7 @@ def when(value: Any, ctx: _Context | None = None) -> When:
     except ValueError:
         raise ValueError(f"a moment is a date (2027-03-31), +<duration>, a timestamp or 'deadline <year>', "
                          f"not {value!r}") from None
-    return When(absolute=int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()))
+    return When(absolute=int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()))
 
 
 def new_ref(kind: str, owner_field: str) -> Callable[..., str]:
@@ -366,7 +366,8 @@ def _fields(raw: dict[str, Any], schema: dict[str, tuple[Callable[..., Any], Any
 R = REQUIRED
 REGULATOR = (account, "regulator")
 RULES = mapping(
-    pre_allocation_bps=(lambda v, c: _int(v, 0, 10_000), 7_000), offset_limit_bps=(lambda v, c: _int(v, 0, 10_000), 500),
+    pre_allocation_bps=(lambda v, c: _int(v, 0, 10_000), 7_000),
+    offset_limit_bps=(lambda v, c: _int(v, 0, 10_000), 500),
     early_deadline=(when, R), deadline=(when, R), fine_per_tonne=(money, 0),
     reward_early=(natural, 30), reward_on_time=(natural, 20), reward_accurate=(natural, 10),
     penalty_late=(natural, 20), penalty_shortfall=(natural, 50), penalty_rejected=(natural, 5),

@@ -65,7 +65,7 @@ class Run:
         """The market's instrument for ``token``; raises if it is not listed."""
         market, wanted = self.suite.market, self.token_id(token)
         for number in range(1, int(self.node.read(market.instrumentCount)) + 1):
-            if int(self.node.read(market.instrument, number)[0]) == wanted:
+            if int(self.node.read(market.instrument, number)["tokenId"]) == wanted:
                 return number
         raise OpsError(f"{token} is not listed on the market (a list step comes first)")
 
@@ -199,14 +199,14 @@ def call_auction(run: Run, a: dict[str, Any]) -> Steps:
     market, instrument = run.suite.market, run.instrument(a["token"])
     yield Tx("close call", a["exchange"], market.closeCall, (instrument, a["steps"]))
     round_ = 0
-    while int(run.node.read(market.instrument, instrument)[6]) == Phase.CLEARING:
+    while int(run.node.read(market.instrument, instrument)["phase"]) == Phase.CLEARING:
         round_ += 1
         yield Tx(f"clear #{round_}", a["exchange"], market.advanceClearing, (instrument, a["steps"]))
 
 
 def place(run: Run, a: dict[str, Any]) -> Steps:
     market, instrument = run.suite.market, run.instrument(a["token"])
-    bound = max_fills_in(int(run.node.read(market.instrument, instrument)[6]))
+    bound = max_fills_in(int(run.node.read(market.instrument, instrument)["phase"]))
     for o in a["orders"]:
         # unless the order states the most it pays, it pays at most the trader's rate when the step runs
         fee = o["max_fee_bps"]
@@ -228,10 +228,10 @@ def cancel(run: Run, a: dict[str, Any]) -> Steps:
 def claim(run: Run, a: dict[str, Any]) -> Steps:
     """Claim the fills of the listed orders that still have something to claim: one transaction per owner (a
     claim pays one owner)."""
-    market, by_owner = run.suite.market, {}
+    market, by_owner = run.suite.market, dict[str, list[int]]()
     for ref in a["orders"]:
         order_id = run.ref(ref)
-        if order_id and int(str(run.node.read(market.order, order_id)[0]), 16):
+        if order_id and int(str(run.node.read(market.order, order_id)["owner"]), 16):
             by_owner.setdefault(run.plan.refs[ref][1], []).append(order_id)
     for owner, ids in by_owner.items():
         yield Tx(f"claim for {owner}", a["by"], market.claim, (ids,))
@@ -243,7 +243,7 @@ def _live_orders(run: Run, refs: list[str]) -> list[int]:
     market, ids = run.suite.market, []
     for ref in refs:
         order_id = run.ref(ref)
-        if order_id and int(str(run.node.read(market.order, order_id)[0]), 16):
+        if order_id and int(str(run.node.read(market.order, order_id)["owner"]), 16):
             ids.append(order_id)
     return ids
 
@@ -267,7 +267,7 @@ def recover_blocks(run: Run, a: dict[str, Any]) -> Steps:
     """The regulator sends a revoked proposer's open block proposals to a recovery account."""
     desk = run.suite.desk
     ids = [block_id for ref in a["blocks"] if (block_id := run.ref(ref))
-           and int(str(run.node.read(desk.blockTrade, block_id)[0]), 16)]
+           and int(str(run.node.read(desk.blockTrade, block_id)["proposer"]), 16)]
     if ids:
         yield Tx(f"recover {len(ids)} block(s)", a["by"], desk.recoverBlocks, (ids, run.address(a["recovery"])))
 
@@ -328,7 +328,8 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
     "reject": reject, "attest": attest, "true_up": true_up, "claim_allocation": claim_allocation,
     "list": list_token, "approve": approve,
-    "open_call": open_call, "t_plus_one": t_plus_one, "call_auction": call_auction, "place": place, "cancel": cancel, "claim": claim,
+    "open_call": open_call, "t_plus_one": t_plus_one, "call_auction": call_auction, "place": place,
+    "cancel": cancel, "claim": claim,
     "block_trade": block_trade, "return_orders": return_orders, "recover_orders": recover_orders,
     "recover_blocks": recover_blocks, "withdraw_fees": withdraw_fees, "surrender": surrender, "credit": credit,
     "advance_time": advance_time, "settle": settle,

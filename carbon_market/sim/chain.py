@@ -92,8 +92,8 @@ class Sim:
         self.addresses = [to_checksum_address(keccak(f"sim enterprise {seed} {e.index}".encode())[12:])
                           for e in self.firms]
         self.index = {a.lower(): i for i, a in enumerate(self.addresses)}
-        self.suite: Suite | None = None
-        self.codec: Codec | None = None
+        self._suite: Suite | None = None
+        self._codec: Codec | None = None
         self.instrument = 0
         self.held: dict[int, int] = defaultdict(int)  # net tonnes bought so far
         self.resting: dict[int, tuple[int, Side, int]] = {}  # enterprise -> (order id, side, lots still resting)
@@ -102,6 +102,20 @@ class Sim:
         self.out = Outcome()
 
     # -- plumbing --------------------------------------------------------------------------------------------
+
+    @property
+    def suite(self) -> Suite:
+        """The suite the year runs on (deployed by :meth:`deploy`)."""
+        if self._suite is None:
+            raise RuntimeError("the simulated year has no suite yet: deploy first")
+        return self._suite
+
+    @property
+    def codec(self) -> Codec:
+        """The event and error codec of the suite."""
+        if self._codec is None:
+            raise RuntimeError("the simulated year has no suite yet: deploy first")
+        return self._codec
 
     def send(self, calls: Sequence[bulk.Call], gas: int = bulk.DEFAULT_GAS) -> list[list[Any]]:
         """Send the calls; each one's decoded events."""
@@ -119,8 +133,8 @@ class Sim:
     # -- set-up ----------------------------------------------------------------------------------------------
 
     def setup(self) -> None:
-        s = self.suite = deploy_suite(self.admin, self.regulator)
-        self.codec = codec_for(s)
+        s = self._suite = deploy_suite(self.admin, self.regulator)
+        self._codec = codec_for(s)
         web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in self.addresses]
                                          + [("anvil_setBalance", [a, hex(10**21)]) for a in self.addresses])
         r = self.regulator
@@ -140,7 +154,8 @@ class Sim:
         self.send([self.call(s.compliance.enroll, YEAR, [self.addresses[e.index] for e in group],
                              [e.output for e in group], sender=r) for group in cy.chunks(self.firms, cy.ENROLL_BATCH)],
                   gas=ENROLL_GAS)
-        budget = {e.index: (max(self.population.need(e), 0) * 3 * policy.reference_price + 2_000_000) for e in self.firms}
+        budget = {e.index: (max(self.population.need(e), 0) * 3 * policy.reference_price + 2_000_000)
+                  for e in self.firms}
         self.send([self.call(s.money.issue, self.addresses[i], round(b) * MONEY_UNIT, sender=r)
                    for i, b in budget.items()])
         self._offsets()
@@ -167,7 +182,8 @@ class Sim:
         token, price = offset_id(1, YEAR - 1), self.population.policy.offset_price
         calls = []
         for i, tonnes in offsets.items():
-            calls.append(self.call(s.allowance.safeTransferFrom, dev, self.addresses[i], token, tonnes, b"", sender=dev))
+            calls.append(self.call(s.allowance.safeTransferFrom, dev, self.addresses[i], token, tonnes, b"",
+                                   sender=dev))
             calls.append(self.call(s.money.transfer, dev.address, round(tonnes * price * MONEY_UNIT),
                                    sender=self.addresses[i]))
         self.send(calls)
@@ -208,14 +224,15 @@ class Sim:
         ids = [self._placed(logs)[0] for logs in placed]
         self.owner.update(zip(ids, owners))
         s.market.closeCall(self.instrument, 1_000, {"from": self.exchange})
-        while int(s.market.instrument(self.instrument)[6]) == Phase.CLEARING:
+        while int(s.market.instrument(self.instrument)["phase"]) == Phase.CLEARING:
             s.market.advanceClearing(self.instrument, 1_000, {"from": self.exchange})
         by_owner: dict[int, list[int]] = defaultdict(list)
         for order_id, owner in zip(ids, owners):
             by_owner[owner].append(order_id)
         claimed = self.send([self.call(s.market.claim, orders, sender=self.exchange) for orders in by_owner.values()])
-        tick = int(s.market.instrument(self.instrument)[4])
-        buys, sells = defaultdict(int), defaultdict(int)
+        tick = int(s.market.instrument(self.instrument)["lastTick"])
+        buys: dict[int, int] = defaultdict(int)
+        sells: dict[int, int] = defaultdict(int)
         for logs in claimed:
             for log in logs:
                 if log.name == "OrderClaimed" and int(log.fields["lots"]):

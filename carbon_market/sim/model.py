@@ -194,7 +194,7 @@ def equilibrium(population: Population) -> Theory:
                   offsets * population.policy.offset_price)
 
 
-def realised_cost(population: Population, bought: dict[int, int]) -> tuple[float, dict[int, float]]:
+def realised_cost(population: Population, bought: dict[int, int]) -> tuple[float, dict[int, int]]:
     """The abatement cost once each enterprise has bought ``bought[i]`` tonnes (sold, if negative) and abates
     the rest of its need (never less than nothing, never more than it can)."""
     abatement = {e.index: min(max(population.need(e) - bought.get(e.index, 0), 0), e.max_abatement)

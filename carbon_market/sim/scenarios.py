@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carbon_market.sim import chain as simchain
-from carbon_market.sim.model import REGIONS, SECTORS, Policy, Population, Theory, efficiency, equilibrium, generate, \
-    realised_cost
+from carbon_market.sim.model import (
+    REGIONS,
+    SECTORS,
+    Policy,
+    Population,
+    Theory,
+    efficiency,
+    equilibrium,
+    generate,
+    realised_cost,
+)
 
 #: the scenarios of ``make scenarios`` (and of the demo), by name
 SCENARIOS: dict[str, Policy] = {
@@ -75,10 +84,10 @@ class Result:
 
     def by(self, what: str) -> dict[str, tuple[float, float]]:
         """Abatement (tonnes) by sector or region: (on the chain, least-cost)."""
-        names = SECTORS if what == "sector" else REGIONS
-        actual, least = defaultdict(float), defaultdict(float)
+        actual: dict[str, float] = defaultdict(float)
+        least: dict[str, float] = defaultdict(float)
         for e in self.population.enterprises:
-            key = names[getattr(e, what)][0] if what == "sector" else names[e.region]
+            key = str(SECTORS[e.sector][0] if what == "sector" else REGIONS[e.region])
             actual[key] += self.abatement[e.index]
             least[key] += self.theory.abatement[e.index]
         return {k: (actual[k], least[k]) for k in actual}
@@ -88,7 +97,8 @@ class Result:
         return {"scenario": self.name, "enterprises": self.enterprises,
                 "equilibrium_price": round(self.theory.price, 2),
                 "call_price": None if self.call_price is None else round(self.call_price, 2),
-                "vwap": round(self.vwap, 2), "last_price": None if self.last_price is None else round(self.last_price, 2),
+                "vwap": round(self.vwap, 2),
+                "last_price": None if self.last_price is None else round(self.last_price, 2),
                 "volume_t": self.volume * simchain.LOT, "trades": len(self.trades),
                 "least_cost_mcny": round(self.theory.least_cost / 1e6, 3),
                 "no_trade_cost_mcny": round(self.theory.no_trade_cost / 1e6, 3),

@@ -139,7 +139,8 @@ class ZIMarket:
             if withdrawn:
                 self._send([bulk.call(market.cancel, oid, sender=self.traders[i].address) for i, oid in withdrawn])
             calls = [bulk.call(market.place, self.instrument, self.traders[i].side,
-                               self._price(self.traders[i], self.traders[i].units[0], limits) * TICK, 1, False, 10, FEE_CAP_BPS,
+                               self._price(self.traders[i], self.traders[i].units[0], limits) * TICK, 1, False, 10,
+                               FEE_CAP_BPS,
                                sender=self.traders[i].address) for i in chosen]
             for position, logs in send_executed(calls, self.codec) if calls else []:
                 i = chosen[position]
@@ -182,10 +183,11 @@ class ZIMarket:
                 break
             market.openCall(self.instrument, {"from": exchange})
             placed = self._send([bulk.call(market.place, self.instrument, self.traders[i].side, price * TICK, 1,
-                                           False, 0, FEE_CAP_BPS, sender=self.traders[i].address) for i, _, price in entries])
+                                           False, 0, FEE_CAP_BPS, sender=self.traders[i].address)
+                                for i, _, price in entries])
             ids = [int(next(log.fields for log in logs if log.name == "OrderPlaced")["orderId"]) for logs in placed]
             market.closeCall(self.instrument, 1_000, {"from": exchange})
-            while int(market.instrument(self.instrument)[6]) == Phase.CLEARING:
+            while int(market.instrument(self.instrument)["phase"]) == Phase.CLEARING:
                 market.advanceClearing(self.instrument, 1_000, {"from": exchange})
             by_owner: dict[int, list[int]] = defaultdict(list)
             for (i, _, _), oid in zip(entries, ids):
