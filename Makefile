@@ -78,22 +78,24 @@ compile: $(SETUP)
 
 # Without TESTS, the suite runs as groups at once, each against a chain of its own (a port of its own), which
 # brings the whole run down to about the time of the longest group on two cores; TESTS=... runs what it names.
-# Group 2 is the integration tests and the stateful machines named here; group 1 is everything else (so that a new
-# test file is never left out), about as long.
+# Group 2 is the integration tests and the stateful machines named here; group 1 is the unit and harness tests and
+# every other stateful machine (so that a new file there is never left out), about as long. A new folder of tests
+# joins a group here.
 STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit_stateful.py \
 	tests/stateful/test_settlement_stateful.py
 PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
 	--brownie "$(CURDIR)/$(VENV)/bin/brownie"
 
 # Coverage traces every transaction and call step by step (carbon_market.coverage) on the `coverage` networks (anvils
-# with --steps-tracing, ports 8547 and 8549): a group runs traced when its network is one of them. The unit and
-# stateful tests measure it; the gas-ceiling tests are left out because they send transactions of millions of steps
+# with --steps-tracing, ports 8547 and 8549): a group runs traced when its network is one of them. The unit,
+# harness and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of millions of steps
 # (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration tests because they
 # replay the same contract paths at scale through raw batches brownie does not trace.
-COVERAGE_GROUPS := "coverage=tests/unit --ignore=tests/unit/test_gas_ceilings.py" "coverage-2=tests/stateful"
+COVERAGE_GROUPS := "coverage=tests/unit tests/harness --ignore=tests/unit/test_gas_ceilings.py" \
+	"coverage-2=tests/stateful"
 
 ifeq ($(COVERAGE),)
-TEST_GROUPS ?= "development=tests/unit tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
+TEST_GROUPS ?= "development=tests/unit tests/harness tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
 	"development-2=$(STATEFUL_2) tests/integration"
 else
 # `make test COVERAGE=1` (what CI runs): one run is both the tests and the coverage, for `make coverage-report`
