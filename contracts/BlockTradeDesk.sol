@@ -16,6 +16,7 @@ import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {RegistryAccessControl} from "./access/RegistryAccessControl.sol";
 import {Roles} from "./libraries/Roles.sol";
 import {MarketMath} from "./libraries/MarketIds.sol";
+import {TPlusOne} from "./libraries/TPlusOne.sol";
 
 /// @title BlockTradeDesk
 /// @notice The block trades of `IBlockTradeDesk`, under the rules and fee schedule of one `Market`.
@@ -189,9 +190,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
 
     /// @inheritdoc IBlockTradeDesk
     function boughtToday(address account, uint32 instrument) external view returns (uint256) {
-        uint256 slot = _bought[account][instrument];
-        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        return uint32(slot) == MarketMath.tradingDay(block.timestamp) ? slot >> 32 : 0;
+        return TPlusOne.boughtToday(_bought, account, instrument);
     }
 
     /// @inheritdoc IBlockTradeDesk
@@ -327,21 +326,15 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     /// recorded as delivered today.
     function _tPlusOne(bool proposerSells, address buyer, uint32 instrument, Terms memory terms, uint32 lots) private {
         if (!proposerSells) _checkSellable(msg.sender, instrument, terms, lots);
-        uint32 today = MarketMath.tradingDay(block.timestamp);
-        uint256 slot = _bought[buyer][instrument];
-        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        uint256 already = uint32(slot) == today ? slot >> 32 : 0;
-        _bought[buyer][instrument] = (already + uint256(lots) * terms.lotSize) << 32 | today;
+        TPlusOne.add(_bought, buyer, instrument, uint256(lots) * terms.lotSize);
     }
 
     /// @dev T+1: `seller` may sell its balance less what was delivered to it today (the market's rule, shared).
     function _checkSellable(address seller, uint32 instrument, Terms memory terms, uint32 lots) private view {
         uint256 bought = _market.boughtToday(seller, instrument);
         if (bought == 0) return;
-        uint256 units = uint256(lots) * terms.lotSize;
         uint256 balance = _allowance.balanceOf(seller, terms.tokenId);
-        uint256 sellable = balance > bought ? balance - bought : 0;
-        if (units > sellable) revert IMarket.Market__BoughtToday(seller, instrument, units, sellable);
+        TPlusOne.requireSellable(seller, instrument, uint256(lots) * terms.lotSize, balance, bought);
     }
 
     /// @dev Both legs and the fees: the proposer's leg comes out of escrow, the acceptor's from its wallet; the fees

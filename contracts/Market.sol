@@ -233,7 +233,6 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         emit TPlusOneChanged(id, on);
     }
 
-
     /// @inheritdoc IMarket
     function setDesk(IBlockTradeDesk desk_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(_desk) != address(0)) revert Market__BadDesk(address(desk_));
@@ -517,5 +516,4 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     function _positionFlags(Instrument storage ins, uint32 id, uint256 limit, uint32 lots) private view returns (uint8) {
         return OrderBook.checkPosition(_allowance, _desk, _openBuy, ins, id, limit, lots);
     }
-
 }

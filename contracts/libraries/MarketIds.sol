@@ -79,14 +79,18 @@ library MarketMath {
     /// @notice An instrument's reference price on `today`: the stored one, or the last price once a new day has
     /// begun and nobody has rolled it yet (the market rolls on the first action of the day).
     function referenceTick(IMarket.Instrument memory ins, uint32 today) internal pure returns (uint24) {
-        return ins.day == today ? ins.referenceTick : ins.lastTick;
+        return _reference(ins.day, today, ins.referenceTick, ins.lastTick);
     }
 
     /// @notice An instrument's price limits now, in ticks (before or after the day's roll).
     function limitsNow(IMarket.Instrument storage ins, uint16 bandBps) internal view returns (uint24, uint24) {
+        return band(_reference(ins.day, tradingDay(block.timestamp), ins.referenceTick, ins.lastTick), bandBps);
+    }
+
+    /// @dev The reference of a day: the stored one on the day it was rolled, else the last price.
+    function _reference(uint32 day, uint32 today, uint24 rolled, uint24 last) private pure returns (uint24) {
         // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        uint24 ref = ins.day == tradingDay(block.timestamp) ? ins.referenceTick : ins.lastTick;
-        return band(ref, bandBps);
+        return day == today ? rolled : last;
     }
 
     /// @notice The fee of one lot at `price` (money units per lot), rounded down.

@@ -10,6 +10,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {CallAuction} from "./CallAuction.sol";
 import {MarketIds, MarketMath, ORDER_SUSPENDED, ORDER_TRACKED} from "./MarketIds.sol";
 import {PriceBitmap} from "./PriceBitmap.sol";
+import {TPlusOne} from "./TPlusOne.sol";
 
 /// @title OrderBook
 /// @notice The continuous book of the market (an external library, linked, run in the market's context):
@@ -130,7 +131,7 @@ library OrderBook {
     /// @dev After a buy matched: the new best ask, and under T+1 the units the taker received today.
     function _boughtBy(Storage storage s, Book memory book, Taker memory t, uint24 bestAsk) private {
         book.bestAsk = bestAsk;
-        if (t.tPlusOne && t.filled != 0) _addBought(s, msg.sender, t.instrument, uint256(t.filled) * t.lotSize);
+        if (t.tPlusOne && t.filled != 0) TPlusOne.add(s.bought, msg.sender, t.instrument, uint256(t.filled) * t.lotSize);
     }
 
     /// @notice T+1: revert `Market__BoughtToday` unless the sender can sell `units` of instrument `id` without
@@ -146,9 +147,7 @@ library OrderBook {
     ) public view {
         uint256 bought = boughtToday(s, desk, msg.sender, id);
         if (bought == 0) return;
-        uint256 balance = allowance.balanceOf(msg.sender, tokenId);
-        uint256 sellable = balance > bought ? balance - bought : 0;
-        if (units > sellable) revert IMarket.Market__BoughtToday(msg.sender, id, units, sellable);
+        TPlusOne.requireSellable(msg.sender, id, units, allowance.balanceOf(msg.sender, tokenId), bought);
     }
 
     /// @notice The units of instrument `id` delivered to `account` today by the market and by `desk` (recorded
@@ -159,21 +158,7 @@ library OrderBook {
         returns (uint256)
     {
         uint256 inBlocks = address(desk) == address(0) ? 0 : desk.boughtToday(account, id);
-        return boughtOn(s, account, id, MarketMath.tradingDay(block.timestamp)) + inBlocks;
-    }
-
-    /// @notice The units of instrument `id` the market delivered to `account` on trading day `day` (recorded while
-    /// the instrument's T+1 rule is on; only today's figure is kept).
-    function boughtOn(Storage storage s, address account, uint32 id, uint32 day) internal view returns (uint256) {
-        uint256 slot = s.bought[account][id];
-        // slither-disable-next-line incorrect-equality (trading days are whole numbers: equality is the intended test)
-        return uint32(slot) == day ? slot >> 32 : 0;
-    }
-
-    /// @dev Record `units` of instrument `id` delivered to `account` today (T+1).
-    function _addBought(Storage storage s, address account, uint32 id, uint256 units) private {
-        uint32 today = MarketMath.tradingDay(block.timestamp);
-        s.bought[account][id] = (boughtOn(s, account, id, today) + units) << 32 | today;
+        return TPlusOne.boughtToday(s.bought, account, id) + inBlocks;
     }
 
     /// @dev Record the units a buy order's owner receives, if the instrument's T+1 rule is on.
@@ -182,7 +167,7 @@ library OrderBook {
     {
         // slither-disable-next-line unused-return (instrument and side are what a delivery needs)
         (uint32 id, IMarket.Side side,) = MarketIds.level(orderId);
-        if (units != 0 && side == IMarket.Side.Buy && ins.tPlusOne) _addBought(s, owner, id, units);
+        if (units != 0 && side == IMarket.Side.Buy && ins.tPlusOne) TPlusOne.add(s.bought, owner, id, units);
     }
 
     /// @notice Claim `orderIds` (of one owner, either book) and pay the owner (runs in the market's context): the
