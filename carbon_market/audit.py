@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from carbon_market import bulk
+from carbon_market.codec import Event
 from carbon_market.compliance import ENTERPRISE_YEAR_FIELDS, Outcome, ReportState
-from carbon_market.history import Event, OrderKey, events
+from carbon_market.history import OrderKey
 from carbon_market.ids import decode
 from carbon_market.market import Side
 from carbon_market.roles import Role, Status, role_names
-from carbon_market.suite import MONEY_UNIT, Suite
+from carbon_market.suite import MONEY_UNIT, Suite, events
 
 #: the compliance figures summed by region and by sector
 TOTALED = ("allocated", "verifiedEmissions", "allowancesSurrendered", "offsetsSurrendered", "shortfall", "fine")

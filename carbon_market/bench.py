@@ -18,11 +18,13 @@ from eth_utils import keccak, to_checksum_address
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
+from carbon_market.clock import latest_timestamp
 from carbon_market.ids import allowance_id
-from carbon_market.market import FEE_CAP_BPS, Phase
+from carbon_market.market import FEE_CAP_BPS, Side
+from carbon_market.ops.senders import Operator, money
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
-from carbon_market.year import Firm, latest_timestamp, run_year, sleep_until
+from carbon_market.year import Firm, YearRun, open_and_enrol, run_year
 
 POWER, CEMENT = 4411, 3011
 BENCHMARKS = {POWER: 800_000, CEMENT: 850_000}
@@ -74,62 +76,55 @@ def measure_gas(accounts: Any) -> Results:
 
 
 def _median(txs: list[Any]) -> int:
-    used = sorted(int(tx.gas_used) for tx in txs)
+    used = sorted(int(r.gas_used) for r in txs)
     return used[len(used) // 2]
 
 
 def _per_item(txs: list[Any], items: int) -> int:
-    return sum(int(tx.gas_used) for tx in txs) // items
+    return sum(int(r.gas_used) for r in txs) // items
 
 
-def mixed_firms(accounts: list[Any]) -> list[Firm]:
+def mixed_firms(names: list[str]) -> list[Firm]:
     """A year's enterprises: 20% early, 60% on time, 10% late, 10% short; one in seven has its first
     report rejected; power and cement alternate. Verified emissions are 95% of the final allocation."""
     firms = []
-    for i, account in enumerate(accounts):
+    for i, name in enumerate(names):
         sector = POWER if i % 2 == 0 else CEMENT
         baseline = 10_000 + 10 * i
         output = baseline * 105 // 100
         emissions = cy.entitlement(BENCHMARKS[sector], output) * 95 // 100
         behaviour = ("early", "early", *("on_time",) * 6, "late", "short")[i % 10]
-        firms.append(Firm(account, sector, baseline, emissions, output, behaviour, rejected_first=i % 7 == 0))
+        firms.append(Firm(name, sector, baseline, emissions, output, behaviour, rejected_first=i % 7 == 0))
     return firms
 
 
-def _fresh_accounts(accounts: Any, count: int) -> list[Any]:
-    """``count`` new addresses that anvil lets us send from (impersonation, zero gas price): signing locally
-    would make brownie poll for every receipt and measure its own waiting instead of the chain."""
-    start = len(accounts)
-    addresses = [to_checksum_address(keccak(f"bench enterprise {start + i}".encode())[12:]) for i in range(count)]
-    return [accounts.at(address, force=True) for address in addresses]
+def _enterprises(op: Operator, count: int, tag: str) -> list[str]:
+    """``count`` new addresses (which anvil lets anyone send from: impersonation, zero gas price), named
+    ``e0``, ``e1``... in ``op`` and onboarded as enterprises of alternating sectors. Brownie slows down with every
+    account it manages, so they stay addresses."""
+    names = [f"e{i}" for i in range(count)]
+    op.add({n: to_checksum_address(keccak(f"{tag} enterprise {i}".encode())[12:]) for i, n in enumerate(names)})
+    op.do("onboard", by="regulator", participants=[
+        {"account": n, "roles": Role.ENTERPRISE, "sector": POWER if i % 2 == 0 else CEMENT}
+        for i, n in enumerate(names)])
+    return names
 
 
-def _new_enterprises(accounts: Any, suite: Suite, regulator: Any, count: int, *, act: bool = True) -> list[Any]:
-    """``count`` fresh accounts (addresses only unless they ``act``), onboarded as enterprises of
-    alternating sectors. Brownie slows down with every account it manages, so the scale run uses addresses."""
-    fresh = _fresh_accounts(accounts, count) if act else [
-        to_checksum_address(keccak(f"scale enterprise {i}".encode())[12:]) for i in range(count)]
-    entries = [onboarding(a, Role.ENTERPRISE, sector=POWER if i % 2 == 0 else CEMENT) for i, a in enumerate(fresh)]
-    for batch in cy.chunks(entries, 200):
-        suite.registry.onboardBatch(list(batch), {"from": regulator})
-    return fresh
-
-
-def _year(accounts: Any, count: int) -> tuple[Suite, Any, list[Any]]:
+def _year(accounts: Any, count: int) -> tuple[Suite, YearRun]:
     suite, (_, regulator, _) = _setup(accounts)
-    verifier, keeper = accounts[3], accounts[4]
-    suite.registry.onboard(onboarding(verifier, Role.VERIFIER), {"from": regulator})
-    firms = mixed_firms(_new_enterprises(accounts, suite, regulator, count))
+    op = Operator(suite, {"regulator": regulator, "verifier": accounts[3], "keeper": accounts[4]})
+    op.do("onboard", by="regulator", participants=[{"account": "verifier", "roles": Role.VERIFIER}])
+    firms = mixed_firms(_enterprises(op, count, f"bench {len(accounts)}"))
     rules = cy.default_rules(latest_timestamp(), fine_per_tonne=100 * MONEY_UNIT)
-    run = run_year(suite, regulator=regulator, verifier=verifier, keeper=keeper, year=2026, rules=rules,
+    run = run_year(op, regulator="regulator", verifier="verifier", keeper="keeper", year=2026, rules=rules,
                    benchmarks=BENCHMARKS, firms=firms)
-    return suite, run, firms
+    return suite, run
 
 
 def measure_compliance(accounts: Any, results: Results, count: int = 20) -> None:
     """A compliance year of ``count`` enterprises of the mixed population: the median gas of a report, an
     attestation and a surrender, and the gas per enterprise of enrolment, finalisation and settlement."""
-    _, run, _ = _year(accounts, count)
+    _, run = _year(accounts, count)
     steps = run.steps
     results.gas["compliance.report"] = _median(steps["report"])
     results.gas["compliance.attest"] = _median(steps["attest"])
@@ -144,45 +139,45 @@ def measure_scale(accounts: Any, results: Results, count: int = 1_000) -> None:
     debt, fined) and holding credit for the penalty to burn. Records the transactions settlement takes,
     the largest one's gas and the gas per enterprise: an upper bound for any mix of outcomes."""
     suite, (_, regulator, issuer) = _setup(accounts)
-    keeper = accounts[4]
-    firms = _new_enterprises(accounts, suite, regulator, count, act=False)
-    bulk.send([bulk.call(suite.credit.reward, firm, 100, TAG, sender=issuer) for firm in firms])
+    op = Operator(suite, {"regulator": regulator, "keeper": accounts[4]}, sender="bulk")
+    firms = _enterprises(op, count, "scale")
+    bulk.send([bulk.call(suite.credit.reward, op.run.address(firm), 100, TAG, sender=issuer) for firm in firms])
     rules = cy.default_rules(latest_timestamp())
-    cy.open_year(suite.compliance, regulator, 2026, rules, BENCHMARKS)
-    enrolment = cy.enroll(suite.compliance, regulator, 2026, {f: 10_000 for f in firms})
-    sleep_until(rules.deadline + 1)
-    settle = cy.settle_all(suite.compliance, keeper, 2026)
+    run = YearRun()
+    open_and_enrol(op, run, regulator="regulator", year=2026, rules=rules, benchmarks=BENCHMARKS,
+                   firms=[Firm(f, 0, 10_000, 0, 0) for f in firms])
+    enrolment = run.steps["enroll"]
+    op.do("advance_time", to="deadline 2026")
+    settle = op.do("settle", by="keeper", year=2026)
     totals = cy.year_totals(suite.compliance, 2026)
     if totals["outcomes"][cy.Outcome.UNVERIFIED] != count or totals["creditBurned"] == 0:
         raise RuntimeError(f"the scale run did not settle {count} unverified enterprises: {totals}")
     results.scale[f"enroll_{count}.transactions"] = len(enrolment)
-    results.scale[f"enroll_{count}.max_tx_gas"] = max(int(tx.gas_used) for tx in enrolment)
+    results.scale[f"enroll_{count}.max_tx_gas"] = max(r.gas_used for r in enrolment)
     results.scale[f"settle_{count}_worst.transactions"] = len(settle)
-    results.scale[f"settle_{count}_worst.max_tx_gas"] = max(int(tx.gas_used) for tx in settle)
+    results.scale[f"settle_{count}_worst.max_tx_gas"] = max(r.gas_used for r in settle)
     results.scale[f"settle_{count}_worst.gas_per_enterprise"] = _per_item(settle, count)
 
 
 TICK = 10_000
 
 
-def _market(accounts: Any, traders: int) -> tuple[Suite, list[Any], Any]:
+def _market(accounts: Any, traders: int) -> tuple[Suite, list[Any], Operator]:
     """A suite with an exchange, instrument 1 (the 2026 allowance, 60 tCNY reference) and ``traders``
-    enterprises holding allowances and money, each having approved the market."""
-    from carbon_market.market import approve
-    from carbon_market.suite import appoint_exchange
-
+    enterprises (``t0``, ``t1``... in the operator) holding allowances and money, each having approved the market
+    and the desk."""
     suite, (_, regulator, issuer) = _setup(accounts)
-    exchange = accounts[3]
     people = list(accounts[4:4 + traders])
-    suite.registry.onboardBatch([onboarding(exchange, Role.EXCHANGE)]
-                                + [onboarding(x, Role.ENTERPRISE) for x in people], {"from": regulator})
-    appoint_exchange(suite, regulator, exchange)
-    suite.market.list(YEAR, 1, TICK, 60 * MONEY_UNIT, {"from": exchange})
+    op = Operator(suite, {"regulator": regulator, "exchange": accounts[3]} | {f"t{i}": p for i, p in enumerate(people)})
+    names = [f"t{i}" for i in range(traders)]
+    op.do("onboard", by="regulator", participants=[{"account": "exchange", "roles": Role.EXCHANGE}]
+          + [{"account": n, "roles": Role.ENTERPRISE} for n in names])
     for who in people:
         suite.allowance.mint(who, YEAR, 100_000, {"from": issuer})
-        suite.money.issue(who, 10_000_000 * MONEY_UNIT, {"from": regulator})
-        approve(suite, who)
-    return suite, people, exchange
+    op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000_000} for n in names])
+    op.do("list", regulator="regulator", exchange="exchange", token="allowance 2026", lot=1, tick=money(TICK),
+          reference=60, traders=names)
+    return suite, people, op
 
 
 def _order(tx: Any) -> int:
@@ -283,18 +278,16 @@ def measure_block_trade(accounts: Any, results: Results) -> None:
 def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, chunk: int = 400) -> None:
     """``count`` call orders around the reference, cleared in chunks of ``chunk`` steps: gas per order of the
     whole clearing (close and every advance) and the largest chunk's gas."""
-    suite, people, exchange = _market(accounts, 4)
+    suite, _, op = _market(accounts, 4)
     m = suite.market
-    m.openCall(1, {"from": exchange})
-    calls = [bulk.call(m.place, 1, i % 2, (5_800 + (i * 7919) % 400) * TICK, 1 + i % 9, False, 0, FEE_CAP_BPS,
-                       sender=people[i % 4]) for i in range(count)]
-    bulk.send(calls)
-    txs = [m.closeCall(1, chunk, {"from": exchange})]
-    while int(m.instrument(1)["phase"]) == Phase.CLEARING:
-        txs.append(m.advanceClearing(1, chunk, {"from": people[0]}))
+    op.do("open_call", exchange="exchange", token="allowance 2026")
+    op.do("place", via="bulk", token="allowance 2026", orders=[
+        {"ref": f"c{i}", "trader": f"t{i % 4}", "side": Side(i % 2), "price": money((5_800 + (i * 7919) % 400) * TICK),
+         "lots": 1 + i % 9, "max_fee_bps": FEE_CAP_BPS} for i in range(count)])
+    txs = op.do("call_auction", exchange="exchange", token="allowance 2026", steps=chunk)
     results.gas["market.call_auction_clear_per_order"] = _per_item(txs, count)
     results.scale[f"call_auction_{count}.transactions"] = len(txs)
-    results.scale[f"call_auction_{count}.max_tx_gas"] = max(int(tx.gas_used) for tx in txs)
+    results.scale[f"call_auction_{count}.max_tx_gas"] = max(r.gas_used for r in txs)
     results.scale[f"call_auction_{count}.volume"] = int(m.auction(1, 1)["volume"])
 
 

@@ -128,7 +128,8 @@ def _parser() -> Any:
     sub.add_argument("--enterprises", type=int, default=50, help="enterprises per scenario (default 50)")
     sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
     sub.add_argument("--out", default="", help=f"report folder (default {SIMULATION_OUT})")
-    command("story", "one compliance year of five named enterprises with a trading session, told step by step")
+    command("story", "the pilot year of operations/pilot-2026 (five named enterprises, a trading session) run by the "
+                     "operations runner, then told from the chain's events and audited")
     sub = command("deploy", "deploy the suite and write deployments/<network>-<chain id>.json (reused if present)")
     sub.add_argument("--redeploy", action="store_true", help="deploy afresh even if a record exists")
     sub = command("ops", "run an operations file (checked on a fork of the network first)")
@@ -147,16 +148,15 @@ def _parser() -> Any:
 
 
 def _run(args: Any, accounts: Any) -> int:
-    from carbon_market import bench, demo
-    from carbon_market.commands import run_audit, run_deploy, run_operations, run_scenarios, run_trace
+    from carbon_market import bench
+    from carbon_market.commands import run_audit, run_deploy, run_operations, run_scenarios, run_story, run_trace
 
     if args.command == "demo":
         return run_scenarios("50", "", "", accounts)
     if args.command == "scenarios":
         return run_scenarios(str(args.enterprises), args.scenarios, args.out, accounts)
     if args.command == "story":
-        demo.run(accounts)
-        return 0
+        return run_story(accounts)
     if args.command == "deploy":
         return run_deploy(accounts, redeploy=args.redeploy or os.environ.get("REDEPLOY", "") not in ("", "0"))
     if args.command == "ops":

@@ -106,6 +106,42 @@ def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
         print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")
 
 
+def run_story(accounts: Any) -> int:
+    """``carbon-market story``: run the pilot year's operations file on a fresh development chain with the
+    operations runner, then tell it from the chain (events alone) and write the audit at the last block."""
+    from brownie import chain, network, web3
+    from brownie._config import CONFIG
+
+    from carbon_market import story
+    from carbon_market.ops.node import Node
+    from carbon_market.ops.runner import signers
+    from carbon_market.suite import codec_for
+
+    if CONFIG.network_type != "development":
+        raise BadInput("the story moves the chain's clock to the deadlines: run it on a development network")
+    plan = ops.load(story.PILOT)
+    suite = connected_suite(accounts, deploy_on_development=True)
+    start = web3.eth.block_number + 1
+    say(f"Running {story.PILOT} with the operations runner (checked on a fork of the chain first)")
+    outcome = ops.operate(plan, suite, url=web3.provider.endpoint_uri, network=network.show_active(),
+                          development=True, accounts=accounts)
+    print_outcome(outcome, dry_run=False)
+    node = Node(web3, codec_for(suite), name=network.show_active(), development=True)
+    names = {s.address: name for name, s in signers(plan, node).items()}
+    names.update({getattr(suite, c).address: c for c in ("compliance", "market", "desk", "offsets")})
+    say(f"What the chain says happened (blocks {start} to {web3.eth.block_number}, from the events alone)")
+    for line in story.tell(suite, names, start):
+        show(line)
+    at = web3.eth.block_number
+    report, written = story.write_audit(suite, at, STORY_OUT, network=network.show_active(), chain_id=chain.id)
+    say(f"Audit at block {at}: {len(report.participants)} participants, {len(report.trades)} trades, "
+        f"{len(report.compliance)} compliance records: {written[-1]}")
+    return 0
+
+
+#: where the story writes its audit
+STORY_OUT = Path("out/story")
+
 TRACE_USAGE = "carbon-market trace order|unit|account|report <order id | token id | address | year:address>"
 AUDIT_USAGE = "carbon-market audit [--block n] [--out folder] [--network name]"
 

@@ -1,9 +1,9 @@
-"""The compliance year from Python: rules, enums and formulas that mirror ``Compliance.sol``, and batched,
-re-runnable operations (enrol, finalise, settle) for scripts, tests, the demo and the simulation."""
+"""The compliance year's domain: rules, enums and formulas that mirror ``Compliance.sol``, and its records read by
+field name. What the year's operations do on chain is in :mod:`carbon_market.ops.steps`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from enum import IntEnum
 from typing import Any
@@ -72,7 +72,10 @@ class Rules:
         return astuple(self)
 
     @classmethod
-    def from_chain(cls, values: Sequence[int]) -> Rules:
+    def from_chain(cls, values: Sequence[int] | Mapping[str, int]) -> Rules:
+        """From a ``rules(year)`` view (a sequence) or a decoded ``YearOpened`` event (a mapping by field name)."""
+        if isinstance(values, Mapping):
+            values = list(values.values())
         return cls(*(int(v) for v in values))
 
     def replace(self, **changes: int) -> Rules:
@@ -131,44 +134,3 @@ def year_totals(compliance: Any, year: int) -> dict[str, Any]:
     totals = dict(zip(YEAR_TOTALS_FIELDS, compliance.yearTotals(year), strict=True))
     totals["outcomes"] = {Outcome(i): int(n) for i, n in enumerate(totals["outcomes"]) if i}
     return totals
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def open_year(compliance: Any, regulator: Any, year: int, rules: Rules, benchmarks: Mapping[int, int]) -> Any:
-    """Open ``year`` unless it is open already (then only check that its rules are the ones asked for)."""
-    if int(compliance.phase(year)) != Phase.NONE:
-        on_chain = Rules.from_chain(compliance.rules(year))
-        if on_chain != rules:
-            raise ValueError(f"year {year} is already open with other rules: {on_chain}")
-        return None
-    return compliance.openYear(year, rules.as_tuple(), list(benchmarks), list(benchmarks.values()),
-                               {"from": regulator})
-
-
-def enroll(compliance: Any, regulator: Any, year: int, baselines: Mapping[Any, int],
-           batch: int = ENROLL_BATCH) -> list[Any]:
-    """Enrol every enterprise of ``baselines`` (enterprise -> baseline output, 0 if its previous year is
-    verified) in batches; enterprises already enrolled are skipped, so a failed run can be repeated."""
-    pending = [e for e in baselines
-               if ReportState(compliance.enterpriseYear(year, e)["state"]) == ReportState.NONE]
-    return [compliance.enroll(year, list(group), [baselines[e] for e in group], {"from": regulator})
-            for group in chunks(pending, batch)]
-
-
-def finalize(compliance: Any, regulator: Any, year: int, enterprises: Iterable[Any]) -> list[Any]:
-    """Finalise the attested reports among ``enterprises`` in batches; others are skipped."""
-    ready = [e for e in enterprises
-             if ReportState(compliance.enterpriseYear(year, e)["state"]) == ReportState.ATTESTED]
-    return [compliance.finalize(year, list(batch), {"from": regulator}) for batch in chunks(ready, MAX_BATCH)]
-
-
-def settle_all(compliance: Any, caller: Any, year: int, batch: int = MAX_SETTLE_BATCH) -> list[Any]:
-    """Advance settlement of ``year`` until every enterprise is settled; returns the transactions."""
-    txs = []
-    while int(compliance.phase(year)) == Phase.SETTLING:
-        txs.append(compliance.settle(year, batch, {"from": caller}))
-    return txs

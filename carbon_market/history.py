@@ -9,9 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from brownie import web3
-from eth_utils import event_abi_to_log_topic
-
 from carbon_market.market import Side
 
 _CALL_BIT = 89
@@ -66,56 +63,11 @@ class Book:
         return (o for o in self.orders.values() if not o.key.call_round and not o.suspended and not o.withdrawn)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One decoded event: which contract emitted it, where in the chain, and its fields."""
-
-    contract: str
-    name: str
-    fields: dict[str, Any]
-    block: int
-    tx: str
-    log_index: int
-
-    def __str__(self) -> str:
-        shown = ", ".join(f"{k}={_shown(v)}" for k, v in self.fields.items())
-        return f"block {self.block} {self.tx[:10]}… {self.contract}.{self.name}({shown})"
-
-
-def _shown(value: Any) -> str:
-    """A field as people read it: ids (256-bit) in hex, a bytes32 reason that is text as text, other bytes in hex."""
-    if isinstance(value, (bytes, bytearray)):
-        text = bytes(value).rstrip(b"\0")
-        if text and all(32 <= c < 127 for c in text):
-            return repr(text.decode())
-        return "0x" + bytes(value).hex()
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 2**64:
-        return hex(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    return str(value)
-
-
-def events(contract: Any, from_block: int, to_block: int | str = "latest") -> list[Event]:
-    """A contract's events in chain order, decoded with its ABI."""
-    if isinstance(to_block, str) and from_block > web3.eth.block_number:
-        return []  # nothing mined since: some nodes refuse a range that starts in the future
-    decoder = web3.eth.contract(address=contract.address, abi=contract.abi)
-    by_topic = {event_abi_to_log_topic(e): e["name"] for e in contract.abi if e["type"] == "event"}
-    logs = web3.eth.get_logs({"address": contract.address, "fromBlock": from_block, "toBlock": to_block})
-    out = []
-    for log in logs:
-        name = by_topic.get(bytes(log["topics"][0])) if log["topics"] else None
-        if name is not None:
-            fields = dict(getattr(decoder.events, name)().process_log(log)["args"])
-            out.append(Event(contract._name, name, fields, int(log["blockNumber"]),
-                             "0x" + bytes(log["transactionHash"]).hex(), int(log["logIndex"])))
-    return out
-
-
 def rebuild_book(market: Any, instrument: int, from_block: int, to_block: int | str = "latest") -> Book:
     """Replay the market's events for ``instrument`` from ``from_block`` (the market's deployment, or a block
     before which the instrument had no orders)."""
+    from carbon_market.suite import events
+
     book = Book()
     for event in events(market, from_block, to_block):
         oid = int(event.fields.get("orderId", 0))

@@ -62,12 +62,13 @@ def trading_day(timestamp: int) -> int:
     return (timestamp + DAY_OFFSET) // 86_400
 
 
-def limits(market: Any, instrument: int, timestamp: int) -> tuple[int, int]:
+def limits(instrument: Any, band_bps: int, timestamp: int) -> tuple[int, int]:
     """An instrument's price limits in ticks at ``timestamp``: the band around the day's reference, which is the
-    last price once a new trading day has begun (``MarketMath.referenceTick``), at the market's band."""
-    ins = market.instrument(instrument)
-    reference = int(ins[3]) if int(ins[5]) == trading_day(timestamp) else int(ins[4])
-    return band(reference, int(market.params()["bandBps"]))
+    last price once a new trading day has begun (``MarketMath.referenceTick``). ``instrument`` is the market's
+    ``instrument(i)`` record, ``band_bps`` its parameters' ``bandBps``."""
+    same_day = int(instrument["day"]) == trading_day(timestamp)
+    reference = int(instrument["referenceTick"] if same_day else instrument["lastTick"])
+    return band(reference, band_bps)
 
 
 #: the fields of ``IMarket.Params``, in order
@@ -88,15 +89,6 @@ def params_with(market: Any, **changes: Any) -> tuple:
 def buy_escrow(price: int, lots: int, fee_bps: int) -> int:
     """Money a resting or call buy order of ``lots`` at ``price`` holds in escrow."""
     return lots * (price + fee_per_lot(price, fee_bps))
-
-
-def approve(suite: Any, account: Any) -> None:
-    """Let the market and the block-trade desk move ``account``'s allowances and money (idempotent)."""
-    for spender in (suite.market, suite.desk):
-        if not suite.allowance.isApprovedForAll(account, spender):
-            suite.allowance.setApprovalForAll(spender, True, {"from": account})
-        if suite.money.allowance(account, spender) < 2**255:
-            suite.money.approve(spender, 2**256 - 1, {"from": account})
 
 
 @dataclass(frozen=True)

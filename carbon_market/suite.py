@@ -8,6 +8,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from carbon_market.codec import Codec, Event
 from carbon_market.roles import Role
 
 DEFAULT_BASE_URI = "ipfs://carbon-market/"
@@ -41,6 +42,24 @@ def project() -> Any:
     if not loaded:
         raise RuntimeError("no brownie project is loaded: run through `brownie run` or `brownie test`")
     return loaded[0]
+
+
+def codec_for(suite: Suite) -> Codec:
+    """Every custom error of the project, and the events of the suite's contracts."""
+    codec = Codec({name: c.abi for name, c in project().dict().items()})
+    for name in Suite.__dataclass_fields__:
+        contract = getattr(suite, name)
+        codec.watch(contract._name, contract.address)
+    return codec
+
+
+def events(contract: Any, from_block: int, to_block: int | str = "latest") -> list[Event]:
+    """A deployed contract's events in chain order, decoded with its ABI (read over brownie's connection)."""
+    from brownie import web3
+
+    codec = Codec({contract._name: contract.abi})
+    codec.watch(contract._name, contract.address)
+    return codec.logs(web3, contract.address, from_block, to_block)
 
 
 def identity_hash(document: str | bytes) -> bytes:
@@ -104,13 +123,3 @@ def deploy_suite(
     credit.grantRole(credit.RULES_ROLE(), compliance, by_regulator)
     return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
                  compliance=compliance, offsets=offsets, market=market, desk=desk)
-
-
-def appoint_exchange(suite: Suite, regulator: Any, exchange: Any) -> None:
-    """Give an onboarded exchange the market's exchange role and make it the fee recipient (safe to re-run)."""
-    market = suite.market
-    role = market.EXCHANGE_ROLE()
-    if not market.hasRole(role, exchange):
-        market.grantRole(role, exchange, {"from": regulator})
-    if market.feeRecipient() != exchange:
-        market.setFeeRecipient(exchange, {"from": exchange})

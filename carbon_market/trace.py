@@ -8,10 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from carbon_market.codec import Event
 from carbon_market.compliance import Outcome, ReportState
-from carbon_market.history import Event, events
 from carbon_market.ids import Kind, decode
-from carbon_market.suite import Suite
+from carbon_market.suite import Suite, events
 
 ZERO = "0x" + "0" * 40
 #: the allowance's own records of what a transfer to or from nobody means

@@ -17,11 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
 from web3 import Web3
-from web3._utils.events import get_event_data
 
+from carbon_market.codec import Codec, Event
 from carbon_market.failures import REFUSED, CarbonMarketError
 
 #: gas added to each estimate: state can move between the estimate and the block that includes the transaction
@@ -53,18 +51,15 @@ class Signer:
 
 
 @dataclass(frozen=True)
-class Log:
-    contract: str
-    name: str
-    fields: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Receipt:
     tx: str
     block: int
     gas_used: int
-    logs: tuple[Log, ...] = field(default=())
+    logs: tuple[Event, ...] = field(default=())
+    #: the transaction's position in its block
+    index: int = 0
+    #: what the sender had in hand (a brownie receipt for the direct sender), for callers that inspect it
+    raw: Any = field(default=None, compare=False, repr=False)
 
     def events(self, name: str) -> list[dict[str, Any]]:
         return [log.fields for log in self.logs if log.name == name]
@@ -74,78 +69,6 @@ class Receipt:
         if not found:
             raise OpsError(f"transaction {self.tx} emitted no {name} event")
         return found[-1]
-
-
-class Codec:
-    """Custom errors and events of a set of ABIs (the compiled project's), by selector and topic."""
-
-    def __init__(self, abis: dict[str, list[dict[str, Any]]]) -> None:
-        self.errors: dict[bytes, dict[str, Any]] = {}
-        self.events: dict[tuple[str, bytes], dict[str, Any]] = {}
-        for abi in abis.values():
-            for item in abi:
-                if item["type"] == "error":
-                    types = ",".join(_type(i) for i in item["inputs"])
-                    self.errors[function_signature_to_4byte_selector(f"{item['name']}({types})")] = item
-        self.abis = abis
-
-    def watch(self, contract: str, address: str) -> None:
-        """Decode the events that ``address`` emits with contract ``contract``'s ABI."""
-        for item in self.abis[contract]:
-            if item["type"] == "event" and not item.get("anonymous"):
-                self.events[(address.lower(), event_abi_to_log_topic(item))] = {**item, "contract": contract}
-
-    def error(self, data: str | bytes | None) -> str:
-        """``Name(arg=value, ...)`` for revert data; ``Error(string)`` and ``Panic(uint256)`` as well."""
-        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data or b"")
-        if len(raw) < 4:
-            return "reverted without a reason (out of gas, or a call to an address without code)"
-        selector, body = raw[:4], raw[4:]
-        if selector == bytes.fromhex("08c379a0"):
-            return f"Error({abi_decode(['string'], body)[0]!r})"
-        if selector == bytes.fromhex("4e487b71"):
-            return f"Panic({abi_decode(['uint256'], body)[0]:#x})"
-        item = self.errors.get(selector)
-        if item is None:
-            return f"unknown error 0x{raw.hex()}"
-        values = abi_decode([_type(i) for i in item["inputs"]], body)
-        shown = ", ".join(f"{i['name'] or '_'}={_show(v)}" for i, v in zip(item["inputs"], values))
-        return f"{item['name']}({shown})"
-
-    def decode_logs(self, w3: Web3, logs: Sequence[dict[str, Any]]) -> tuple[Log, ...]:
-        out = []
-        for log in logs:
-            topics = log.get("topics") or []
-            item = self.events.get((str(log["address"]).lower(), bytes(_bytes(topics[0])))) if topics else None
-            if item is not None:
-                data = get_event_data(w3.codec, item, _normalised(log))
-                out.append(Log(item["contract"], item["name"], dict(data["args"])))
-        return tuple(out)
-
-
-def _type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + item["type"][5:]
-    return item["type"]
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return str(value)
-
-
-def _bytes(value: Any) -> bytes:
-    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
-
-
-def _normalised(log: dict[str, Any]) -> dict[str, Any]:
-    """A raw JSON-RPC log in the form web3's decoder takes."""
-    return {**log, "topics": [_bytes(t) for t in log["topics"]], "data": _bytes(log["data"]),
-            "blockNumber": int(str(log["blockNumber"]), 0), "logIndex": int(str(log["logIndex"]), 0),
-            "transactionIndex": int(str(log["transactionIndex"]), 0)}
 
 
 class Node:
@@ -219,7 +142,8 @@ class Node:
         block = int(raw["blockNumber"], 16)
         if int(raw["status"], 16) != 1:
             raise Reverted(self._why(tx_hash, block, call))
-        return Receipt(tx_hash, block, int(raw["gasUsed"], 16), self.codec.decode_logs(self.w3, raw["logs"]))
+        return Receipt(tx_hash, block, int(raw["gasUsed"], 16), self.codec.decode_logs(self.w3, raw["logs"]),
+                       int(raw["transactionIndex"], 16))
 
     def _why(self, tx_hash: str, block: int, call: dict[str, Any] | None) -> str:
         if call is None:

@@ -18,10 +18,10 @@ from web3 import Web3
 
 from carbon_market.failures import REFUSED
 from carbon_market.ops.journal import Journal, Pending
-from carbon_market.ops.node import Codec, Node, OpsError, Receipt, Reverted, Signer, fork
+from carbon_market.ops.node import Node, OpsError, Receipt, Reverted, Signer, fork
 from carbon_market.ops.spec import AccountSpec, Plan, Step
-from carbon_market.ops.steps import EXECUTORS, Run, Tx
-from carbon_market.suite import Suite, project
+from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
+from carbon_market.suite import Suite, codec_for
 
 #: where journals are kept unless a path is given (``CARBON_MARKET_JOURNALS`` overrides it)
 JOURNALS = Path(os.environ.get("CARBON_MARKET_JOURNALS", "journals"))
@@ -111,28 +111,18 @@ def _signer(spec: AccountSpec, held: list[str], accounts: Any) -> Signer:
     return Signer(spec.name, loaded.address, loaded.private_key)
 
 
-def codec_for(suite: Suite) -> Codec:
-    """Every custom error of the project, and the events of the suite's contracts."""
-    containers = project().dict()
-    codec = Codec({name: c.abi for name, c in containers.items()})
-    for name in Suite.__dataclass_fields__:
-        contract = getattr(suite, name)
-        codec.watch(contract._name, contract.address)
-    return codec
-
-
 class Runner:
     """Runs a plan's steps on one node against one journal."""
 
-    def __init__(self, run: Run, journal: Journal, *, fault: Fault | None = None,
+    def __init__(self, run: Run, plan: Plan, journal: Journal, *, fault: Fault | None = None,
                  progress: Callable[[Step, str | None], None] = lambda step, label: None) -> None:
         """``progress(step, label)`` is told of each transaction, and ``progress(step, None)`` of each step
         finished (or found finished in the journal)."""
-        self.run, self.journal, self.fault, self.progress = run, journal, fault, progress
+        self.run, self.plan, self.journal, self.fault, self.progress = run, plan, journal, fault, progress
 
     def execute(self) -> Outcome:
         results = []
-        for step in self.run.plan.steps:
+        for step in self.plan.steps:
             finished = self.journal.steps.get(step.index)
             if finished is not None:
                 if finished["digest"] != step.digest:
@@ -147,23 +137,26 @@ class Runner:
 
     def _step(self, step: Step) -> StepResult:
         result, before = StepResult(step), set(self.run.refs)
-        steps = EXECUTORS[step.kind](self.run, step.args)
-        tx: Tx | None = None
         labels: set[str] = set()
-        try:
-            tx = next(steps)
-            while True:
+        current: list[Tx] = []
+
+        def send(batch: list[Tx]) -> list[Receipt]:
+            receipts = []
+            for tx in batch:
                 if tx.label in labels:  # the journal tells a step's transactions apart by their labels
                     raise AssertionError(f"{step.kind} yielded two transactions labelled {tx.label!r}")
                 labels.add(tx.label)
+                current[:] = [tx]
                 self.progress(step, tx.label)
-                tx = steps.send(self._transact(step, tx, result))
-        except StopIteration:
-            pass
+                receipts.append(self._transact(step, tx, result))
+            return receipts
+
+        try:
+            drive(EXECUTORS[step.kind](self.run, step.args), send)
         except Reverted as exc:
-            raise StepFailed(self._failure(step, tx, exc.error)) from None
+            raise StepFailed(self._failure(step, current[0] if current else None, exc.error)) from None
         except OpsError as exc:
-            raise StepFailed(self._failure(step, tx, str(exc))) from None
+            raise StepFailed(self._failure(step, current[0] if current else None, str(exc))) from None
         result.refs = {r: v for r, v in self.run.refs.items() if r not in before}
         self.journal.finish(step.index, step.digest, result.refs, result.sent + result.skipped)
         return result
@@ -254,11 +247,11 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
     pending = len(plan.steps)
     with fork(node, url) as sandbox:
         try:
-            rehearsal = Runner(Run(sandbox, suite, people, plan), book.copy(),
+            rehearsal = Runner(Run(sandbox, suite, people, plan.refs), plan, book.copy(),
                                progress=bar(f"checking on a fork of {network}", pending)).execute()
         except StepFailed as exc:
             raise StepFailed(f"{exc} (found on a fork of {network}: nothing was sent)") from None
     if dry_run:
         return rehearsal
-    return Runner(Run(node, suite, people, plan), book, fault=fault,
+    return Runner(Run(node, suite, people, plan.refs), plan, book, fault=fault,
                   progress=bar(f"running on {network}", pending)).execute()

@@ -22,7 +22,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -114,11 +114,24 @@ class Plan:
 # -- field types: each takes the raw value (and the parsing context) and returns the parsed one or raises
 #    ValueError with what is wrong ------------------------------------------------------------------------------
 
-class _Context:
+class Context:
+    """What parsing knows: the file, its accounts, the references defined so far, the problems found."""
+
     def __init__(self, path: Path, accounts: dict[str, AccountSpec]) -> None:
         self.path, self.accounts = path, accounts
         self.refs: dict[str, tuple[str, str]] = {}
         self.problems: list[str] = []
+
+    @classmethod
+    def for_names(cls, people: Mapping[str, Any]) -> Context:
+        """A context for operations composed in Python (no file): ``people`` maps names to addresses."""
+        ctx = cls(Path("<operations>"), {})
+        ctx.add_names(people)
+        return ctx
+
+    def add_names(self, people: Mapping[str, Any]) -> None:
+        for name, who in people.items():
+            self.accounts[name] = AccountSpec(name, "address", str(getattr(who, "address", who)))
 
 
 def _int(value: Any, low: int = 0, high: int | None = None) -> int:
@@ -133,19 +146,19 @@ def _int(value: Any, low: int = 0, high: int | None = None) -> int:
     return number
 
 
-def positive(value: Any, _: _Context | None = None) -> int:
+def positive(value: Any, _: Context | None = None) -> int:
     return _int(value, 1, 2**64 - 1)
 
 
-def natural(value: Any, _: _Context | None = None) -> int:
+def natural(value: Any, _: Context | None = None) -> int:
     return _int(value, 0, 2**64 - 1)
 
 
-def year(value: Any, _: _Context | None = None) -> int:
+def year(value: Any, _: Context | None = None) -> int:
     return _int(value, 2000, 2200)
 
 
-def money(value: Any, _: _Context | None = None) -> int:
+def money(value: Any, _: Context | None = None) -> int:
     """An amount of the settlement token in whole units with up to 6 decimals (``598.5``) -> base units."""
     try:
         amount = Decimal(str(value).replace("_", "").replace(",", "").strip())
@@ -157,20 +170,20 @@ def money(value: Any, _: _Context | None = None) -> int:
     return int(units)
 
 
-def price(value: Any, ctx: _Context | None = None) -> int:
+def price(value: Any, ctx: Context | None = None) -> int:
     units = money(value, ctx)
     if units == 0:
         raise ValueError("a price must be above zero")
     return units
 
 
-def text(value: Any, _: _Context | None = None) -> str:
+def text(value: Any, _: Context | None = None) -> str:
     if isinstance(value, (dict, list)):
         raise ValueError(f"expected text, got {value!r}")
     return "" if value is None else str(value)
 
 
-def flag(value: Any, _: _Context | None = None) -> bool:
+def flag(value: Any, _: Context | None = None) -> bool:
     if isinstance(value, bool):
         return value
     lowered = str(value).strip().lower()
@@ -181,32 +194,36 @@ def flag(value: Any, _: _Context | None = None) -> bool:
     raise ValueError(f"expected yes or no, got {value!r}")
 
 
-def side(value: Any, _: _Context | None = None) -> Side:
+def side(value: Any, _: Context | None = None) -> Side:
+    if isinstance(value, Side):
+        return value
     try:
         return Side[str(value).strip().upper()]
     except KeyError:
         raise ValueError(f"side must be buy or sell, not {value!r}") from None
 
 
-def roles(value: Any, _: _Context | None = None) -> int:
+def roles(value: Any, _: Context | None = None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return int(value)  # a role mask (``Role.ENTERPRISE | Role.INVESTOR``)
     return int(parse_roles(str(value)))
 
 
-def account(value: Any, ctx: _Context) -> str:
+def account(value: Any, ctx: Context) -> str:
     name = str(value).strip()
     if name not in ctx.accounts:
         raise ValueError(f"unknown account {name!r} (not under accounts:)")
     return name
 
 
-def accounts(value: Any, ctx: _Context) -> list[str]:
+def accounts(value: Any, ctx: Context) -> list[str]:
     items = value if isinstance(value, list) else str(value).split()
     if not items:
         raise ValueError("expected at least one account")
     return [account(v, ctx) for v in items]
 
 
-def project(value: Any, ctx: _Context) -> int | str:
+def project(value: Any, ctx: Context) -> int | str:
     """An offset project: its number, or the reference of a project registered earlier in the file."""
     if str(value).isdigit():
         return positive(value)
@@ -215,7 +232,9 @@ def project(value: Any, ctx: _Context) -> int | str:
     return str(value)
 
 
-def token(value: Any, ctx: _Context) -> Token:
+def token(value: Any, ctx: Context) -> Token:
+    if isinstance(value, Token):
+        return value
     words = str(value).split()
     if len(words) == 2 and words[0] == "allowance":
         return Token("allowance", year(words[1]))
@@ -224,16 +243,18 @@ def token(value: Any, ctx: _Context) -> Token:
     raise ValueError(f"a token is 'allowance <year>' or 'offset <project> <vintage>', not {value!r}")
 
 
-def duration(value: Any, _: _Context | None = None) -> int:
+def duration(value: Any, _: Context | None = None) -> int:
     match = DURATION.match(str(value).strip())
     if not match:
         raise ValueError(f"a duration is a number and s, m, h or d (like 90d), not {value!r}")
     return int(match[1]) * SECONDS[match[2]]
 
 
-def when(value: Any, ctx: _Context | None = None) -> When:
+def when(value: Any, ctx: Context | None = None) -> When:
     """``2027-03-31`` (UTC), ``2027-03-31T12:00:00+08:00``, ``+90d`` (after the chain's latest block), a
     timestamp, or ``deadline 2026`` / ``early_deadline 2026`` (the rules of that year)."""
+    if isinstance(value, When):
+        return value
     raw = str(value).strip()
     words = raw.split()
     if len(words) == 2 and words[0] in ("deadline", "early_deadline"):
@@ -252,7 +273,7 @@ def when(value: Any, ctx: _Context | None = None) -> When:
 
 def new_ref(kind: str, owner_field: str) -> Callable[..., str]:
     """A reference the step defines (an order, a block trade, a project), owned by the row's ``owner_field``."""
-    def parse(value: Any, ctx: _Context, row: dict[str, Any] | None = None) -> str:
+    def parse(value: Any, ctx: Context, row: dict[str, Any] | None = None) -> str:
         ref = str(value).strip()
         if not NAME.match(ref):
             raise ValueError(f"a reference is a name (letters, digits, _ . -), not {value!r}")
@@ -265,7 +286,7 @@ def new_ref(kind: str, owner_field: str) -> Callable[..., str]:
 
 
 def refs(kind: str) -> Callable[..., list[str]]:
-    def parse(value: Any, ctx: _Context) -> list[str]:
+    def parse(value: Any, ctx: Context) -> list[str]:
         items = value if isinstance(value, list) else str(value).split()
         if items == ["all"]:
             return [r for r, (k, _) in ctx.refs.items() if k == kind]
@@ -277,14 +298,14 @@ def refs(kind: str) -> Callable[..., list[str]]:
 
 
 def mapping(**schema: tuple[Callable[..., Any], Any]) -> Callable[..., dict[str, Any]]:
-    def parse(value: Any, ctx: _Context) -> dict[str, Any]:
+    def parse(value: Any, ctx: Context) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError(f"expected a mapping of {', '.join(schema)}")
         return _fields(value, schema, ctx)
     return parse
 
 
-def benchmarks(value: Any, _: _Context | None = None) -> dict[int, int]:
+def benchmarks(value: Any, _: Context | None = None) -> dict[int, int]:
     """Sector code -> tonnes of CO2e per unit of output (``{4411: 0.8}``)."""
     if not isinstance(value, dict) or not value:
         raise ValueError("expected sector: tonnes per unit of output, like {4411: 0.8}")
@@ -306,7 +327,7 @@ REQUIRED = object()
 def table(**schema: tuple[Callable[..., Any], Any]) -> Callable[..., list[dict[str, Any]]]:
     """Rows: a CSV file (path relative to the operations file) whose header names the columns, or a YAML list
     of mappings. Each row is checked against ``schema``; errors name the row."""
-    def parse(value: Any, ctx: _Context) -> list[dict[str, Any]]:
+    def parse(value: Any, ctx: Context) -> list[dict[str, Any]]:
         if isinstance(value, str):
             rows, label = _read_csv(ctx.path.parent / value, schema)
         elif isinstance(value, list) and all(isinstance(r, dict) for r in value):
@@ -345,7 +366,16 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> tuple[list[tuple[int, dict[
     return rows, "row"
 
 
-def _fields(raw: dict[str, Any], schema: dict[str, tuple[Callable[..., Any], Any]], ctx: _Context) -> dict[str, Any]:
+def fields(raw: dict[str, Any], schema: dict[str, tuple[Callable[..., Any], Any]], ctx: Context,
+           kind: str) -> dict[str, Any]:
+    """One step's fields checked and parsed as a file's would be; raises :class:`SpecError` naming the kind."""
+    try:
+        return _fields(raw, schema, ctx)
+    except ValueError as exc:
+        raise SpecError(ctx.path, [f"{kind}: {exc}"]) from None
+
+
+def _fields(raw: dict[str, Any], schema: dict[str, tuple[Callable[..., Any], Any]], ctx: Context) -> dict[str, Any]:
     unknown = [k for k in raw if k not in schema]
     if unknown:
         raise ValueError(f"unknown field {unknown[0]!r}; fields are {', '.join(schema)}")
@@ -451,7 +481,7 @@ def load(path: str | Path) -> Plan:
         raise SpecError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
     if not isinstance(document, dict) or set(document) - {"accounts", "steps"} or "steps" not in document:
         raise SpecError(path, ["expected a mapping with accounts: and steps:"])
-    ctx = _Context(path, {})
+    ctx = Context(path, {})
     for name, value in (document.get("accounts") or {}).items():
         try:
             ctx.accounts[str(name)] = _account_spec(str(name), value)
@@ -471,7 +501,7 @@ def _step_lines(node: Any) -> list[int]:
     return []
 
 
-def _steps(raw: Any, lines: list[int], ctx: _Context) -> list[Step]:
+def _steps(raw: Any, lines: list[int], ctx: Context) -> list[Step]:
     if not isinstance(raw, list) or not raw:
         ctx.problems.append("steps: expected a list of steps")
         return []

@@ -1,5 +1,11 @@
-"""What each kind of step does on chain. A step is a generator: it yields one :class:`Tx` at a time and is sent
-back its :class:`Receipt`; the runner decides whether the transaction has to be sent or was already (journal).
+"""What each operation does on chain, written once: onboarding, money, offsets, the compliance year (opening,
+enrolment, reports, verification, true-up, surrender, settlement), listing and approvals, orders, call auctions,
+claims and block trades. The operations runner, the compliance year, the simulation and the bench all run these
+(:mod:`carbon_market.ops.senders`).
+
+A step is a generator: it yields a :class:`Tx`, or a list of independent ones (a batch), and is sent back its
+:class:`Receipt` (or their list); the sender decides how they go out (one by one, in JSON-RPC batches, or through
+the journal, which knows whether a transaction was sent already).
 
 Two rules keep every step safe to re-run:
 
@@ -22,7 +28,7 @@ from carbon_market import compliance as cy
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.market import Phase, max_fills_in
 from carbon_market.ops.node import Node, OpsError, Receipt, Signer
-from carbon_market.ops.spec import Plan, Token, When
+from carbon_market.ops.spec import Token, When
 from carbon_market.suite import Suite, onboarding
 
 #: participants per ``onboardBatch``
@@ -44,11 +50,16 @@ class Run:
     node: Node
     suite: Suite
     signers: dict[str, Signer]
-    plan: Plan
+    #: reference -> (kind of thing, the account that owns it), as parsing found them (``Plan.refs``)
+    owners: dict[str, tuple[str, str]] = field(default_factory=dict)
     refs: dict[str, int] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
         return self.signers[name].address
+
+    def owner(self, ref: str) -> str:
+        """The account that placed an order or proposed a block."""
+        return self.owners[ref][1]
 
     def ref(self, name: str) -> int:
         if name not in self.refs:
@@ -76,7 +87,20 @@ class Run:
         return when.absolute or self.node.timestamp() + when.relative
 
 
-Steps = Generator[Tx, Receipt, None]
+Steps = Generator[Any, Any, None]  # yields a Tx or a list of them; is sent a Receipt or a list of them
+
+
+def drive(steps: Steps, send: Callable[[list[Tx]], list[Receipt]]) -> None:
+    """Run one step's generator: ``send`` what it yields (a transaction, or a list of independent ones) and hand
+    back the receipt (or the list of receipts)."""
+    try:
+        item = next(steps)
+        while True:
+            batch = item if isinstance(item, list) else [item]
+            receipts = send(batch) if batch else []
+            item = steps.send(receipts if isinstance(item, list) else receipts[0])
+    except StopIteration:
+        pass
 
 
 def _document(text: str, fallback: str) -> bytes:
@@ -85,17 +109,19 @@ def _document(text: str, fallback: str) -> bytes:
 
 def onboard(run: Run, a: dict[str, Any]) -> Steps:
     rows = a["participants"]
+    batch = []
     for start in range(0, len(rows), ONBOARD_BATCH):
-        batch = rows[start:start + ONBOARD_BATCH]
+        group = rows[start:start + ONBOARD_BATCH]
         entries = [onboarding(run.address(r["account"]), r["roles"], region=r["region"], sector=r["sector"],
-                              identity=r["identity"] or r["account"]) for r in batch]
-        yield Tx(f"onboard rows {start + 1}-{start + len(batch)}", a["by"], run.suite.registry.onboardBatch,
-                 (entries,))
+                              identity=r["identity"] or r["account"]) for r in group]
+        batch.append(Tx(f"onboard rows {start + 1}-{start + len(group)}", a["by"], run.suite.registry.onboardBatch,
+                        (entries,)))
+    yield batch
 
 
 def issue_money(run: Run, a: dict[str, Any]) -> Steps:
-    for row, p in enumerate(a["payments"], 1):
-        yield Tx(f"issue row {row}", a["by"], run.suite.money.issue, (run.address(p["account"]), p["amount"]))
+    yield [Tx(f"issue row {row}", a["by"], run.suite.money.issue, (run.address(p["account"]), p["amount"]))
+           for row, p in enumerate(a["payments"], 1)]
 
 
 def register_project(run: Run, a: dict[str, Any]) -> Steps:
@@ -124,16 +150,15 @@ def open_year(run: Run, a: dict[str, Any]) -> Steps:
 def allocate(run: Run, a: dict[str, Any]) -> Steps:
     """Enrol the enterprises of the year; each gets its pre-allocation (rules' share of benchmark x baseline)."""
     rows = a["enterprises"]
-    for start in range(0, len(rows), cy.ENROLL_BATCH):
-        batch = rows[start:start + cy.ENROLL_BATCH]
-        yield Tx(f"enroll rows {start + 1}-{start + len(batch)}", a["by"], run.suite.compliance.enroll,
-                 (a["year"], [run.address(r["enterprise"]) for r in batch], [r["baseline_output"] for r in batch]))
+    yield [Tx(f"enroll rows {start + 1}-{start + len(group)}", a["by"], run.suite.compliance.enroll,
+              (a["year"], [run.address(r["enterprise"]) for r in group], [r["baseline_output"] for r in group]))
+           for start in range(0, len(rows), cy.ENROLL_BATCH) if (group := rows[start:start + cy.ENROLL_BATCH])]
 
 
 def report(run: Run, a: dict[str, Any]) -> Steps:
-    for row, r in enumerate(a["reports"], 1):
-        yield Tx(f"report row {row}", r["enterprise"], run.suite.compliance.submitReport,
-                 (a["year"], r["emissions"], r["output"], _document(r["document"], f"report of {r['enterprise']}")))
+    yield [Tx(f"report row {row}", r["enterprise"], run.suite.compliance.submitReport,
+              (a["year"], r["emissions"], r["output"], _document(r["document"], f"report of {r['enterprise']}")))
+           for row, r in enumerate(a["reports"], 1)]
 
 
 def reject(run: Run, a: dict[str, Any]) -> Steps:
@@ -142,17 +167,16 @@ def reject(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def attest(run: Run, a: dict[str, Any]) -> Steps:
-    for name in a["enterprises"]:
-        yield Tx(f"attest {name}", a["verifier"], run.suite.compliance.attest, (a["year"], run.address(name)))
+    yield [Tx(f"attest {name}", a["verifier"], run.suite.compliance.attest, (a["year"], run.address(name)))
+           for name in a["enterprises"]]
 
 
 def true_up(run: Run, a: dict[str, Any]) -> Steps:
     """Finalise attested reports: each enterprise's allocation is trued up to benchmark x verified output."""
     names = a["enterprises"]
-    for start in range(0, len(names), cy.MAX_BATCH):
-        batch = names[start:start + cy.MAX_BATCH]
-        yield Tx(f"true-up {start + 1}-{start + len(batch)}", a["by"], run.suite.compliance.finalize,
-                 (a["year"], [run.address(n) for n in batch]))
+    yield [Tx(f"true-up {start + 1}-{start + len(group)}", a["by"], run.suite.compliance.finalize,
+              (a["year"], [run.address(n) for n in group]))
+           for start in range(0, len(names), cy.MAX_BATCH) if (group := names[start:start + cy.MAX_BATCH])]
 
 
 def list_token(run: Run, a: dict[str, Any]) -> Steps:
@@ -173,15 +197,17 @@ def list_token(run: Run, a: dict[str, Any]) -> Steps:
 
 def approve(run: Run, a: dict[str, Any]) -> Steps:
     """Let each trader's allowances and money be moved by the market and the block-trade desk (if not yet)."""
-    s = run.suite
+    s, batch = run.suite, []
     for name in a["traders"]:
         trader = run.address(name)
         for spender, who in ((s.market, "market"), (s.desk, "desk")):
             if not run.node.read(s.allowance.isApprovedForAll, trader, spender.address):
-                yield Tx(f"{name} lets the {who} move units", name, s.allowance.setApprovalForAll,
-                         (spender.address, True))
+                batch.append(Tx(f"{name} lets the {who} move units", name, s.allowance.setApprovalForAll,
+                                (spender.address, True)))
             if int(run.node.read(s.money.allowance, trader, spender.address)) < 2**255:
-                yield Tx(f"{name} lets the {who} move money", name, s.money.approve, (spender.address, 2**256 - 1))
+                batch.append(Tx(f"{name} lets the {who} move money", name, s.money.approve,
+                                (spender.address, 2**256 - 1)))
+    yield batch
 
 
 def open_call(run: Run, a: dict[str, Any]) -> Steps:
@@ -207,22 +233,27 @@ def call_auction(run: Run, a: dict[str, Any]) -> Steps:
 def place(run: Run, a: dict[str, Any]) -> Steps:
     market, instrument = run.suite.market, run.instrument(a["token"])
     bound = max_fills_in(int(run.node.read(market.instrument, instrument)["phase"]))
+    batch = []
     for o in a["orders"]:
         # unless the order states the most it pays, it pays at most the trader's rate when the step runs
         fee = o["max_fee_bps"]
         if fee is None:
             fee = int(run.node.read(market.feeRateOf, run.address(o["trader"])))
-        receipt = yield Tx(f"place {o['ref']}", o["trader"], market.place,
-                           (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound, fee))
+        batch.append(Tx(f"place {o['ref']}", o["trader"], market.place,
+                        (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound, fee)))
+    receipts = yield batch
+    for o, receipt in zip(a["orders"], receipts):
         run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
 
 
 def cancel(run: Run, a: dict[str, Any]) -> Steps:
+    batch = []
     for ref in a["orders"]:
         order_id = run.ref(ref)
         if not order_id:
             raise OpsError(f"order {ref} filled in full when it was placed: there is nothing to cancel")
-        yield Tx(f"cancel {ref}", run.plan.refs[ref][1], run.suite.market.cancel, (order_id,))
+        batch.append(Tx(f"cancel {ref}", run.owner(ref), run.suite.market.cancel, (order_id,)))
+    yield batch
 
 
 def claim(run: Run, a: dict[str, Any]) -> Steps:
@@ -232,9 +263,8 @@ def claim(run: Run, a: dict[str, Any]) -> Steps:
     for ref in a["orders"]:
         order_id = run.ref(ref)
         if order_id and int(str(run.node.read(market.order, order_id)["owner"]), 16):
-            by_owner.setdefault(run.plan.refs[ref][1], []).append(order_id)
-    for owner, ids in by_owner.items():
-        yield Tx(f"claim for {owner}", a["by"], market.claim, (ids,))
+            by_owner.setdefault(run.owner(ref), []).append(order_id)
+    yield [Tx(f"claim for {owner}", a["by"], market.claim, (ids,)) for owner, ids in by_owner.items()]
 
 
 def _live_orders(run: Run, refs: list[str]) -> list[int]:
@@ -290,21 +320,20 @@ def block_trade(run: Run, a: dict[str, Any]) -> Steps:
 
 def claim_allocation(run: Run, a: dict[str, Any]) -> Steps:
     """Enterprises claim the allowances compliance held for them (one frozen at its true-up, say)."""
-    for enterprise in a["enterprises"]:
-        yield Tx(f"claim allocation of {enterprise}", enterprise, run.suite.compliance.claimAllocation, (a["year"],))
+    yield [Tx(f"claim allocation of {enterprise}", enterprise, run.suite.compliance.claimAllocation, (a["year"],))
+           for enterprise in a["enterprises"]]
 
 
 def surrender(run: Run, a: dict[str, Any]) -> Steps:
-    for row, s in enumerate(a["surrenders"], 1):
-        yield Tx(f"surrender row {row}", s["enterprise"], run.suite.compliance.surrender,
-                 (a["year"], run.token_id(s["token"]), s["amount"]))
+    yield [Tx(f"surrender row {row}", s["enterprise"], run.suite.compliance.surrender,
+              (a["year"], run.token_id(s["token"]), s["amount"])) for row, s in enumerate(a["surrenders"], 1)]
 
 
 def credit(run: Run, a: dict[str, Any]) -> Steps:
     """The regulator's own credit awards, each with its reason on chain."""
-    for row, award in enumerate(a["awards"], 1):
-        yield Tx(f"award row {row}", a["by"], run.suite.credit.regulatorMint,
-                 (run.address(award["account"]), award["amount"], award["reason"]))
+    yield [Tx(f"award row {row}", a["by"], run.suite.credit.regulatorMint,
+              (run.address(award["account"]), award["amount"], award["reason"]))
+           for row, award in enumerate(a["awards"], 1)]
 
 
 def advance_time(run: Run, a: dict[str, Any]) -> Steps:

@@ -3,16 +3,17 @@ onboarded, enrolled and pre-allocated; it trades allowances through the market (
 days of continuous trading by budget-constrained zero-intelligence traders); each enterprise then abates what it
 did not buy, reports, is verified and trued up, surrenders on its own schedule and is settled.
 
-Every enterprise is an address anvil lets us send from (impersonated); every batch of transactions goes through
-:mod:`carbon_market.bulk` (JSON-RPC batches, receipts checked together) and every outcome is read back from the
-receipts' events or the chain. Development chains only: the clock is moved to the deadlines.
+Every step is an operation of :mod:`carbon_market.ops.steps` sent by the bulk sender (JSON-RPC batches, receipts
+checked together); what the enterprises decide is this module's. Every enterprise is an address anvil lets us send
+from (impersonated), named ``e<index>``; every outcome is read back from the receipts' events or the chain.
+Development chains only: the clock is moved to the deadlines.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,17 +22,22 @@ from eth_utils import keccak, to_checksum_address
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
+from carbon_market.clock import latest_timestamp, sleep_until
+from carbon_market.codec import Event
 from carbon_market.history import OrderKey
-from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import FEE_CAP_BPS, Phase, Side, limits
-from carbon_market.ops.node import Codec
-from carbon_market.ops.runner import codec_for
+from carbon_market.ids import allowance_id
+from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
+from carbon_market.ops.node import Receipt
+from carbon_market.ops.senders import Operator, executed, money
+from carbon_market.ops.spec import token
 from carbon_market.roles import Role
 from carbon_market.sim.model import Enterprise, Population, lot_values
-from carbon_market.suite import MONEY_UNIT, Suite, appoint_exchange, deploy_suite, onboarding
-from carbon_market.year import DOCUMENT, latest_timestamp, sleep_until, surrender_rounds
+from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite
+from carbon_market.year import Firm, YearRun, open_and_enrol, surrender_and_settle, verify
 
 YEAR = 2026
+TOKEN = f"allowance {YEAR}"
+PROJECT = "sim-project"
 LOT = 100  # tonnes per lot
 TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 #: the continuous session: trading days, quoting rounds a day, the chance an enterprise quotes in a round, and
@@ -39,16 +45,6 @@ TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 DAYS, ROUNDS, QUOTE_CHANCE, MAX_LOTS = 6, 16, 0.5, 25
 #: price steps of an enterprise's schedule in the call auction
 CALL_STEPS = 8
-ENROLL_GAS = 9_500_000
-
-
-def send_executed(calls: Sequence[bulk.Call], codec: Codec) -> list[tuple[int, list[Any]]]:
-    """Send the calls; (index of the call, its decoded events) in the order the chain executed them, which
-    between senders need not be the order they were sent in."""
-    receipts = bulk.send(calls)
-    order = sorted(range(len(receipts)),
-                   key=lambda i: (int(receipts[i]["blockNumber"], 16), int(receipts[i]["transactionIndex"], 16)))
-    return [(i, list(codec.decode_logs(web3, receipts[i]["logs"]))) for i in order]
 
 
 def per_tonne(tick: int) -> float:
@@ -87,112 +83,100 @@ class Sim:
 
     def __init__(self, population: Population, accounts: Any, seed: int) -> None:
         self.population, self.rng = population, random.Random(seed)
-        self.admin, self.regulator, self.verifier, self.exchange, self.developer = (accounts[i] for i in range(5))
+        self.roles = dict(zip(("admin", "regulator", "verifier", "exchange", "developer"), accounts))
         self.firms = population.enterprises
         self.addresses = [to_checksum_address(keccak(f"sim enterprise {seed} {e.index}".encode())[12:])
                           for e in self.firms]
-        self.index = {a.lower(): i for i, a in enumerate(self.addresses)}
-        self._suite: Suite | None = None
-        self._codec: Codec | None = None
+        self.names = [f"e{e.index}" for e in self.firms]
+        self._op: Operator | None = None
+        self.orders = 0  # references handed out
         self.instrument = 0
         self.held: dict[int, int] = defaultdict(int)  # net tonnes bought so far
-        self.resting: dict[int, tuple[int, Side, int]] = {}  # enterprise -> (order id, side, lots still resting)
+        self.resting: dict[int, tuple[str, Side, int]] = {}  # enterprise -> (order ref, side, lots still resting)
         self.owner: dict[int, int] = {}  # order id -> enterprise
-        self.to_claim: dict[int, set[int]] = defaultdict(set)
+        self.to_claim: dict[int, dict[int, str]] = defaultdict(dict)  # maker -> order id -> ref
         self.out = Outcome()
 
-    # -- plumbing --------------------------------------------------------------------------------------------
+    @property
+    def op(self) -> Operator:
+        """The operations of the suite the year runs on (made by :meth:`setup`)."""
+        if self._op is None:
+            raise RuntimeError("the simulated year has no suite yet: set it up first")
+        return self._op
 
     @property
     def suite(self) -> Suite:
-        """The suite the year runs on (deployed by :meth:`deploy`)."""
-        if self._suite is None:
-            raise RuntimeError("the simulated year has no suite yet: deploy first")
-        return self._suite
+        return self.op.suite
 
-    @property
-    def codec(self) -> Codec:
-        """The event and error codec of the suite."""
-        if self._codec is None:
-            raise RuntimeError("the simulated year has no suite yet: deploy first")
-        return self._codec
+    def do(self, kind: str, **args: Any) -> list[Receipt]:
+        receipts = self.op.do(kind, **args)
+        self.out.transactions += len(receipts)
+        return receipts
 
-    def send(self, calls: Sequence[bulk.Call], gas: int = bulk.DEFAULT_GAS) -> list[list[Any]]:
-        """Send the calls; each one's decoded events."""
-        receipts = bulk.send(calls, gas=gas)
-        self.out.transactions += len(calls)
-        return [list(self.codec.decode_logs(web3, r["logs"])) for r in receipts]
-
-    def send_executed(self, calls: Sequence[bulk.Call]) -> list[tuple[int, list[Any]]]:
-        self.out.transactions += len(calls)
-        return send_executed(calls, self.codec)
-
-    def call(self, method: Any, *args: Any, sender: Any) -> bulk.Call:
-        return bulk.call(method, *args, sender=sender)
+    def ref(self) -> str:
+        self.orders += 1
+        return f"o{self.orders}"
 
     # -- set-up ----------------------------------------------------------------------------------------------
 
     def setup(self) -> None:
-        s = self._suite = deploy_suite(self.admin, self.regulator)
-        self._codec = codec_for(s)
+        s = deploy_suite(self.roles["admin"], self.roles["regulator"])
         web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in self.addresses]
                                          + [("anvil_setBalance", [a, hex(10**21)]) for a in self.addresses])
-        r = self.regulator
-        people = [onboarding(self.verifier, Role.VERIFIER), onboarding(self.exchange, Role.EXCHANGE),
-                  onboarding(self.developer, Role.OFFSET_DEVELOPER)]
-        people += [onboarding(a, Role.ENTERPRISE, region=e.region, sector=e.sector)
-                   for a, e in zip(self.addresses, self.firms)]
-        self.send([self.call(s.registry.onboardBatch, list(group), sender=r) for group in cy.chunks(people, 100)],
-                  gas=15_000_000)
+        self._op = Operator(s, {**self.roles, **dict(zip(self.names, self.addresses))}, sender="bulk")
+        self.do("onboard", by="regulator", participants=[
+            {"account": "verifier", "roles": Role.VERIFIER}, {"account": "exchange", "roles": Role.EXCHANGE},
+            {"account": "developer", "roles": Role.OFFSET_DEVELOPER},
+            *({"account": n, "roles": Role.ENTERPRISE, "region": e.region, "sector": e.sector}
+              for n, e in zip(self.names, self.firms))])
         policy = self.population.policy
         now = latest_timestamp()
-        rules = cy.Rules(pre_allocation_bps=policy.pre_allocation_bps, offset_limit_bps=policy.offset_limit_bps,
-                         early_deadline=now + 60 * cy.DAY, deadline=now + 90 * cy.DAY,
-                         fine_per_tonne=round(policy.fine_per_tonne * MONEY_UNIT))
-        self.rules = rules
-        cy.open_year(s.compliance, r, YEAR, rules, self.population.benchmarks)
-        self.send([self.call(s.compliance.enroll, YEAR, [self.addresses[e.index] for e in group],
-                             [e.output for e in group], sender=r) for group in cy.chunks(self.firms, cy.ENROLL_BATCH)],
-                  gas=ENROLL_GAS)
-        budget = {e.index: (max(self.population.need(e), 0) * 3 * policy.reference_price + 2_000_000)
-                  for e in self.firms}
-        self.send([self.call(s.money.issue, self.addresses[i], round(b) * MONEY_UNIT, sender=r)
-                   for i, b in budget.items()])
+        self.rules = cy.Rules(pre_allocation_bps=policy.pre_allocation_bps, offset_limit_bps=policy.offset_limit_bps,
+                              early_deadline=now + 60 * cy.DAY, deadline=now + 90 * cy.DAY,
+                              fine_per_tonne=round(policy.fine_per_tonne * MONEY_UNIT))
+        opened = YearRun()
+        open_and_enrol(self.op, opened, regulator="regulator", year=YEAR, rules=self.rules,
+                       benchmarks=self.population.benchmarks,
+                       firms=[Firm(n, e.sector, e.output, 0, 0) for n, e in zip(self.names, self.firms)])
+        self.out.transactions += sum(len(receipts) for receipts in opened.steps.values())
+        self.do("issue_money", by="regulator", payments=[
+            {"account": n, "amount": round(max(self.population.need(e), 0) * 3 * policy.reference_price + 2_000_000)}
+            for n, e in zip(self.names, self.firms)])
         self._offsets()
-        appoint_exchange(s, r, self.exchange)
         if policy.band_bps != 1_000:
-            params = list(s.market.params())
-            params[1] = policy.band_bps
-            s.market.setParams(params, {"from": r})
-        tx = s.market.list(allowance_id(YEAR), LOT, TICK, round(policy.reference_price * LOT) * TICK,
-                           {"from": self.exchange})
-        self.instrument = int(tx.events["InstrumentListed"]["instrument"])
-        self.send([self.call(method, *args, sender=a) for a in self.addresses for method, args in (
-            (s.allowance.setApprovalForAll, (s.market.address, True)), (s.money.approve, (s.market.address, 2**255)))])
+            s.market.setParams(params_with(s.market, bandBps=policy.band_bps), {"from": self.roles["regulator"]})
+        self.do("list", regulator="regulator", exchange="exchange", token=TOKEN, lot=LOT, tick=money(TICK),
+                reference=money(round(policy.reference_price * LOT) * TICK), traders=self.names)
+        self.instrument = self.op.run.instrument(token(TOKEN, self.op.context))
 
     def _offsets(self) -> None:
         """The offsets each enterprise buys (model), issued to the developer and sold at the offset price."""
         offsets = {i: t for i, t in self.population.offsets.items() if t > 0}
         if not offsets:
             return
-        s, dev = self.suite, self.developer
-        s.offsets.registerProject(dev, DOCUMENT, {"from": self.regulator})
-        s.offsets.requestIssuance(1, YEAR - 1, sum(offsets.values()), DOCUMENT, {"from": dev})
-        s.offsets.attestIssuance(0, {"from": self.verifier})
-        token, price = offset_id(1, YEAR - 1), self.population.policy.offset_price
+        s, dev = self.suite, self.roles["developer"]
+        self.do("register_project", by="regulator", ref=PROJECT, developer="developer")
+        self.do("issue_offsets", project=PROJECT, vintage=YEAR - 1, amount=sum(offsets.values()),
+                developer="developer", verifier="verifier")
+        token, price = self.offset_token_id(), self.population.policy.offset_price
         calls = []
-        for i, tonnes in offsets.items():
-            calls.append(self.call(s.allowance.safeTransferFrom, dev, self.addresses[i], token, tonnes, b"",
+        for i, tonnes in offsets.items():  # bilateral sales, outside the market
+            calls.append(bulk.call(s.allowance.safeTransferFrom, dev, self.addresses[i], token, tonnes, b"",
                                    sender=dev))
-            calls.append(self.call(s.money.transfer, dev.address, round(tonnes * price * MONEY_UNIT),
+            calls.append(bulk.call(s.money.transfer, dev.address, round(tonnes * price * MONEY_UNIT),
                                    sender=self.addresses[i]))
-        self.send(calls)
+        bulk.send(calls)
+        self.out.transactions += len(calls)
+
+    def offset_token_id(self) -> int:
+        return self.op.run.token_id(token(f"offset {PROJECT} {YEAR - 1}", self.op.context))
 
     # -- trading ---------------------------------------------------------------------------------------------
 
     def limits(self) -> tuple[int, int]:
         """Today's price limits in ticks (the reference rolls to the last price on a new day)."""
-        return limits(self.suite.market, self.instrument, latest_timestamp())
+        market = self.suite.market
+        return limits(market.instrument(self.instrument), int(market.params()["bandBps"]), latest_timestamp())
 
     def position(self, e: Enterprise) -> int:
         """Tonnes still to abate or buy, counting a resting order as if it filled (budget constraint)."""
@@ -211,36 +195,31 @@ class Sim:
 
     def call_auction(self, day: int) -> None:
         """Every enterprise enters its whole schedule in up to :data:`CALL_STEPS` price steps; one price clears."""
-        s, low, high = self.suite, *self.limits()
-        self.send([self.call(s.market.openCall, self.instrument, sender=self.exchange)])
-        calls, owners = [], []
+        low, high = self.limits()
+        self.do("open_call", exchange="exchange", token=TOKEN)
+        orders, owners = [], {}
         for e in self.firms:
             for side, tick, lots in self._schedule(e, low, high):
-                calls.append(self.call(s.market.place, self.instrument, side, tick * TICK, lots, False, 0, FEE_CAP_BPS,
-                                       sender=self.addresses[e.index]))
-                owners.append(e.index)
-        placed = self.send(calls)
-        self.out.orders += len(calls)
-        ids = [self._placed(logs)[0] for logs in placed]
-        self.owner.update(zip(ids, owners))
-        s.market.closeCall(self.instrument, 1_000, {"from": self.exchange})
-        while int(s.market.instrument(self.instrument)["phase"]) == Phase.CLEARING:
-            s.market.advanceClearing(self.instrument, 1_000, {"from": self.exchange})
-        by_owner: dict[int, list[int]] = defaultdict(list)
-        for order_id, owner in zip(ids, owners):
-            by_owner[owner].append(order_id)
-        claimed = self.send([self.call(s.market.claim, orders, sender=self.exchange) for orders in by_owner.values()])
-        tick = int(s.market.instrument(self.instrument)["lastTick"])
+                ref = self.ref()
+                orders.append({"ref": ref, "trader": self.names[e.index], "side": side, "price": money(tick * TICK),
+                               "lots": lots, "max_fee_bps": FEE_CAP_BPS})
+                owners[ref] = e.index
+        if orders:
+            self.do("place", token=TOKEN, orders=orders)
+        self.out.orders += len(orders)
+        self.owner.update({self.op.ref(ref): who for ref, who in owners.items()})
+        self.do("call_auction", exchange="exchange", token=TOKEN)
+        claimed = self.do("claim", by="exchange", orders=list(owners)) if owners else []
+        tick = int(self.suite.market.instrument(self.instrument)["lastTick"])
         buys: dict[int, int] = defaultdict(int)
         sells: dict[int, int] = defaultdict(int)
-        for logs in claimed:
-            for log in logs:
-                if log.name == "OrderClaimed" and int(log.fields["lots"]):
-                    who = self.owner[int(log.fields["orderId"])]
-                    side = OrderKey.of(int(log.fields["orderId"])).side
-                    lots = int(log.fields["lots"])
-                    (buys if side == Side.BUY else sells)[who] += lots
-                    self.held[who] += lots * LOT if side == Side.BUY else -lots * LOT
+        for event in _events(claimed, "OrderClaimed"):
+            lots = int(event.fields["lots"])
+            if lots:
+                who = self.owner[int(event.fields["orderId"])]
+                side = OrderKey.of(int(event.fields["orderId"])).side
+                (buys if side == Side.BUY else sells)[who] += lots
+                self.held[who] += lots * LOT if side == Side.BUY else -lots * LOT
         self._match_call(day, tick, buys, sells)
         self.out.bands.append((day, low, high))
 
@@ -284,20 +263,17 @@ class Sim:
         lots is worth to it (Gode and Sunder's budget-constrained zero-intelligence trader)."""
         low, high = self.limits()
         self.out.bands.append((day, low, high))
-        market = self.suite.market
         for _ in range(ROUNDS):
             chosen = [e for e in self.firms if self.rng.random() < QUOTE_CHANCE]
             self.rng.shuffle(chosen)
             withdrawn = [(e.index, self.resting.pop(e.index)) for e in chosen if e.index in self.resting]
-            for who, order in withdrawn:
-                self.to_claim[who].discard(order[0])  # a cancellation pays out the order's fills
+            for who, (ref, _, _) in withdrawn:
+                self.to_claim[who].pop(self.op.ref(ref), None)  # a cancellation pays out the order's fills
             if withdrawn:
-                self.send([self.call(market.cancel, order[0], sender=self.addresses[who]) for who, order in withdrawn])
+                self.do("cancel", orders=[ref for _, (ref, _, _) in withdrawn])
             quotes = [(e.index, q) for e in chosen if (q := self._quote(e, low, high)) is not None]
             if quotes:
-                self._continuous_round(day, [
-                    self.call(market.place, self.instrument, side, tick * TICK, lots, False, 100, FEE_CAP_BPS,
-                              sender=self.addresses[who]) for who, (side, tick, lots) in quotes], quotes)
+                self._continuous_round(day, quotes)
         self._claim_day()
 
     def _quote(self, e: Enterprise, low: int, high: int) -> tuple[Side, int, int] | None:
@@ -320,55 +296,58 @@ class Sim:
         lots = self.rng.randint(1, lots)
         return side, self.rng.randint(max(-int(-values[lots - 1] * LOT), low), high), lots
 
-    def _continuous_round(self, day: int, calls: list[bulk.Call], quotes: list[tuple[int, Any]]) -> None:
-        for i, logs in self.send_executed(calls):
-            who, quote = quotes[i]
+    def _continuous_round(self, day: int, quotes: list[tuple[int, tuple[Side, int, int]]]) -> None:
+        refs = [self.ref() for _ in quotes]
+        receipts = self.do("place", token=TOKEN, orders=[
+            {"ref": ref, "trader": self.names[who], "side": side, "price": money(tick * TICK), "lots": lots,
+             "max_fee_bps": FEE_CAP_BPS} for ref, (who, (side, tick, lots)) in zip(refs, quotes)])
+        for i in executed(receipts):  # fills went to whichever order the chain executed first
+            who, (side, _, _) = quotes[i]
             self.out.orders += 1
-            order_id, filled, rested = self._placed(logs)
-            side = quote[0]
+            placed = receipts[i].event("OrderPlaced")
+            order_id, filled, rested = int(placed["orderId"]), int(placed["filled"]), int(placed["rested"])
             self.held[who] += filled * LOT if side == Side.BUY else -filled * LOT
             if rested:
-                self.resting[who] = (order_id, side, rested)
+                self.resting[who] = (refs[i], side, rested)
                 self.owner[order_id] = who
-            for log in logs:
-                if log.name == "OrderFilled":
-                    maker = self.owner[int(log.fields["orderId"])]
-                    lots, tick = int(log.fields["lots"]), int(log.fields["price"]) // TICK
-                    self.held[maker] += -lots * LOT if side == Side.BUY else lots * LOT
-                    buyer, seller = (who, maker) if side == Side.BUY else (maker, who)
-                    self.out.trades.append(Trade(day, "continuous", tick, lots, buyer, seller))
-                    self.to_claim[maker].add(int(log.fields["orderId"]))
-                    self._maker_filled(maker, int(log.fields["orderId"]), lots)
+            for fill in (e.fields for e in receipts[i].logs if e.name == "OrderFilled"):
+                maker, maker_id = self.owner[int(fill["orderId"])], int(fill["orderId"])
+                lots, tick = int(fill["lots"]), int(fill["price"]) // TICK
+                self.held[maker] += -lots * LOT if side == Side.BUY else lots * LOT
+                buyer, seller = (who, maker) if side == Side.BUY else (maker, who)
+                self.out.trades.append(Trade(day, "continuous", tick, lots, buyer, seller))
+                self.to_claim[maker][maker_id] = self._ref_of(maker, maker_id)
+                self._maker_filled(maker, maker_id, lots)
+
+    def _ref_of(self, maker: int, order_id: int) -> str:
+        resting = self.resting.get(maker)
+        if resting is not None and self.op.ref(resting[0]) == order_id:
+            return resting[0]
+        return self.to_claim[maker][order_id]
 
     def _maker_filled(self, maker: int, order_id: int, lots: int) -> None:
         resting = self.resting.get(maker)
-        if resting is not None and resting[0] == order_id:
+        if resting is not None and self.op.ref(resting[0]) == order_id:
             left = resting[2] - lots
             if left:
-                self.resting[maker] = (order_id, resting[1], left)
+                self.resting[maker] = (resting[0], resting[1], left)
             else:
                 del self.resting[maker]
 
-    def _placed(self, logs: list[Any]) -> tuple[int, int, int]:
-        e = next(log.fields for log in logs if log.name == "OrderPlaced")
-        return int(e["orderId"]), int(e["filled"]), int(e["rested"])
-
     def _claim_day(self) -> None:
-        calls = [self.call(self.suite.market.claim, sorted(ids), sender=self.exchange)
-                 for ids in self.to_claim.values() if ids]
+        refs = [ref for orders in self.to_claim.values() for ref in orders.values()]
         self.to_claim.clear()
-        if calls:
-            self.send(calls)
+        if refs:
+            self.do("claim", by="exchange", orders=refs)
 
     def close_book(self) -> None:
         """Withdraw every resting order at the end of the session (escrow returns to its owner)."""
-        calls = [self.call(self.suite.market.cancel, order_id, sender=self.addresses[who])
-                 for who, (order_id, _, _) in self.resting.items()]
-        for who, (order_id, _, _) in self.resting.items():
-            self.to_claim[who].discard(order_id)
+        refs = [ref for ref, _, _ in self.resting.values()]
+        for who, (ref, _, _) in self.resting.items():
+            self.to_claim[who].pop(self.op.ref(ref), None)
         self.resting.clear()
-        if calls:
-            self.send(calls)
+        if refs:
+            self.do("cancel", orders=refs)
         self._claim_day()
 
     def next_day(self) -> None:
@@ -377,22 +356,25 @@ class Sim:
     # -- the rest of the year ------------------------------------------------------------------------------
 
     def comply(self) -> None:
-        """Abate what was not bought, report, verify, true up, surrender on each one's schedule, settle."""
+        """Abate what was not bought, report, verify, true up, surrender on each one's schedule (offsets first,
+        then the allowances it holds, up to its emissions), settle."""
         s, pop, out = self.suite, self.population, self.out
         for e in self.firms:
             out.bought[e.index] = self.held[e.index]
             out.abatement[e.index] = min(max(pop.need(e) - self.held[e.index], 0), e.max_abatement)
             out.emissions[e.index] = e.emissions - out.abatement[e.index]
-        self.send([self.call(s.compliance.submitReport, YEAR, out.emissions[e.index], e.output, DOCUMENT,
-                             sender=self.addresses[e.index]) for e in self.firms])
-        self.send([self.call(s.compliance.attest, YEAR, a, sender=self.verifier) for a in self.addresses])
-        self.send([self.call(s.compliance.finalize, YEAR, list(group), sender=self.regulator)
-                   for group in cy.chunks(self.addresses, cy.MAX_BATCH)], gas=15_000_000)
-        for behaviours, until in surrender_rounds(self.rules):
-            self._surrender([e for e in self.firms if e.behaviour in behaviours])
-            if until is not None:
-                sleep_until(until)
-        cy.settle_all(s.compliance, self.exchange, YEAR)
+        held = bulk.read([(s.allowance.balanceOf, a, allowance_id(YEAR)) for a in self.addresses])
+        offset_token = f"offset {PROJECT} {YEAR - 1}"
+        firms = []
+        for e, units in zip(self.firms, held):
+            offsets = min(pop.offsets.get(e.index, 0), out.emissions[e.index])
+            firms.append(Firm(self.names[e.index], e.sector, e.output, out.emissions[e.index], e.output, e.behaviour,
+                              offsets=offsets, offset_token=offset_token if offsets else "",
+                              allowances=min(out.emissions[e.index] - offsets, int(units))))
+        run = YearRun()
+        verify(self.op, run, regulator="regulator", verifier="verifier", year=YEAR, firms=firms)
+        surrender_and_settle(self.op, run, keeper="exchange", year=YEAR, firms=firms)
+        self.out.transactions += sum(len(receipts) for receipts in run.steps.values())
         records = bulk.read([(s.compliance.enterpriseYear, YEAR, a) for a in self.addresses])
         credit = bulk.read([(s.credit.balanceOf, a) for a in self.addresses])
         for e, record, points in zip(self.firms, records, credit):
@@ -401,21 +383,9 @@ class Sim:
             out.fines[e.index] = int(r["fine"])
             out.credit[e.index] = int(points)
 
-    def _surrender(self, firms: list[Enterprise]) -> None:
-        s, calls = self.suite, []
-        units = bulk.read([(s.allowance.balanceOf, self.addresses[e.index], allowance_id(YEAR)) for e in firms])
-        for e, held in zip(firms, units):
-            due = self.out.emissions[e.index]
-            offsets = min(self.population.offsets.get(e.index, 0), due)
-            if offsets:
-                calls.append(self.call(s.compliance.surrender, YEAR, offset_id(1, YEAR - 1), offsets,
-                                       sender=self.addresses[e.index]))
-            allowances = min(due - offsets, int(held))
-            if allowances:
-                calls.append(self.call(s.compliance.surrender, YEAR, allowance_id(YEAR), allowances,
-                                       sender=self.addresses[e.index]))
-        if calls:
-            self.send(calls)
+
+def _events(receipts: list[Receipt], name: str) -> list[Event]:
+    return [e for r in receipts for e in r.logs if e.name == name]
 
 
 def run(population: Population, accounts: Any, *, seed: int = 1,

@@ -20,7 +20,7 @@ from carbon_market.compliance import (
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
-from carbon_market.year import sleep_until
+from carbon_market.clock import sleep_until
 from tests.conftest import BEIJING, BENCHMARKS, CEMENT, DOC, POWER, SHANGHAI, WHY, YEAR
 
 A26, A27 = allowance_id(YEAR), allowance_id(YEAR + 1)

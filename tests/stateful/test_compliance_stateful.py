@@ -18,7 +18,7 @@ from carbon_market.compliance import Outcome, ReportState, enroll, enterprise_ye
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
-from carbon_market.year import sleep_until
+from carbon_market.clock import sleep_until
 from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
 from tests.stateful.machine import ChainMachine, run, share_of
 

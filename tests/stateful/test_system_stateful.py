@@ -30,7 +30,7 @@ from carbon_market.history import OrderKey
 from carbon_market.market import FEE_CAP_BPS, Side, fee_per_lot, limits
 from carbon_market.roles import Role, Status
 from carbon_market.suite import MONEY_UNIT
-from carbon_market.year import latest_timestamp, sleep_until
+from carbon_market.clock import latest_timestamp, sleep_until
 from tests.conftest import ALLOWANCE_2026, BENCHMARKS, CEMENT, DOC, OFFSET_7_2025, POWER, WHY, YEAR
 from tests.stateful.test_market_stateful import _stay_within_one_trading_day
 from tests.stateful.machine import SETTINGS, STATUS_ACTIONS, ChainMachine, StatusModel, run, share_of

@@ -9,7 +9,7 @@ from carbon_market.compliance import Rules
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
-from carbon_market.year import latest_timestamp, sleep_until
+from carbon_market.clock import latest_timestamp, sleep_until
 from tests.conftest import DOC, POWER, YEAR
 
 A25, A26, A27 = (allowance_id(y) for y in (YEAR - 1, YEAR, YEAR + 1))

@@ -12,7 +12,7 @@ from brownie import chain
 
 from carbon_market.compliance import Outcome, enterprise_year
 from carbon_market.errors import reverts
-from carbon_market.year import sleep_until
+from carbon_market.clock import sleep_until
 from tests.conftest import DOC, YEAR
 from tests.unit.compliance.conftest import A26, past_deadline, verify
 

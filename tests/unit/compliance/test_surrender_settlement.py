@@ -7,7 +7,7 @@ import pytest
 from carbon_market.compliance import Outcome, Phase, ReportState, enterprise_year, entitlement, year_totals
 from carbon_market.errors import reverts
 from carbon_market.roles import Status
-from carbon_market.year import sleep_until
+from carbon_market.clock import sleep_until
 from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
 from tests.unit.compliance.conftest import A25, A26, A27, ERIN_BASE, OFFSET, past_deadline
 

@@ -10,7 +10,7 @@ from brownie import chain
 from carbon_market.errors import reverts
 from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Phase, Side, band, params_with, trading_day
-from carbon_market.year import latest_timestamp, sleep_until
+from carbon_market.clock import latest_timestamp, sleep_until
 from tests.conftest import ALLOWANCE_2026
 from tests.unit.market.conftest import CREDIT, INSTRUMENT, price
 

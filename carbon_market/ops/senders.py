@@ -1,0 +1,113 @@
+"""Three ways to send the same operations (:mod:`carbon_market.ops.steps`):
+
+* **direct**: one brownie transaction at a time, for tests and measurements that inspect each receipt;
+* **bulk**: every batch a step yields goes out at once through :mod:`carbon_market.bulk` (JSON-RPC batches,
+  receipts checked together), for the simulation and the bench;
+* **journaled**: the operations runner (:mod:`carbon_market.ops.runner`), for operators.
+
+An :class:`Operator` runs operations by kind with the arguments an operations file gives them, in the file's own
+vocabulary (``token: allowance 2026``, prices in whole currency units, account names), checked by the same parser
+(:mod:`carbon_market.ops.spec`): a composition in Python (a compliance year, a simulated market) says what an
+operator's file would say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from carbon_market import bulk
+from carbon_market.ops.node import Node, Receipt, Signer
+from carbon_market.ops.spec import KINDS, Context, fields
+from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
+from carbon_market.suite import MONEY_UNIT, Suite, codec_for
+
+#: sends a batch of a step's transactions and returns their receipts, in the batch's order
+Send = Callable[[list[Tx]], list[Receipt]]
+
+#: gas limits of the bulk sender where the default would not do (batches of many enterprises)
+HEAVY_GAS = {"onboardBatch": 15_000_000, "enroll": 9_500_000, "finalize": 15_000_000, "settle": 15_000_000,
+             "closeCall": 15_000_000, "advanceClearing": 15_000_000}
+
+
+def money(units: int) -> str:
+    """An amount in base units as an operations file writes it (whole currency units, up to 6 decimals)."""
+    return str(Decimal(units) / MONEY_UNIT)
+
+
+class Operator:
+    """Operations on one suite, by kind, with one sender. ``people`` names the accounts (brownie accounts or
+    addresses the node signs for); the names are what the operations' arguments use."""
+
+    def __init__(self, suite: Suite, people: Mapping[str, Any], *, sender: str = "direct") -> None:
+        from brownie import network, web3
+
+        self.suite, self.people = suite, dict(people)
+        signers = {name: Signer(name, str(getattr(who, "address", who))) for name, who in self.people.items()}
+        node = Node(web3, codec_for(suite), name=network.show_active() or "development", development=True)
+        self.run = Run(node, suite, signers)
+        self.context = Context.for_names(signers)
+        self.run.owners = self.context.refs
+        self._senders: dict[str, Send] = {"direct": self._direct, "bulk": self._bulk}
+        self.send = self._senders[sender]
+        self.transactions = 0
+
+    def add(self, people: Mapping[str, Any]) -> None:
+        """Name more accounts."""
+        self.people.update(people)
+        for name, who in people.items():
+            self.run.signers[name] = Signer(name, str(getattr(who, "address", who)))
+        self.context.add_names(people)
+
+    def do(self, kind: str, *, via: str | None = None, **args: Any) -> list[Receipt]:
+        """Run one operation (through the sender ``via``, ``direct`` or ``bulk``, if not the operator's own); its
+        receipts, in the order they were sent."""
+        checked = fields(args, KINDS[kind], self.context, kind)
+        receipts: list[Receipt] = []
+        sender = self.send if via is None else self._senders[via]
+
+        def send(batch: list[Tx]) -> list[Receipt]:
+            got = sender(batch)
+            receipts.extend(got)
+            self.transactions += len(got)
+            return got
+
+        drive(EXECUTORS[kind](self.run, checked), send)
+        return receipts
+
+    def ref(self, name: str) -> int:
+        """What an earlier operation made under ``name`` (an order id, a block id, a project number)."""
+        return self.run.ref(name)
+
+    # -- senders ---------------------------------------------------------------------------------------------
+
+    def _direct(self, batch: list[Tx]) -> list[Receipt]:
+        from brownie import accounts, web3
+
+        out = []
+        for tx in batch:
+            who = self.people.get(tx.signer)
+            account = who if hasattr(who, "balance") else accounts.at(self.run.address(tx.signer), force=True)
+            sent = tx.method(*tx.args, {"from": account})
+            out.append(Receipt(sent.txid, int(sent.block_number), int(sent.gas_used),
+                               self.run.node.codec.decode_logs(web3, sent.logs), int(sent.txindex), raw=sent))
+        return out
+
+    def _bulk(self, batch: list[Tx]) -> list[Receipt]:
+        from brownie import web3
+
+        # a brownie account that signs here carries its key; any other name goes out as its address (held by the node)
+        calls = [bulk.call(tx.method, *tx.args, sender=self.people.get(tx.signer, self.run.address(tx.signer)))
+                 for tx in batch]
+        gas = max(HEAVY_GAS.get(tx.method._name, bulk.DEFAULT_GAS) for tx in batch)
+        decode = self.run.node.codec.decode_logs
+        return [Receipt(r["transactionHash"], int(r["blockNumber"], 16), int(r["gasUsed"], 16),
+                        decode(web3, r["logs"]), int(r["transactionIndex"], 16), raw=r)
+                for r in bulk.send(calls, gas=gas)]
+
+
+def executed(receipts: Sequence[Receipt]) -> list[int]:
+    """The positions of ``receipts`` in the order the chain executed them (between senders of one bulk batch,
+    not necessarily the order they were sent in)."""
+    return sorted(range(len(receipts)), key=lambda i: (receipts[i].block, receipts[i].index))
