@@ -48,7 +48,8 @@ class Call:
     sender: Any
 
     def describe(self) -> str:
-        return f"{self.method._name}({', '.join(map(_shown, self.args))}) from {self.sender}"
+        args = ", ".join(map(_shown, self.args))
+        return f"{self.method._name}({args if len(args) <= 200 else args[:200] + '...'}) from {self.sender}"
 
 
 def _shown(value: Any) -> str:

@@ -77,6 +77,8 @@ class Codec:
         name, values = self.error_parts(raw)
         if values is None:
             return name
+        if name in ("Error", "Panic"):  # the two built-in errors read as Solidity writes them
+            return f"{name}({values[0][1]!r})" if name == "Error" else f"Panic({values[0][1]})"
         return f"{name}({', '.join(f'{k}={_show(v)}' for k, v in values)})"
 
     def error_parts(self, raw: bytes) -> tuple[str, list[tuple[str, Any]] | None]:

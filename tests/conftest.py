@@ -179,10 +179,39 @@ def rules(suite):
 @pytest.fixture(scope="module")
 def year_open(suite, regulator, rules):
     """Year 2026 open with the default rules and the three sector benchmarks."""
-    from carbon_market.compliance import open_year
+    from carbon_market.year import benchmark_args, rules_args
 
-    open_year(suite.compliance, regulator, YEAR, rules, BENCHMARKS)
+    operator(suite, regulator=regulator).do("open_year", by="regulator", year=YEAR, rules=rules_args(rules),
+                                            benchmarks=benchmark_args(BENCHMARKS))
     return suite
+
+
+# ---------------------------------------------------------------- the harness's operations, sent directly
+
+def operator(suite, **people):
+    """The harness's operations on ``suite`` (``carbon_market.ops.senders.Operator``), one brownie transaction at a
+    time, with ``people`` named as the operations' arguments name them."""
+    from carbon_market.ops.senders import Operator
+
+    return Operator(suite, people)
+
+
+def approve_traders(suite, *traders):
+    """The ``approve`` operation: each trader lets the market and the block desk move its units and money."""
+    names = {f"trader{i}": t for i, t in enumerate(traders)}
+    operator(suite, **names).do("approve", traders=list(names))
+
+
+def list_for_trading(suite, regulator, exchange, traders, *, reference, token="allowance 2026", lot=1, tick=None):
+    """The ``list`` operation: appoint the exchange, list ``token`` (0.01 tCNY a tick unless told) and approve
+    the traders."""
+    from carbon_market.market import TICK_SIZE
+    from carbon_market.ops.senders import money
+
+    names = {f"trader{i}": t for i, t in enumerate(traders)}
+    operator(suite, regulator=regulator, exchange=exchange, **names).do(
+        "list", regulator="regulator", exchange="exchange", token=token, lot=lot, tick=money(tick or TICK_SIZE),
+        reference=money(reference), traders=list(names))
 
 
 # ---------------------------------------------------------------- coverage

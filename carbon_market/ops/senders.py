@@ -100,7 +100,7 @@ class Operator:
         # a brownie account that signs here carries its key; any other name goes out as its address (held by the node)
         calls = [bulk.call(tx.method, *tx.args, sender=self.people.get(tx.signer, self.run.address(tx.signer)))
                  for tx in batch]
-        gas = max(HEAVY_GAS.get(tx.method._name, bulk.DEFAULT_GAS) for tx in batch)
+        gas = max(HEAVY_GAS.get(tx.method._name.rsplit(".", 1)[-1], bulk.DEFAULT_GAS) for tx in batch)
         decode = self.run.node.codec.decode_logs
         return [Receipt(r["transactionHash"], int(r["blockNumber"], 16), int(r["gasUsed"], 16),
                         decode(web3, r["logs"]), int(r["transactionIndex"], 16), raw=r)

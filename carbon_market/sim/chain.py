@@ -363,7 +363,11 @@ class Sim:
             out.bought[e.index] = self.held[e.index]
             out.abatement[e.index] = min(max(pop.need(e) - self.held[e.index], 0), e.max_abatement)
             out.emissions[e.index] = e.emissions - out.abatement[e.index]
-        held = bulk.read([(s.allowance.balanceOf, a, allowance_id(YEAR)) for a in self.addresses])
+        run = YearRun()
+        verify(self.op, run, regulator="regulator", verifier="verifier", year=YEAR, firms=[
+            Firm(self.names[e.index], e.sector, e.output, out.emissions[e.index], e.output, e.behaviour)
+            for e in self.firms])
+        held = bulk.read([(s.allowance.balanceOf, a, allowance_id(YEAR)) for a in self.addresses])  # trued up
         offset_token = f"offset {PROJECT} {YEAR - 1}"
         firms = []
         for e, units in zip(self.firms, held):
@@ -371,8 +375,6 @@ class Sim:
             firms.append(Firm(self.names[e.index], e.sector, e.output, out.emissions[e.index], e.output, e.behaviour,
                               offsets=offsets, offset_token=offset_token if offsets else "",
                               allowances=min(out.emissions[e.index] - offsets, int(units))))
-        run = YearRun()
-        verify(self.op, run, regulator="regulator", verifier="verifier", year=YEAR, firms=firms)
         surrender_and_settle(self.op, run, keeper="exchange", year=YEAR, firms=firms)
         self.out.transactions += sum(len(receipts) for receipts in run.steps.values())
         records = bulk.read([(s.compliance.enterpriseYear, YEAR, a) for a in self.addresses])

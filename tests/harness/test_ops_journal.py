@@ -11,7 +11,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from carbon_market.ops import OpsError
 from carbon_market.ops.journal import Journal
-from carbon_market.ops.node import Codec
+from carbon_market.codec import Codec
 
 HEADER = {"file": "year.yaml", "network": "besu-qbft", "chain_id": 1337, "genesis": "0xabc", "registry": "0x1"}
 

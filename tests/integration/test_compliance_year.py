@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.compliance import (
-    Outcome,
-    Phase,
-    enroll,
-    enterprise_year,
-    entitlement,
-    finalize,
-    open_year,
-    pre_allocation,
-    settle_all,
-    year_totals,
-)
+from carbon_market.compliance import Outcome, Phase, enterprise_year, entitlement, pre_allocation, year_totals
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
 from carbon_market.clock import sleep_until
-from tests.conftest import BEIJING, BENCHMARKS, CEMENT, DOC, POWER, SHANGHAI, WHY, YEAR
+from carbon_market.year import benchmark_args, rules_args
+from tests.conftest import BEIJING, BENCHMARKS, CEMENT, DOC, POWER, SHANGHAI, WHY, YEAR, operator
 
 A26, A27 = allowance_id(YEAR), allowance_id(YEAR + 1)
 OFFSETS = offset_id(1, 2025)
@@ -49,9 +39,10 @@ def firms(suite, regulator, newcomers):
 def test_whole_year(suite, regulator, verifier, dave, outsider, firms, rules):
     c, a, credit = suite.compliance, suite.allowance, suite.credit
     benchmarks = {POWER: BENCHMARKS[POWER], CEMENT: BENCHMARKS[CEMENT]}
-    open_year(c, regulator, YEAR, rules, benchmarks)
-    enroll(c, regulator, YEAR, {firms[n]: PLAN[n][1] for n in PLAN})
-    enroll(c, regulator, YEAR, {firms[n]: PLAN[n][1] for n in PLAN})  # re-running is harmless
+    op = operator(suite, regulator=regulator, outsider=outsider, **firms)  # the harness's year operations
+    op.do("open_year", by="regulator", year=YEAR, rules=rules_args(rules), benchmarks=benchmark_args(benchmarks))
+    op.do("allocate", by="regulator", year=YEAR,
+          enterprises=[{"enterprise": n, "baseline_output": PLAN[n][1]} for n in PLAN])
     assert year_totals(c, YEAR)["enterprises"] == 5
     for name, (sector, base, _, _) in PLAN.items():
         assert a.balanceOf(firms[name], A26) == pre_allocation(benchmarks[sector], base, rules.pre_allocation_bps)
@@ -70,7 +61,7 @@ def test_whole_year(suite, regulator, verifier, dave, outsider, firms, rules):
     c.submitReport(YEAR, PLAN["corrected"][2], PLAN["corrected"][3], DOC, {"from": firms["corrected"]})
     for name in PLAN:
         c.attest(YEAR, firms[name], {"from": verifier})
-    finalize(c, regulator, YEAR, firms.values())
+    op.do("true_up", by="regulator", year=YEAR, enterprises=list(PLAN))
     for name, (sector, _, emissions, output) in PLAN.items():
         record = enterprise_year(c, YEAR, firms[name])
         assert record["obligation"] == emissions
@@ -96,7 +87,7 @@ def test_whole_year(suite, regulator, verifier, dave, outsider, firms, rules):
     c.surrender(YEAR, A26, 35_000, {"from": firms["late"]})
     c.surrender(YEAR, OFFSETS, 1_000, {"from": firms["late"]})  # after the deadline: late
 
-    txs = settle_all(c, outsider, YEAR, batch=2)
+    txs = op.do("settle", by="outsider", year=YEAR, batch=2)
     assert len(txs) == 3 and c.phase(YEAR) == Phase.SETTLED
     outcomes = {n: enterprise_year(c, YEAR, firms[n])["outcome"] for n in PLAN}
     assert outcomes == {"early": Outcome.EARLY, "on_time": Outcome.ON_TIME, "short": Outcome.SHORT,
@@ -132,8 +123,9 @@ def test_whole_year(suite, regulator, verifier, dave, outsider, firms, rules):
 
     # the next year pre-allocates from the verified output, less the carried debt
     next_rules = r.replace(early_deadline=r.deadline + 300 * 86_400, deadline=r.deadline + 365 * 86_400)
-    open_year(c, regulator, YEAR + 1, next_rules, benchmarks)
-    enroll(c, regulator, YEAR + 1, {firms[n]: 0 for n in PLAN})
+    op.do("open_year", by="regulator", year=YEAR + 1, rules=rules_args(next_rules),
+          benchmarks=benchmark_args(benchmarks))
+    op.do("allocate", by="regulator", year=YEAR + 1, enterprises=[{"enterprise": n, "baseline_output": 0} for n in PLAN])
     short_pre = pre_allocation(benchmarks[POWER], PLAN["short"][3], r.pre_allocation_bps)
     assert a.balanceOf(firms["short"], A27) == short_pre - 9_000
     assert c.debtOf(firms["short"]) == 0

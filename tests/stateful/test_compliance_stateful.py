@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
-from carbon_market.compliance import Outcome, ReportState, enroll, enterprise_year, entitlement, offset_limit
+from carbon_market.compliance import Outcome, ReportState, enterprise_year, entitlement, offset_limit
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.roles import Role
 from carbon_market.suite import onboarding
@@ -255,7 +255,7 @@ def test_compliance_stateful(year_open, regulator, verifier, issuer, outsider, n
     enterprises = list(newcomers[7:10])
     year_open.registry.onboardBatch([onboarding(e, Role.ENTERPRISE, sector=POWER) for e in enterprises],
                                     {"from": regulator})
-    enroll(year_open.compliance, regulator, YEAR, {e: BASELINE for e in enterprises})
+    year_open.compliance.enroll(YEAR, enterprises, [BASELINE] * len(enterprises), {"from": regulator})
     year_open.allowance.mintBatch(enterprises, OFFSET, [START_OFFSETS] * 3, {"from": issuer})
     run(ComplianceMachine, suite=year_open, regulator=regulator, verifier=verifier, keeper=outsider,
         year_rules=rules, enterprises=enterprises)

@@ -36,6 +36,12 @@ from tests.stateful.test_market_stateful import _stay_within_one_trading_day
 from tests.stateful.machine import SETTINGS, STATUS_ACTIONS, ChainMachine, StatusModel, run, share_of
 from tests.unit.market.conftest import CREDIT, INSTRUMENT, market  # noqa: F401 (the fixture)
 
+
+def today(market) -> tuple[int, int]:
+    """Today's price limits of the instrument, in ticks."""
+    return limits(market.instrument(INSTRUMENT), int(market.params()["bandBps"]), latest_timestamp())
+
+
 IDS = (ALLOWANCE_2026, OFFSET_7_2025)
 BASELINE = 1_000
 #: Carol the investor may hold at most this many 2026 allowances (units; one unit per lot)
@@ -422,7 +428,7 @@ class SystemMachine(ChainMachine):
           lots=st.integers(min_value=1, max_value=5))
     def place(self, who: str, sell: bool, offset: int, lots: int) -> None:
         s = self.suite
-        low, high = limits(s.market, INSTRUMENT, latest_timestamp())
+        low, high = today(s.market)
         tick = (low + high) // 2 + offset
         if self.paused:
             error = "Market__Paused"
@@ -534,7 +540,7 @@ class SystemMachine(ChainMachine):
     @invariant()
     def no_untradable_level_hides_the_book(self) -> None:
         """The best prices shown are inside today's limits, and the book they show is not crossed."""
-        low, high = limits(self.suite.market, INSTRUMENT, latest_timestamp())
+        low, high = today(self.suite.market)
         bid, ask = (int(t) for t in self.suite.market.bestTicks(INSTRUMENT))
         assert all(low <= t <= high for t in (bid, ask) if t)
         assert bid == 0 or ask == 0 or bid < ask

@@ -18,10 +18,10 @@ from brownie import chain
 from carbon_market.compliance import ReportState, Rules
 from carbon_market.errors import ANY, reverts
 from carbon_market.ids import allowance_id
-from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side, approve, band, params_with
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side, band, params_with
 from carbon_market.roles import Role, Status
-from carbon_market.suite import appoint_exchange, onboarding
-from tests.conftest import ALLOWANCE_2026, BENCHMARKS, DOC, OFFSET_7_2025, POWER, WHY, YEAR
+from carbon_market.suite import onboarding
+from tests.conftest import ALLOWANCE_2026, BENCHMARKS, DOC, OFFSET_7_2025, POWER, WHY, YEAR, list_for_trading
 
 BUY, SELL = Side.BUY, Side.SELL
 A27 = allowance_id(YEAR + 1)
@@ -66,10 +66,7 @@ def world(funded, year_open, regulator, verifier, exchange, issuer, alice, bob, 
     c.finalize(YEAR, [alice], {"from": regulator})
     s.allowance.mint(alice, A27, 100, {"from": issuer})
     s.allowance.mint(alice, OFFSET_7_2025, 100, {"from": issuer})
-    appoint_exchange(s, regulator, exchange)
-    s.market.list(ALLOWANCE_2026, 1, TICK_SIZE, REFERENCE_TICK * TICK_SIZE, {"from": exchange})
-    for who in (alice, bob, carol):
-        approve(s, who)
+    list_for_trading(s, regulator, exchange, (alice, bob, carol), reference=REFERENCE_TICK * TICK_SIZE)
     for who in (alice, bob):
         s.credit.reward(who, 100, b"GOOD".ljust(32, b"\0"), {"from": issuer})
     project = s.offsets.registerProject(dave, DOC, {"from": regulator}).return_value

@@ -12,10 +12,10 @@ import pytest
 from brownie import HostileParticipant, web3
 
 from carbon_market.errors import ANY, reverts
-from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side, approve
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Side
 from carbon_market.roles import Role
-from carbon_market.suite import MONEY_UNIT, appoint_exchange, onboarding
-from tests.conftest import ALLOWANCE_2026, BEIJING, DOC, POWER, YEAR
+from carbon_market.suite import MONEY_UNIT, onboarding
+from tests.conftest import ALLOWANCE_2026, BEIJING, DOC, POWER, YEAR, list_for_trading
 
 BUY, SELL = Side.BUY, Side.SELL
 INSTRUMENT = 1
@@ -235,10 +235,7 @@ def test_a_frozen_enterprise_cannot_block_a_true_up(year, registry, regulator, v
 def market(funded, regulator, exchange, alice, bob, carol, hostile, issuer):
     """Instrument 1 (2026 allowances, 1 t a lot, 60 tCNY reference); the hostile participant holds 500 units and
     100,000 tCNY, has approved the market and the desk, and is in credit tier 1 like alice and bob."""
-    appoint_exchange(funded, regulator, exchange)
-    funded.market.list(ALLOWANCE_2026, 1, TICK_SIZE, REFERENCE, {"from": exchange})
-    for trader in (alice, bob, carol):
-        approve(funded, trader)
+    list_for_trading(funded, regulator, exchange, (alice, bob, carol), reference=REFERENCE)
     funded.allowance.mint(hostile.address, ALLOWANCE_2026, 500, {"from": issuer})
     funded.money.issue(hostile.address, 100_000 * MONEY_UNIT, {"from": regulator})
     hostile.approve(funded)

@@ -3,9 +3,8 @@ reference price (tick 6,000, limits 5,400 to 6,600); alice, bob and carol have a
 
 import pytest
 
-from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, approve, max_fills_in
-from carbon_market.suite import appoint_exchange
-from tests.conftest import ALLOWANCE_2026
+from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, max_fills_in
+from tests.conftest import list_for_trading
 
 REFERENCE = 60 * 10**6
 INSTRUMENT = 1
@@ -18,10 +17,7 @@ def price(tick: int) -> int:
 
 @pytest.fixture(scope="module")
 def market(funded, regulator, exchange, alice, bob, carol):
-    appoint_exchange(funded, regulator, exchange)
-    funded.market.list(ALLOWANCE_2026, 1, TICK_SIZE, REFERENCE, {"from": exchange})
-    for trader in (alice, bob, carol):
-        approve(funded, trader)
+    list_for_trading(funded, regulator, exchange, (alice, bob, carol), reference=REFERENCE)
     return funded.market
 
 

@@ -11,7 +11,7 @@ from carbon_market.errors import reverts
 from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, TICK_SIZE, Phase, Side, band, params_with, trading_day
 from carbon_market.clock import latest_timestamp, sleep_until
-from tests.conftest import ALLOWANCE_2026
+from tests.conftest import ALLOWANCE_2026, approve_traders
 from tests.unit.market.conftest import CREDIT, INSTRUMENT, price
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -262,14 +262,13 @@ def test_an_investors_buy_counts_only_while_it_rests(market, place, regulator, a
 
 
 def test_an_enterprise_that_also_invests_has_no_position_limit(market, funded, regulator, issuer, alice, newcomers):
-    from carbon_market.market import approve
     from carbon_market.roles import Role
     from carbon_market.suite import MONEY_UNIT, onboarding
 
     both = newcomers[3]
     funded.registry.onboard(onboarding(both, Role.ENTERPRISE | Role.INVESTOR), {"from": regulator})
     funded.money.issue(both, 100_000 * MONEY_UNIT, {"from": regulator})
-    approve(funded, both)
+    approve_traders(funded, both)
     market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
     assert order_id(market.place(INSTRUMENT, BUY, price(6_000), 50, False, 10, FEE_CAP_BPS, {"from": both}))
     assert market.openBuyLots(both, INSTRUMENT) == 0
@@ -310,14 +309,13 @@ def test_a_call_with_a_buy_and_a_sell_surplus_candidate(market, place, exchange,
 def test_the_desk_limits_investors_only(market, desk, funded, regulator, alice, bob, carol, newcomers):
     """With a position limit of 10 units, enterprises (also one that invests) buy blocks of any size; with no
     lowest-tier size limit, a tier-0 investor proposes any size."""
-    from carbon_market.market import approve
     from carbon_market.roles import Role
     from carbon_market.suite import MONEY_UNIT, onboarding
 
     both = newcomers[3]
     funded.registry.onboard(onboarding(both, Role.ENTERPRISE | Role.INVESTOR), {"from": regulator})
     funded.money.issue(both, 100_000 * MONEY_UNIT, {"from": regulator})
-    approve(funded, both)
+    approve_traders(funded, both)
     market.setParams(params_with(market, blockMinTier=0, lowestTierMaxLots=0), {"from": regulator})
     market.setPositionLimit(INSTRUMENT, 10, {"from": regulator})
     for buyer in (alice, both):

@@ -14,7 +14,7 @@ from brownie import chain
 
 from carbon_market.errors import ANY, reverts
 from carbon_market.market import Phase, Side, fee_per_lot, params_with
-from tests.conftest import ALLOWANCE_2026, WHY
+from tests.conftest import ALLOWANCE_2026, WHY, approve_traders
 from tests.unit.market.conftest import INSTRUMENT, price
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -188,9 +188,8 @@ def test_a_call_of_one_buyer_and_one_seller_keeps_the_reference(market, place, e
 def test_a_call_of_two_buyers_and_two_sellers_sets_the_reference(market, place, exchange, alice, bob, carol, dave,
                                                                  funded):
     funded.market  # dave (an offset developer) holds no 2026 allowances: alice and bob sell, carol and dave buy
-    from carbon_market.market import approve
 
-    approve(funded, dave)
+    approve_traders(funded, dave)
     market.openCall(INSTRUMENT, {"from": exchange})
     for seller in (alice, bob):
         place(seller, SELL, 6_100, 1)
