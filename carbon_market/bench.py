@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.clock import latest_timestamp
 from carbon_market.ids import allowance_id
-from carbon_market.market import FEE_CAP_BPS, Side
+from carbon_market.market import FEE_CAP_BPS, Side, params_with
+from carbon_market.ops.node import Receipt
 from carbon_market.ops.senders import Operator, money
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, Suite, deploy_suite, onboarding
@@ -31,6 +32,7 @@ BENCHMARKS = {POWER: 800_000, CEMENT: 850_000}
 
 BENCH_DIR = Path("benchmarks")
 YEAR = allowance_id(2026)
+TOKEN = "allowance 2026"
 TAG = b"BENCH".ljust(32, b"\0")
 
 
@@ -41,6 +43,7 @@ class Results:
     scale: dict[str, int] = field(default_factory=dict)
 
     def record(self, name: str, tx: Any) -> None:
+        """A transaction's gas (a brownie receipt or an operation's :class:`Receipt`)."""
         self.gas[name] = int(tx.gas_used)
 
 
@@ -175,103 +178,93 @@ def _market(accounts: Any, traders: int) -> tuple[Suite, list[Any], Operator]:
     for who in people:
         suite.allowance.mint(who, YEAR, 100_000, {"from": issuer})
     op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000_000} for n in names])
-    op.do("list", regulator="regulator", exchange="exchange", token="allowance 2026", lot=1, tick=money(TICK),
+    op.do("list", regulator="regulator", exchange="exchange", token=TOKEN, lot=1, tick=money(TICK),
           reference=60, traders=names)
     return suite, people, op
 
 
-def _order(tx: Any) -> int:
-    return int(tx.events["OrderPlaced"]["orderId"])
+class _Orders:
+    """One order at a time through the ``place`` operation (traders ``t0``, ``t1``... of the operator)."""
+
+    def __init__(self, op: Operator) -> None:
+        self.op, self.placed = op, 0
+
+    def place(self, who: str, side: int, tick: int, lots: int, ioc: bool = False) -> tuple[str, Receipt]:
+        self.placed += 1
+        ref = f"m{self.placed}"
+        receipt, = self.op.do("place", token=TOKEN, orders=[
+            {"ref": ref, "trader": who, "side": Side(side), "price": money(tick * TICK), "lots": lots, "ioc": ioc,
+             "max_fee_bps": FEE_CAP_BPS}])
+        return ref, receipt
 
 
 def measure_market(accounts: Any, results: Results) -> None:
     """The continuous book's operations, each in the state its name describes."""
-    suite, (a, b, c), _ = _market(accounts, 3)
-    m = suite.market
-
-    def place(who: Any, side: int, tick: int, lots: int) -> Any:
-        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
-
-    results.record("market.place_resting_new_level", place(a, 0, 5_990, 10))
-    resting = place(b, 0, 5_990, 10)
-    results.record("market.place_resting", resting)
-    results.record("market.cancel", m.cancel(_order(resting), {"from": b}))
-    maker = place(a, 1, 6_000, 10)
-    one = place(b, 0, 6_000, 10)
+    suite, _, op = _market(accounts, 3)
+    book = _Orders(op)
+    results.record("market.place_resting_new_level", book.place("t0", 0, 5_990, 10)[1])
+    resting, receipt = book.place("t1", 0, 5_990, 10)
+    results.record("market.place_resting", receipt)
+    results.record("market.cancel", op.do("cancel", orders=[resting])[0])
+    maker, _ = book.place("t0", 1, 6_000, 10)
+    _, one = book.place("t1", 0, 6_000, 10)
     results.record("market.fill_one_maker", one)
-    results.record("market.claim", m.claim([_order(maker)], {"from": a}))
-    for who in (a, c, a, c, a):
-        place(who, 1, 6_010, 2)
-    five = place(b, 0, 6_010, 10)
-    results.gas["market.fill_extra_maker"] = (int(five.gas_used) - int(one.gas_used)) // 4
-    _measure_stale_levels(accounts, suite, (a, b, c), results)
-    _measure_t_plus_one(accounts, suite, (a, b, c), results)
+    results.record("market.claim", op.do("claim", by="t0", orders=[maker])[0])
+    for who in ("t0", "t2", "t0", "t2", "t0"):
+        book.place(who, 1, 6_010, 2)
+    _, five = book.place("t1", 0, 6_010, 10)
+    results.gas["market.fill_extra_maker"] = (five.gas_used - one.gas_used) // 4
+    _measure_stale_levels(suite, op, book, results)
+    _measure_t_plus_one(suite, op, book, results)
 
 
-def _measure_stale_levels(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
+def _measure_stale_levels(suite: Suite, op: Operator, book: _Orders, results: Results) -> None:
     """Issue 20's integrity costs: a taker that meets a level outside the day's limits takes it out of the book
     (``market.withdraw_stale_level``: that taker's extra gas over the same order meeting nothing), and the exchange
-    returns a stale
-    order to its owner (``market.return_stale_order``, one order of a chunk)."""
-    from carbon_market.market import params_with
-
-    m, (a, b, c), regulator, exchange = suite.market, traders, accounts[1], accounts[3]
-
-    def place(who: Any, side: int, tick: int, lots: int) -> Any:
-        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
-
-    stale = [_order(place(a, 0, 6_500, 1)) for _ in range(2)]  # one bid level, above the limits once they narrow
+    returns a stale order to its owner (``market.return_stale_order``, one order of a chunk)."""
+    m, regulator = suite.market, op.people["regulator"]
+    stale = [book.place("t0", 0, 6_500, 1)[0] for _ in range(2)]  # one bid level, above the limits once they narrow
     m.setParams(params_with(m, bandBps=500), {"from": regulator})
     # immediate-or-cancel sells at 6,200: the first takes the 6,500 level out, the second finds nothing to cross
-    withdrawing, plain = (m.place(1, 1, 6_200 * TICK, 1, True, 100, FEE_CAP_BPS, {"from": who}) for who in (b, c))
-    results.gas["market.withdraw_stale_level"] = int(withdrawing.gas_used) - int(plain.gas_used)
-    one = m.returnOrders([stale[1]], {"from": exchange})
-    results.record("market.return_stale_order", one)
+    withdrawing, plain = (book.place(who, 1, 6_200, 1, ioc=True)[1] for who in ("t1", "t2"))
+    results.gas["market.withdraw_stale_level"] = withdrawing.gas_used - plain.gas_used
+    results.record("market.return_stale_order", op.do("return_orders", by="exchange", orders=[stale[1]])[0])
     m.setParams(params_with(m, bandBps=1_000), {"from": regulator})
 
 
-def _measure_t_plus_one(accounts: Any, suite: Suite, traders: Sequence[Any], results: Results) -> None:
+def _measure_t_plus_one(suite: Suite, op: Operator, book: _Orders, results: Results) -> None:
     """Issue 20's T+1 rule, each figure the difference between the same placement with the rule off and on: a buy
     that fills one maker records the units delivered (``market.t_plus_one_buy_extra``, the buyer's first record),
     a sell checks the seller's balance against what it bought today (``market.t_plus_one_sell_extra``)."""
-    m, (a, b, c), regulator = suite.market, traders, accounts[1]
-
-    def place(who: Any, side: int, tick: int, lots: int) -> Any:
-        return m.place(1, side, tick * TICK, lots, False, 100, FEE_CAP_BPS, {"from": who})
-
-    place(a, 1, 6_100, 1)  # the bitmap words of the levels below exist for both sells
-    sell_off = place(c, 1, 6_105, 1)
-    place(a, 1, 6_000, 10)
-    buy_off = place(b, 0, 6_000, 10)
-    m.setTPlusOne(1, True, {"from": regulator})
-    place(a, 1, 6_000, 10)
-    buy_on = place(c, 0, 6_000, 10)
-    sell_on = place(c, 1, 6_110, 1)
-    if int(m.boughtToday(c, 1)) != 10:
+    book.place("t0", 1, 6_100, 1)  # the bitmap words of the levels below exist for both sells
+    sell_off = book.place("t2", 1, 6_105, 1)[1]
+    book.place("t0", 1, 6_000, 10)
+    buy_off = book.place("t1", 0, 6_000, 10)[1]
+    op.do("t_plus_one", by="regulator", token=TOKEN, on=True)
+    book.place("t0", 1, 6_000, 10)
+    buy_on = book.place("t2", 0, 6_000, 10)[1]
+    sell_on = book.place("t2", 1, 6_110, 1)[1]
+    if int(suite.market.boughtToday(op.run.address("t2"), 1)) != 10:
         raise RuntimeError("the T+1 bench did not record the buyer's purchase")
-    results.gas["market.t_plus_one_buy_extra"] = int(buy_on.gas_used) - int(buy_off.gas_used)
-    results.gas["market.t_plus_one_sell_extra"] = int(sell_on.gas_used) - int(sell_off.gas_used)
-    m.setTPlusOne(1, False, {"from": regulator})
+    results.gas["market.t_plus_one_buy_extra"] = buy_on.gas_used - buy_off.gas_used
+    results.gas["market.t_plus_one_sell_extra"] = sell_on.gas_used - sell_off.gas_used
+    op.do("t_plus_one", by="regulator", token=TOKEN, on=False)
 
 
 def measure_block_trade(accounts: Any, results: Results) -> None:
-    """A block proposed by its seller (units escrowed) and accepted by its buyer; both in credit tier 1.
-    ``market.block_trade`` is the two transactions together."""
-    suite, (a, b), _ = _market(accounts, 2)
+    """A block proposed by its seller (units escrowed) and accepted by its buyer (the ``block_trade`` operation);
+    both in credit tier 1. ``market.block_trade`` is the two transactions together."""
+    suite, (a, b), op = _market(accounts, 2)
     issuer, desk = accounts[2], suite.desk
     for who in (a, b):
         suite.credit.reward(who, 100, TAG, {"from": issuer})
-    expiry = latest_timestamp() + 3_600
-
-    def propose(lots: int) -> Any:
-        return desk.propose(1, b, 1, lots, 6_300 * TICK, expiry, {"from": a})
-
-    proposed = propose(500)
-    accepted = desk.accept(proposed.events["BlockProposed"]["blockId"], {"from": b})
+    proposed, accepted = op.do("block_trade", ref="b1", proposer="t0", counterparty="t1", token=TOKEN, side="sell",
+                               lots=500, price=money(6_300 * TICK), expires_in="1h")
     results.record("market.block_propose", proposed)
     results.record("market.block_accept", accepted)
-    results.gas["market.block_trade"] = int(proposed.gas_used) + int(accepted.gas_used)
-    results.record("market.block_cancel", desk.cancel(propose(100).events["BlockProposed"]["blockId"], {"from": a}))
+    results.gas["market.block_trade"] = proposed.gas_used + accepted.gas_used
+    desk.propose(1, b, 1, 100, 6_300 * TICK, latest_timestamp() + 3_600, {"from": a})  # one left to cancel
+    results.record("market.block_cancel", desk.cancel(int(desk.blockCount()), {"from": a}))
     results.record("market.block_withdraw_fees", desk.withdrawFees({"from": a}))
 
 
@@ -280,11 +273,11 @@ def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, ch
     whole clearing (close and every advance) and the largest chunk's gas."""
     suite, _, op = _market(accounts, 4)
     m = suite.market
-    op.do("open_call", exchange="exchange", token="allowance 2026")
-    op.do("place", via="bulk", token="allowance 2026", orders=[
+    op.do("open_call", exchange="exchange", token=TOKEN)
+    op.do("place", via="bulk", token=TOKEN, orders=[
         {"ref": f"c{i}", "trader": f"t{i % 4}", "side": Side(i % 2), "price": money((5_800 + (i * 7919) % 400) * TICK),
          "lots": 1 + i % 9, "max_fee_bps": FEE_CAP_BPS} for i in range(count)])
-    txs = op.do("call_auction", exchange="exchange", token="allowance 2026", steps=chunk)
+    txs = op.do("call_auction", exchange="exchange", token=TOKEN, steps=chunk)
     results.gas["market.call_auction_clear_per_order"] = _per_item(txs, count)
     results.scale[f"call_auction_{count}.transactions"] = len(txs)
     results.scale[f"call_auction_{count}.max_tx_gas"] = max(r.gas_used for r in txs)

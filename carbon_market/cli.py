@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from carbon_market import settings
 from carbon_market.failures import BAD_INPUT, CarbonMarketError
 
 #: the exit code of an interrupted command
@@ -68,10 +69,11 @@ def connect(network_name: str, root: Path) -> Any:
         raise ProjectError(f"brownie cannot start: {_first_line(exc)}") from None
     from brownie.exceptions import ProjectNotFound
 
-    from carbon_market import receipts
+    from carbon_market import errors, receipts
     from carbon_market.console import quiet
 
     receipts.install()
+    errors.install()
 
     try:
         if not project.get_loaded_projects():
@@ -158,7 +160,7 @@ def _run(args: Any, accounts: Any) -> int:
     if args.command == "story":
         return run_story(accounts)
     if args.command == "deploy":
-        return run_deploy(accounts, redeploy=args.redeploy or os.environ.get("REDEPLOY", "") not in ("", "0"))
+        return run_deploy(accounts, redeploy=args.redeploy or settings.current().redeploy)
     if args.command == "ops":
         return run_operations(args.file, args.dry_run, args.journal, accounts)
     if args.command == "trace":

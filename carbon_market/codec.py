@@ -79,7 +79,7 @@ class Codec:
             return name
         if name in ("Error", "Panic"):  # the two built-in errors read as Solidity writes them
             return f"{name}({values[0][1]!r})" if name == "Error" else f"Panic({values[0][1]})"
-        return f"{name}({', '.join(f'{k}={_show(v)}' for k, v in values)})"
+        return f"{name}({', '.join(f'{k}={render(v)}' for k, v in values)})"
 
     def error_parts(self, raw: bytes) -> tuple[str, list[tuple[str, Any]] | None]:
         """The error's name and its (argument name, value) pairs; None as the pairs when the selector is unknown."""
@@ -123,11 +123,12 @@ def _type(item: dict[str, Any]) -> str:
     return item["type"]
 
 
-def _show(value: Any) -> str:
+def render(value: Any) -> str:
+    """A decoded error argument as the harness prints it (bytes in hex, tuples in parentheses)."""
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
+        return "(" + ", ".join(render(v) for v in value) + ")"
     return str(value)
 
 

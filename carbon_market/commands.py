@@ -4,13 +4,12 @@ with one line for the user, which the command line prints and exits with."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carbon_market import audit, ops, trace
+from carbon_market import audit, ops, settings, trace
 from carbon_market.console import quiet, say, show
 from carbon_market.deploy import DeployError, attach, deploy, load
 from carbon_market.failures import BadInput
@@ -77,12 +76,13 @@ def run_operations(path: str, dry_run: bool, journal: str, accounts: Any) -> int
     except ops.SpecError as exc:
         raise BadInput(plan_problems(exc)) from None
     suite = connected_suite(accounts, deploy_on_development=True)
-    fault = os.environ.get("CARBON_MARKET_CRASH_AFTER")  # fault injection, for the recovery tests
-    journal = journal or os.environ.get("JOURNAL", "")
+    environment = settings.current()
+    fault = environment.crash_after  # fault injection, for the recovery tests
+    journal = journal or environment.journal
     outcome = ops.operate(plan, suite, url=web3.provider.endpoint_uri, network=network.show_active(),
                           development=CONFIG.network_type == "development", dry_run=dry_run,
                           journal=Path(journal) if journal else None,
-                          accounts=accounts, fault=ops.Fault(int(fault)) if fault else None,
+                          accounts=accounts, fault=ops.Fault(fault) if fault else None,
                           progress=_tqdm_progress if sys.stderr.isatty() else None)
     print_outcome(outcome, dry_run)
     return 0

@@ -14,7 +14,6 @@ code is still there) unless ``redeploy`` is asked for.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,11 +21,10 @@ from typing import Any
 
 import yaml
 
+from carbon_market import settings
 from carbon_market.failures import CarbonMarketError
 from carbon_market.suite import Suite, deploy_suite, project
 
-#: where records are kept (``CARBON_MARKET_DEPLOYMENTS`` overrides it, as the tests do)
-RECORDS = Path(os.environ.get("CARBON_MARKET_DEPLOYMENTS", "deployments"))
 #: the contracts of a suite, in deployment order (linked libraries are recorded with them)
 SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
 LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
@@ -52,7 +50,7 @@ class Record:
 
 
 def record_path(network: str, chain_id: int) -> Path:
-    return RECORDS / f"{network}-{chain_id}.json"
+    return settings.current().deployments / f"{network}-{chain_id}.json"
 
 
 def load(network: str, chain_id: int) -> Record | None:
@@ -87,9 +85,6 @@ def signers(accounts: Any, development: bool) -> tuple[Any, Any]:
     """(deployer, regulator) for this network; see the module's documentation."""
     if development:
         return accounts[0], accounts[1]
-    from dotenv import load_dotenv
-
-    load_dotenv(Path(".env"), override=False)  # the environment wins over the file
     deployer = _signer(accounts, "DEPLOYER")
     if deployer is None:
         raise DeployError("no deployer: set DEPLOYER_PRIVATE_KEY (environment or .env) or DEPLOYER_ACCOUNT")
@@ -97,7 +92,7 @@ def signers(accounts: Any, development: bool) -> tuple[Any, Any]:
 
 
 def _signer(accounts: Any, who: str) -> Any:
-    key, name = os.environ.get(f"{who}_PRIVATE_KEY"), os.environ.get(f"{who}_ACCOUNT")
+    key, name = settings.secret(f"{who}_PRIVATE_KEY"), settings.secret(f"{who}_ACCOUNT")
     if key:
         return accounts.add(key)
     if name:
@@ -137,7 +132,7 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     suite = deploy_suite(deployer, regulator)
     record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
                     commit=_commit(), compiler=_compiler(), contracts=_entries(suite))
-    RECORDS.mkdir(exist_ok=True)
+    settings.current().deployments.mkdir(exist_ok=True)
     record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
     return suite, record, True
 

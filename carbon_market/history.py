@@ -5,7 +5,7 @@ rebuild the book" means in practice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,13 +63,11 @@ class Book:
         return (o for o in self.orders.values() if not o.key.call_round and not o.suspended and not o.withdrawn)
 
 
-def rebuild_book(market: Any, instrument: int, from_block: int, to_block: int | str = "latest") -> Book:
-    """Replay the market's events for ``instrument`` from ``from_block`` (the market's deployment, or a block
-    before which the instrument had no orders)."""
-    from carbon_market.suite import events
-
+def replay(events: Iterable[Any], instrument: int) -> Book:
+    """The book of ``instrument`` that the market's events (in chain order, from the market's deployment or a block
+    before which the instrument had no orders) add up to."""
     book = Book()
-    for event in events(market, from_block, to_block):
+    for event in events:
         oid = int(event.fields.get("orderId", 0))
         if oid and OrderKey.of(oid).instrument != instrument:
             continue

@@ -10,6 +10,7 @@ from typing import Any
 
 from carbon_market.codec import Event
 from carbon_market.compliance import Outcome, ReportState
+from carbon_market.history import Book, replay
 from carbon_market.ids import Kind, decode
 from carbon_market.suite import Suite, events
 
@@ -23,6 +24,12 @@ def suite_events(suite: Suite, from_block: int = 0, to_block: int | str = "lates
     found = [e for name in ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
              for e in events(getattr(suite, name), from_block, to_block)]
     return sorted(found, key=lambda e: (e.block, e.log_index))
+
+
+def rebuild_book(market: Any, instrument: int, from_block: int, to_block: int | str = "latest") -> Book:
+    """Replay the market's events for ``instrument`` from ``from_block`` (the market's deployment, or a block
+    before which the instrument had no orders)."""
+    return replay(events(market, from_block, to_block), instrument)
 
 
 def order_history(suite: Suite, order_id: int, from_block: int = 0) -> list[Event]:

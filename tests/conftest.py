@@ -220,14 +220,16 @@ _COLLECTOR = None
 
 
 def pytest_configure(config):
-    """brownie's receipt wait fixed for anvil (``carbon_market.receipts``), and with ``CARBON_MARKET_COVERAGE=1``
+    """brownie's receipt wait fixed for anvil (``carbon_market.receipts``), revert data kept for the one codec
+    (``carbon_market.errors``), and with ``CARBON_MARKET_COVERAGE=1``
     (what `make coverage` sets) everything the session runs on chain traced."""
     global _COLLECTOR
     import os
 
-    from carbon_market import receipts
+    from carbon_market import errors, receipts
 
     receipts.install()
+    errors.install()
 
     if os.environ.get("CARBON_MARKET_COVERAGE") == "1":
         from carbon_market.coverage import Collector

@@ -7,7 +7,6 @@ real chain) and is where the journal is consulted.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
+from carbon_market import settings
 from carbon_market.failures import REFUSED
 from carbon_market.ops.journal import Journal, Pending
 from carbon_market.ops.node import Node, OpsError, Receipt, Reverted, Signer, fork
@@ -23,8 +23,6 @@ from carbon_market.ops.spec import AccountSpec, Plan, Step
 from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
 from carbon_market.suite import Suite, codec_for
 
-#: where journals are kept unless a path is given (``CARBON_MARKET_JOURNALS`` overrides it)
-JOURNALS = Path(os.environ.get("CARBON_MARKET_JOURNALS", "journals"))
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
@@ -75,9 +73,6 @@ class Outcome:
 def signers(plan: Plan, node: Node, accounts: Any = None) -> dict[str, Signer]:
     """Every account of the file, resolved on ``node``: node-held ones by index, keys from the environment (or
     the project's ``.env``), brownie accounts by id. Raises listing every account that cannot be resolved."""
-    from dotenv import load_dotenv
-
-    load_dotenv(Path(".env"), override=False)
     held = node.rpc("eth_accounts", [])
     out, problems = {}, []
     for name, spec in plan.accounts.items():
@@ -99,7 +94,7 @@ def _signer(spec: AccountSpec, held: list[str], accounts: Any) -> Signer:
             raise OpsError(f"the node holds {len(held)} accounts, not {index + 1}")
         return Signer(spec.name, Web3.to_checksum_address(held[index]))
     if spec.how == "key":
-        key = os.environ.get(spec.value)
+        key = settings.secret(spec.value)
         if not key:
             raise OpsError(f"{spec.value} is not set (environment or .env)")
         from eth_account import Account
@@ -216,7 +211,7 @@ def journal_path(plan: Plan, header: dict[str, Any]) -> Path:
     """One journal per file, chain and deployment: a restarted development chain has a new genesis block even
     where the suite's addresses come out the same."""
     chain = f"{header['network']}-{header['chain_id']}-{header['genesis'][2:10]}"
-    return JOURNALS / f"{plan.path.stem}.{chain}-{header['registry'][2:10].lower()}.jsonl"
+    return settings.current().journals / f"{plan.path.stem}.{chain}-{header['registry'][2:10].lower()}.jsonl"
 
 
 def check_clock(plan: Plan, node: Node, journal: Journal) -> None:
@@ -231,9 +226,10 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
             progress: Callable[[str, int], Callable[[Step, str | None], None]] | None = None) -> Outcome:
     """Check ``plan`` against the chain at ``url`` (brownie network ``network``) by running every pending step
     on a fork of it; unless ``dry_run``, then run it for real. The journal is ``journal``, or on a live network
-    one under :data:`JOURNALS` per file and deployment (on a development chain, which lives as long as the
-    command, it is kept in memory unless a path is given). Raises :class:`OpsError` (or its
-    :class:`StepFailed`) with one line for the operator; when the simulation fails nothing has been sent."""
+    one under the journals folder (:mod:`carbon_market.settings`) per file and deployment (on a development
+    chain, which lives as long as the command, it is kept in memory unless a path is given). Raises
+    :class:`OpsError` (or its :class:`StepFailed`) with one line for the operator; when the simulation fails
+    nothing has been sent."""
     node = Node(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120})), codec_for(suite), name=network,
                 development=development)
     people = signers(plan, node, accounts)

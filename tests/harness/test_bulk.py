@@ -91,5 +91,5 @@ def test_read_many_and_at_a_block(funded, issuer, alice):
 
 
 def test_failed_read_is_named(funded):
-    with pytest.raises(bulk.BulkError, match=r"view Market.instrument\(99\) failed: Market__UnknownInstrument\(99\)"):
+    with pytest.raises(bulk.BulkError, match=r"view Market.instrument\(99\) failed: Market__UnknownInstrument\(instrument=99\)"):
         bulk.read([(funded.market.instrument, 99)])

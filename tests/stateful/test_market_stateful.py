@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from carbon_market import bulk
-from carbon_market.history import rebuild_book
+from carbon_market.trace import rebuild_book
 from carbon_market.market import FEE_CAP_BPS, Phase, Side, params_with
 from tests.conftest import ALLOWANCE_2026
 from tests.stateful.book_model import BookModel, Placement

@@ -2,7 +2,8 @@
 
 from brownie import chain
 
-from carbon_market.history import OrderKey, rebuild_book
+from carbon_market.history import OrderKey
+from carbon_market.trace import rebuild_book
 from carbon_market.market import Side
 from tests.unit.market.conftest import INSTRUMENT
 

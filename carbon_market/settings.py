@@ -1,0 +1,51 @@
+"""Every setting the harness takes from its environment, read in one place and only when asked (never at import):
+what the README's settings table documents. The project's ``.env`` is read once, the environment winning over it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: where deployment records are kept
+    deployments: Path
+    #: where ``ops`` keeps its journals unless one is named
+    journals: Path
+    #: the journal ``ops`` writes (``JOURNAL=``), if named
+    journal: str
+    #: deploy afresh even where a record exists
+    redeploy: bool
+    #: stop ``ops`` after this many transactions (fault injection, for the recovery tests)
+    crash_after: int | None
+
+
+_dotenv_read = False
+
+
+def _read_dotenv() -> None:
+    global _dotenv_read
+    if not _dotenv_read:
+        from dotenv import load_dotenv
+
+        load_dotenv(Path(".env"), override=False)  # the environment wins over the file
+        _dotenv_read = True
+
+
+def secret(name: str) -> str | None:
+    """A key or account name (``DEPLOYER_PRIVATE_KEY``, a participant's key variable) from the environment or
+    the project's ``.env``; None when neither sets it."""
+    _read_dotenv()
+    return os.environ.get(name) or None
+
+
+def current() -> Settings:
+    """The settings as the environment gives them now."""
+    crash = os.environ.get("CARBON_MARKET_CRASH_AFTER", "")
+    return Settings(deployments=Path(os.environ.get("CARBON_MARKET_DEPLOYMENTS") or "deployments"),
+                    journals=Path(os.environ.get("CARBON_MARKET_JOURNALS") or "journals"),
+                    journal=os.environ.get("JOURNAL", ""),
+                    redeploy=os.environ.get("REDEPLOY", "") not in ("", "0"),
+                    crash_after=int(crash) if crash.isdigit() else None)
