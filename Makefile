@@ -86,7 +86,7 @@ STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit
 PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
 	--brownie "$(CURDIR)/$(VENV)/bin/brownie"
 
-# Coverage traces every transaction and call step by step (carbon_market.coverage) on the `coverage` networks (anvils
+# Coverage traces every transaction and call step by step (toolchain/coverage.py) on the `coverage` networks (anvils
 # with --steps-tracing, ports 8547 and 8549): a group runs traced when its network is one of them. The unit,
 # harness and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of millions of steps
 # (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration tests because they
@@ -115,11 +115,11 @@ coverage: $(SETUP)
 	rm -f reports/coverage-evaluation*.json
 	$(BROWNIE) compile
 	$(PARALLEL) $(COVERAGE_GROUPS)
-	$(VENV)/bin/python -m carbon_market.coverage
+	$(VENV)/bin/python toolchain/coverage.py
 
 # the report and the gate alone, from the evaluation a traced run wrote (`make test COVERAGE=1` or `make coverage`)
 coverage-report: $(SETUP)
-	$(VENV)/bin/python -m carbon_market.coverage
+	$(VENV)/bin/python toolchain/coverage.py
 
 # Every application is a command of `carbon-market` (carbon_market/cli.py; `carbon-market --help`), which loads the
 # project by its path and gives brownie the project's own data folder: it works from any folder name.

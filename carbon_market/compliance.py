@@ -88,11 +88,6 @@ def default_rules(now: int, *, early_days: int = 60, deadline_days: int = 90, fi
                  fine_per_tonne=fine_per_tonne)
 
 
-def benchmark_units(tonnes_per_unit: float) -> int:
-    """A benchmark in the contract's unit (micro-tonnes per unit of output)."""
-    return round(tonnes_per_unit * BENCHMARK_SCALE)
-
-
 def pre_allocation(benchmark: int, output: int, share_bps: int) -> int:
     """``Compliance``'s pre-allocation: share x benchmark x output, rounded down."""
     return benchmark * output * share_bps // (BENCHMARK_SCALE * BPS)

@@ -232,7 +232,7 @@ def pytest_configure(config):
     errors.install()
 
     if os.environ.get("CARBON_MARKET_COVERAGE") == "1":
-        from carbon_market.coverage import Collector
+        from toolchain.coverage import Collector
 
         _COLLECTOR = Collector()
         _COLLECTOR.install()

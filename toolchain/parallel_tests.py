@@ -9,7 +9,7 @@ whole log of a group that failed. The exit status is non-zero when any group fai
 
 A group on a ``coverage`` network (an anvil that records every step) traces what it runs (``CARBON_MARKET_COVERAGE=1``)
 into an evaluation file of its own, ``reports/coverage-evaluation-<network>.json``, which
-``python -m carbon_market.coverage`` merges.
+``toolchain/coverage.py`` merges.
 """
 
 from __future__ import annotations

@@ -144,11 +144,6 @@ def _offsets(population: Population) -> dict[int, int]:
     return {i: int(limit * share) for i, limit in limits.items()}
 
 
-def with_policy(population: Population, policy: Policy) -> Population:
-    """The same enterprises under another policy (benchmarks follow its tightness)."""
-    return generate(len(population.enterprises), policy, population.seed)
-
-
 # ------------------------------------------------------------------------------------------------ theory
 
 

@@ -23,7 +23,7 @@ LAYERS = {
     "ops": OPERATIONS, "ops.spec": OPERATIONS, "ops.steps": OPERATIONS, "ops.senders": OPERATIONS,
     "ops.runner": OPERATIONS, "year": OPERATIONS,
     "cli": APPLICATIONS, "commands": APPLICATIONS, "console": APPLICATIONS, "story": APPLICATIONS,
-    "trace": APPLICATIONS, "audit": APPLICATIONS, "bench": APPLICATIONS, "coverage": APPLICATIONS,
+    "trace": APPLICATIONS, "audit": APPLICATIONS, "bench": APPLICATIONS,
     "sim.chain": APPLICATIONS, "sim.scenarios": APPLICATIONS, "sim.report": APPLICATIONS, "sim.zi": APPLICATIONS,
 }
 NAMES = ("domain", "chain plumbing", "operations", "applications")

@@ -11,7 +11,7 @@ The evaluation is reported per source file: a branch counts twice, once per dire
 statement or branch inlined into several contracts (a library's internal function, an inherited one) counts
 once, covered if any contract covered it.
 
-``python -m carbon_market.coverage [--min-branches PCT]`` prints the table, writes ``reports/coverage.md`` and
+``python toolchain/coverage.py [--min-branches PCT]`` prints the table, writes ``reports/coverage.md`` and
 ``reports/coverage-summary.json``, and exits 1 when a contract's branch coverage is under the minimum.
 """
 
