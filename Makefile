@@ -28,7 +28,7 @@ SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 help:
 	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
 	@echo "make scenarios [N=50] [SCENARIOS='baseline,continuous only'] [OUT=folder]  the same, chosen"
-	@echo "make story  one compliance year of five named enterprises with a trading session, told step by step"
+	@echo "make story  the pilot year of operations/pilot-2026 run by the operations runner, then told from the chain and audited"
 	@echo "make test   run the test suite against anvil"
 	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
 	@echo "make coverage  statement and branch coverage per contract (reports/coverage.md); fails under 95% of branches"
