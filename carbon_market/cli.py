@@ -18,8 +18,8 @@ from typing import Any
 from carbon_market import settings
 from carbon_market.failures import BAD_INPUT, CarbonMarketError
 
-#: the exit code of an interrupted command
-INTERRUPTED = 130
+#: the exit codes of an interrupted command and of a defect of the harness itself
+INTERRUPTED, INTERNAL = 130, 3
 #: where the simulation writes its report unless told (``carbon_market.commands.SIMULATION_OUT``)
 SIMULATION_OUT = "out/simulation"
 
@@ -193,8 +193,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except Exception as exc:  # a defect of the harness: one line for the user, the traceback kept for a report
+        report = _keep_traceback(args.command)
+        print(f"{args.command}: unexpected {_first_line(exc)} (a defect of carbon-market; the traceback is in "
+              f"{report})", file=sys.stderr)
+        return INTERNAL
     finally:
         _disconnect()
+
+
+def _keep_traceback(command: str) -> Path:
+    """Write the exception being handled to a file of its own; its path."""
+    import tempfile
+    import traceback
+
+    handle, name = tempfile.mkstemp(prefix=f"carbon-market-{command}-", suffix=".log")
+    with os.fdopen(handle, "w") as f:
+        traceback.print_exc(file=f)
+    return Path(name)
 
 
 if __name__ == "__main__":
