@@ -23,7 +23,7 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test coverage coverage-report lint demo story scenarios bench deploy ops trace audit compile clean help
+.PHONY: setup test coverage coverage-report lint demo story scenarios bench deploy ops trace audit surveil watch compile clean help
 
 help:
 	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
@@ -37,6 +37,8 @@ help:
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
 	@echo "make trace WHAT=order|unit|account|report ID=... [FROM=block] NETWORK=name  history from events alone"
+	@echo "make surveil [FROM=block] [TO=block] [POLICY=file] [OUT=folder] NETWORK=name  surveillance alerts and case files"
+	@echo "make watch [CONFIRMATIONS=n] [POLICY=file] NETWORK=name  follow new blocks and give each alert once"
 
 setup: $(SETUP)
 
@@ -146,6 +148,12 @@ trace: $(SETUP)
 
 audit: $(SETUP)
 	$(CLI) audit --block $(or $(BLOCK),latest) $(if $(OUT),--out "$(OUT)") --network $(NETWORK)
+
+surveil: $(SETUP)
+	$(CLI) surveil --from-block $(or $(FROM),0) $(if $(TO),--to-block $(TO)) $(if $(POLICY),--policy "$(POLICY)") $(if $(OUT),--out "$(OUT)") --network $(NETWORK)
+
+watch: $(SETUP)
+	$(CLI) watch --confirmations $(or $(CONFIRMATIONS),1) $(if $(POLICY),--policy "$(POLICY)") --network $(NETWORK)
 
 bench: $(SETUP)
 	$(CLI) bench

@@ -313,9 +313,25 @@ def measure_simulation(accounts: Any, results: Results, enterprises: int = 20) -
     from carbon_market.sim.model import Policy, generate
 
     start = time.perf_counter()
-    _, out = simchain.run(generate(enterprises, Policy()), accounts)
+    sim, out = simchain.run(generate(enterprises, Policy()), accounts)
     results.throughput["simulation_path"] = round(out.transactions / (time.perf_counter() - start), 1)
     results.scale[f"simulation_{enterprises}.transactions"] = out.transactions
+    measure_surveillance(sim.suite, results, f"simulation_{enterprises}")
+
+
+def measure_surveillance(suite: Suite, results: Results, name: str) -> None:
+    """Surveillance of a suite's whole history with the default policy: events read, decoded and judged per
+    second (the chain's reading included), and the alerts it gave."""
+    from brownie import web3
+
+    from carbon_market.surveillance import monitor, policy
+
+    start = time.perf_counter()
+    surveyed = monitor.surveil(suite, policy.default(), 0, web3.eth.block_number)
+    seconds = time.perf_counter() - start
+    results.throughput["surveillance_events_per_s"] = round(surveyed.tape.events / seconds, 1)
+    results.scale[f"surveil_{name}.events"] = surveyed.tape.events
+    results.scale[f"surveil_{name}.alerts"] = len(surveyed.alerts)
 
 
 TARGETS = BENCH_DIR / "targets.json"

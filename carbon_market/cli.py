@@ -145,13 +145,36 @@ def _parser() -> Any:
     sub = command("audit", "the audit report at a block: JSON, CSV and HTML")
     sub.add_argument("--block", default="latest", help="the block (default latest)")
     sub.add_argument("--out", default="", help="the report folder (default audits/<network>-<chain id>-<block>)")
+    sub = command("surveil", "surveillance over a block range: alerts with their evidence as JSON lines, CSV, an "
+                             "HTML report and a case file per alert")
+    sub.add_argument("--from-block", type=int, default=0, help="the first block judged (default 0)")
+    sub.add_argument("--to-block", type=int, default=None, help="the last block judged (default the latest)")
+    sub.add_argument("--policy", default="", help="the surveillance policy (YAML; default policies/surveillance.yaml)")
+    sub.add_argument("--out", default="", help="the report folder (default surveillance/<network>-<chain id>)")
+    sub = command("watch", "follow new blocks and give each alert once, as it comes (a checkpoint resumes a watch)")
+    sub.add_argument("--policy", default="", help="the surveillance policy (YAML; default policies/surveillance.yaml)")
+    sub.add_argument("--confirmations", type=int, default=1, help="blocks behind the head judged (default 1)")
+    sub.add_argument("--from-block", type=int, default=0, help="the first block judged (default 0)")
+    sub.add_argument("--checkpoint", default="", help="the checkpoint (default surveillance/<network>-watch.json)")
+    sub.add_argument("--out", default="", help="the alerts, appended (default surveillance/<network>-alerts.jsonl)")
+    sub.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain (default 2)")
+    sub.add_argument("--until-block", type=int, default=None, help="stop once this block is judged (default never)")
     command("bench", "measure gas and throughput into benchmarks/results.json, checked against targets.json")
     return parser
 
 
 def _run(args: Any, accounts: Any) -> int:
     from carbon_market import bench
-    from carbon_market.commands import run_audit, run_deploy, run_operations, run_scenarios, run_story, run_trace
+    from carbon_market.commands import (
+        run_audit,
+        run_deploy,
+        run_operations,
+        run_scenarios,
+        run_story,
+        run_surveil,
+        run_trace,
+        run_watch,
+    )
 
     if args.command == "demo":
         return run_scenarios("50", "", "", accounts)
@@ -167,6 +190,10 @@ def _run(args: Any, accounts: Any) -> int:
         return run_trace(args.what, args.id, str(args.from_block), accounts)
     if args.command == "audit":
         return run_audit(args.block, args.out, accounts)
+    if args.command == "surveil":
+        return run_surveil(args.from_block, args.to_block, args.policy, args.out, accounts)
+    if args.command == "watch":
+        return run_watch(args, accounts)
     return bench.run(accounts)
 
 
@@ -177,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return BAD_INPUT
     # paths given on the command line are the caller's, from the folder it runs in
-    for name in ("file", "journal", "out"):
+    for name in ("file", "journal", "out", "policy", "checkpoint"):
         if getattr(args, name, ""):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))
     try:

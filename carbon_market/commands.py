@@ -136,6 +136,8 @@ def run_story(accounts: Any) -> int:
     report, written = story.write_audit(suite, at, STORY_OUT, network=network.show_active(), chain_id=chain.id)
     say(f"Audit at block {at}: {len(report.participants)} participants, {len(report.trades)} trades, "
         f"{len(report.compliance)} compliance records: {written[-1]}")
+    say("Surveillance of the year (policies/surveillance.yaml)")
+    run_surveil(start, at, "", str(STORY_OUT / "surveillance"), accounts, suite=suite)
     return 0
 
 
@@ -247,3 +249,69 @@ def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:
     say(f"report: {written[0]} (plots and results.csv beside it)")
     return 0
 
+
+
+#: the surveillance policy unless one is given
+POLICY = Path("policies/surveillance.yaml")
+
+
+def _policy(path: str) -> Any:
+    from carbon_market.surveillance import policy
+
+    return policy.load(Path(path) if path else POLICY)
+
+
+def _regulator_account() -> Any:
+    """How the suggested responses name the regulator: the development chain's account 1, else a key."""
+    from brownie._config import CONFIG
+
+    return {"node": 1} if CONFIG.network_type == "development" else {"key": "REGULATOR_PRIVATE_KEY"}
+
+
+def run_surveil(from_block: int, to_block: int | None, policy: str, out: str, accounts: Any,
+                suite: Suite | None = None) -> int:
+    """``carbon-market surveil``: judge a block range and write the reports."""
+    from brownie import chain, network
+
+    from carbon_market.surveillance import monitor
+
+    rules = _policy(policy)
+    suite = suite or connected_suite(accounts)
+    start, end = monitor.check_range(from_block, to_block)
+    result = monitor.surveil(suite, rules, start, end)
+    folder = Path(out or f"surveillance/{network.show_active()}-{chain.id}")
+    written = monitor.write(result, folder, regulator=_regulator_account(),
+                            title=f"Surveillance of {network.show_active()}, blocks {start} to {end}")
+    counts = ", ".join(f"{rule} {sum(a.rule == rule for a in result.alerts)}" for rule in rules.rules)
+    print(f"surveilled blocks {start} to {end} of {network.show_active()}: {result.tape.events:,} events, "
+          f"{len(result.alerts)} alerts ({counts})")
+    for alert in result.alerts:
+        print(f"  {alert.id:28} {alert.severity:8} {alert.summary}")
+    print(f"  reports: {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def run_watch(args: Any, accounts: Any) -> int:
+    """``carbon-market watch``: follow new blocks, print each alert once, append it to the alerts file."""
+    from brownie import network
+
+    from carbon_market.surveillance import monitor
+
+    rules = _policy(args.policy)
+    suite = connected_suite(accounts)
+    name = network.show_active()
+    checkpoint = Path(args.checkpoint or f"surveillance/{name}-watch.json")
+    out = Path(args.out or f"surveillance/{name}-alerts.jsonl")
+    for path in (checkpoint, out):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if args.confirmations < 0:
+        raise BadInput("--confirmations must be 0 or more")
+
+    def say(alert: Any, head: int) -> None:
+        print(f"block {head}: {alert.id} {alert.severity} {alert.summary}", flush=True)
+
+    print(f"watching {name} from block {args.from_block}, {args.confirmations} confirmation(s); alerts to {out}",
+          flush=True)
+    monitor.watch(suite, rules, checkpoint=checkpoint, out=out, confirmations=args.confirmations,
+                  start=args.from_block, poll=args.poll, until_block=args.until_block, say=say)
+    return 0

@@ -79,8 +79,13 @@ def _moves(e: Event, token_id: int):
 
 def account_history(suite: Suite, account: Any, from_block: int = 0) -> list[Event]:
     """Every event of the suite that names ``account`` in any field."""
+    return naming(suite_events(suite, from_block), account)
+
+
+def naming(events: list[Event], account: Any) -> list[Event]:
+    """The events that name ``account`` in any field."""
     address = str(account).lower()
-    return [e for e in suite_events(suite, from_block) if any(_names(v, address) for v in e.fields.values())]
+    return [e for e in events if any(_names(v, address) for v in e.fields.values())]
 
 
 def _names(value: Any, address: str) -> bool:

@@ -23,6 +23,7 @@ contract ParticipantRegistry is IParticipantRegistry {
     address private _admin;
     address private _pendingAdmin;
     mapping(address account => Participant) private _participants;
+    mapping(address account => bytes32 group) private _groups;
 
     /// @param initialAdmin the top admin, who onboards the first regulator
     constructor(address initialAdmin) {
@@ -93,6 +94,21 @@ contract ParticipantRegistry is IParticipantRegistry {
         emit ParticipantUpdated(
             entry.account, oldRoles, entry.roles, entry.identityHash, entry.region, entry.sector, msg.sender
         );
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function declareGroup(address account, bytes32 group) external {
+        Participant storage record = _participants[account];
+        if (record.status == Status.None) revert Registry__NotRegistered(account);
+        _authorize(account, record.roles);
+        bytes32 previous = _groups[account];
+        _groups[account] = group;
+        emit GroupDeclared(account, previous, group, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function groupOf(address account) external view returns (bytes32) {
+        return _groups[account];
     }
 
     /// @inheritdoc IParticipantRegistry

@@ -80,6 +80,9 @@ interface IParticipantRegistry {
     event StatusChanged(
         address indexed account, Status oldStatus, Status newStatus, bytes32 reasonHash, address indexed by
     );
+    /// @notice Emitted when the regulator declares the beneficial-owner group of a participant (surveillance reads
+    /// trades between accounts of one group as trades with oneself); the zero group clears a declaration.
+    event GroupDeclared(address indexed account, bytes32 previous, bytes32 group, address indexed by);
     /// @notice Emitted when the admin proposes a successor (the zero address cancels a proposal).
     event AdminTransferProposed(address indexed admin, address indexed proposed);
     /// @notice Emitted when the proposed successor accepts and becomes the admin.
@@ -110,6 +113,14 @@ interface IParticipantRegistry {
 
     /// @notice Replace a participant's roles, identity hash, region and sector; the status is unchanged.
     function update(Onboarding calldata entry) external;
+
+    /// @notice Declare that `account` belongs to the beneficial-owner group `group` (accounts under one control:
+    /// a parent and its subsidiaries, a fund and its manager), or clear it with the zero group. Regulator only
+    /// (the admin for a regulator's own account), like every other change to a participant's record.
+    function declareGroup(address account, bytes32 group) external;
+
+    /// @notice The beneficial-owner group the regulator declared for `account`, or zero.
+    function groupOf(address account) external view returns (bytes32);
 
     /// @notice Freeze an active participant: it can neither move units nor trade until unfrozen.
     function freeze(address account, bytes32 reasonHash) external;

@@ -444,6 +444,10 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "surrender": {"year": (year, R), "surrenders": (table(enterprise=(account, R), token=(token, R),
                                                           amount=(positive, R)), R)},
     "credit": {"by": REGULATOR, "awards": (table(account=(account, R), amount=(positive, R), reason=(text, R)), R)},
+    "freeze": {"by": REGULATOR, "accounts": (accounts, R), "reason": (text, R)},
+    "unfreeze": {"by": REGULATOR, "accounts": (accounts, R), "reason": (text, R)},
+    "position_limit": {"by": REGULATOR, "token": (token, R), "units": (natural, R)},
+    "pause": {"by": REGULATOR, "paused": (flag, True)},
     "advance_time": {"to": (when, R)},
     "settle": {"by": (account, R), "year": (year, R), "batch": (positive, cy.MAX_SETTLE_BATCH)},
 }

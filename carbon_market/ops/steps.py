@@ -29,6 +29,7 @@ from carbon_market.ids import allowance_id, offset_id
 from carbon_market.market import Phase, max_fills_in
 from carbon_market.ops.node import Node, OpsError, Receipt, Signer
 from carbon_market.ops.spec import Token, When
+from carbon_market.roles import Status
 from carbon_market.suite import Suite, onboarding
 
 #: participants per ``onboardBatch``
@@ -336,6 +337,35 @@ def credit(run: Run, a: dict[str, Any]) -> Steps:
            for row, award in enumerate(a["awards"], 1)]
 
 
+def freeze(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator freezes participants (they can neither move units nor trade), each with its reason on chain;
+    one already frozen is left as it is."""
+    registry, reason = run.suite.registry, _document(a["reason"], "frozen")
+    yield [Tx(f"freeze {name}", a["by"], registry.freeze, (run.address(name), reason)) for name in a["accounts"]
+           if int(run.node.read(registry.statusOf, run.address(name))) == Status.ACTIVE]
+
+
+def unfreeze(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator lifts a freeze; one not frozen is left as it is."""
+    registry, reason = run.suite.registry, _document(a["reason"], "unfrozen")
+    yield [Tx(f"unfreeze {name}", a["by"], registry.unfreeze, (run.address(name), reason)) for name in a["accounts"]
+           if int(run.node.read(registry.statusOf, run.address(name))) == Status.FROZEN]
+
+
+def position_limit(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sets the most units of a listed token an investor may hold (holdings plus open buys)."""
+    market, instrument = run.suite.market, run.instrument(a["token"])
+    if int(run.node.read(market.positionLimit, instrument)) != a["units"]:
+        yield Tx(f"limit {a['token']} to {a['units']}", a["by"], market.setPositionLimit, (instrument, a["units"]))
+
+
+def pause(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator pauses the market (placing and matching stop; cancelling does not) or resumes it."""
+    market = run.suite.market
+    if bool(run.node.read(market.paused)) != a["paused"]:
+        yield Tx("pause" if a["paused"] else "resume", a["by"], market.setPaused, (a["paused"],))
+
+
 def advance_time(run: Run, a: dict[str, Any]) -> Steps:
     run.node.advance_to(run.moment(a["to"]))
     yield from ()
@@ -361,5 +391,6 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "cancel": cancel, "claim": claim,
     "block_trade": block_trade, "return_orders": return_orders, "recover_orders": recover_orders,
     "recover_blocks": recover_blocks, "withdraw_fees": withdraw_fees, "surrender": surrender, "credit": credit,
+    "freeze": freeze, "unfreeze": unfreeze, "position_limit": position_limit, "pause": pause,
     "advance_time": advance_time, "settle": settle,
 }

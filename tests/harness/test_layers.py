@@ -25,6 +25,8 @@ LAYERS = {
     "cli": APPLICATIONS, "commands": APPLICATIONS, "console": APPLICATIONS, "story": APPLICATIONS,
     "trace": APPLICATIONS, "audit": APPLICATIONS, "bench": APPLICATIONS,
     "sim.chain": APPLICATIONS, "sim.scenarios": APPLICATIONS, "sim.report": APPLICATIONS, "sim.zi": APPLICATIONS,
+    "surveillance": APPLICATIONS, "surveillance.tape": APPLICATIONS, "surveillance.policy": APPLICATIONS,
+    "surveillance.rules": APPLICATIONS, "surveillance.alerts": APPLICATIONS, "surveillance.monitor": APPLICATIONS,
 }
 NAMES = ("domain", "chain plumbing", "operations", "applications")
 

@@ -89,3 +89,17 @@ def test_the_command_line_works_in_a_folder_whose_path_has_a_dot_and_a_space(liv
     assert traced.returncode == 0, traced.stdout + traced.stderr
     assert "ParticipantRegistry.ParticipantOnboarded(account=" + record["regulator"] in traced.stdout
     assert not home.exists()  # nothing was written to the user's home folder
+
+
+def test_an_unknown_network_is_one_clear_line(records):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = Path(sys.executable).parent / "carbon-market"
+    for command in ("surveil", "watch", "trace"):
+        args = [command, "account", "0x" + "11" * 20] if command == "trace" else [command]
+        out = subprocess.run([str(program), *args, "--network", "nowhere"], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2 and out.stderr.strip() == (
+            "carbon-market: unknown network nowhere: see network-config.yaml"), out.stderr

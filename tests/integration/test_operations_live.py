@@ -117,6 +117,18 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
     wrong = cli(folder / "deployments", "trace", "report", "2026:alpha")
     assert wrong.returncode == 2 and "trace: 'alpha' is not an address" in wrong.stderr
 
+    # surveillance of the same deployment: the reports, then each bad input one line and nothing written
+    surveyed = cli(folder / "deployments", "surveil", "--out", str(folder / "surveillance"))
+    assert surveyed.returncode == 0, surveyed.stdout + surveyed.stderr
+    assert "alerts (" in surveyed.stdout and (folder / "surveillance" / "report.html").is_file()
+    beyond = cli(folder / "deployments", "surveil", "--to-block", "99999999", "--out", str(folder / "beyond"))
+    assert beyond.returncode == 2 and "surveil: block 99999999 is beyond the chain's latest block" in beyond.stderr
+    (folder / "policy.yaml").write_text("wash: {min_lots: many}\n")
+    policy = cli(folder / "deployments", "surveil", "--policy", str(folder / "policy.yaml"), "--out",
+                 str(folder / "bad"))
+    assert policy.returncode == 2 and "line 1 (wash): min_lots: expected a whole number" in policy.stderr
+    assert not (folder / "beyond").exists() and not (folder / "bad").exists()
+
     (folder / "clock.yaml").write_text(YEAR_FILE.split("  - onboard:")[0] + "  - advance_time: {to: deadline 2026}\n")
     clock = ops(folder, "clock.yaml")
     assert clock.returncode == 2

@@ -64,6 +64,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "registry.update": (
         lambda s, w, c: s.registry.update(onboarding(w["target"], Role.INVESTOR), {"from": c}), {"regulator"}),
     "registry.freeze": (lambda s, w, c: s.registry.freeze(w["target"], REASON, {"from": c}), {"regulator"}),
+    "registry.declareGroup": (lambda s, w, c: s.registry.declareGroup(w["target"], REASON, {"from": c}),
+                              {"regulator"}),
     "registry.unfreeze": (lambda s, w, c: s.registry.unfreeze(w["frozen"], REASON, {"from": c}), {"regulator"}),
     "registry.revoke": (lambda s, w, c: s.registry.revoke(w["target"], REASON, {"from": c}), {"regulator"}),
     "registry.proposeAdmin": (lambda s, w, c: s.registry.proposeAdmin(w["spare"], {"from": c}), {"admin"}),

@@ -261,3 +261,29 @@ def test_constructor_rejects_zero_admin(admin):
 
     with reverts("Registry__ZeroAddress"):
         project().ParticipantRegistry.deploy("0x" + "00" * 20, {"from": admin})
+
+
+# ---------------------------------------------------------------- beneficial-owner groups
+
+
+def test_the_regulator_declares_and_clears_a_group(registry, regulator, alice, bob):
+    group = identity_hash("Huaneng Group")
+    tx = registry.declareGroup(alice, group, {"from": regulator})
+    registry.declareGroup(bob, group, {"from": regulator})
+    assert registry.groupOf(alice) == registry.groupOf(bob) == group
+    e = tx.events["GroupDeclared"]
+    assert (e["account"], bytes(e["previous"]), bytes(e["group"]), e["by"]) == (alice, b"\0" * 32, group, regulator)
+    registry.declareGroup(alice, b"\0" * 32, {"from": regulator})
+    assert registry.groupOf(alice) == b"\0" * 32 and registry.groupOf(bob) == group
+
+
+def test_a_group_is_declared_only_for_a_registered_account_by_its_authority(registry, regulator, admin, alice,
+                                                                            outsider):
+    with reverts("Registry__NotRegistered", outsider):
+        registry.declareGroup(outsider, REASON, {"from": regulator})
+    with reverts("Registry__Unauthorized", alice):
+        registry.declareGroup(alice, REASON, {"from": alice})
+    with reverts("Registry__RegulatorRequiresAdmin", regulator, regulator):
+        registry.declareGroup(regulator, REASON, {"from": regulator})
+    registry.declareGroup(regulator, REASON, {"from": admin})
+    assert registry.groupOf(regulator) == REASON
