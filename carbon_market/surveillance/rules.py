@@ -195,13 +195,14 @@ def marking_close(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
 
 
 def concentration(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
-    """The position report: holders of more than ``large_holder_pct`` of an allowance vintage in circulation (system
+    """The position report: holders of more than ``large_holder_pct`` of a listed token in circulation (system
     contracts' escrow apart); and accounts with more than ``volume_share_pct`` of an instrument's volume. The
-    Herfindahl-Hirschman index of each vintage is among the figures."""
+    Herfindahl-Hirschman index of each instrument's token is among the figures."""
     alerts = []
+    listed = {i.token for i in tape.instruments.values()}  # per instrument: what the market trades
     holders: dict[int, dict[str, int]] = defaultdict(dict)
     for (holder, token), units in tape.balances.items():
-        if units > 0 and is_allowance(token) and not tape.is_system(holder):
+        if units > 0 and token in listed and not tape.is_system(holder):
             holders[token][holder] = units
     for token, held in holders.items():
         total = sum(held.values())
@@ -262,10 +263,10 @@ def limits(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
             low, high = band(listed.reference_at(t.time), tape.band_bps)
             tick = t.price // listed.tick
             if tick in (low, high):
+                # the price's state, not an accusation: the alert names the instrument, not the parties
                 alerts.append(make("limits", p, f"a trade at the day's {'upper' if tick == high else 'lower'} price "
-                                   f"limit (tick {tick})", tuple(w for w in (t.buyer, t.seller) if w),
-                                   t.instrument, [t.ref], tape, {"tick": tick, "low": low, "high": high,
-                                                                  "key": t.ref.log_index}))
+                                   f"limit (tick {tick}) between {t.buyer} and {t.seller}", (), t.instrument,
+                                   [t.ref], tape, {"tick": tick, "low": low, "high": high, "key": t.ref.log_index}))
     return alerts
 
 

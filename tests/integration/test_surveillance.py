@@ -93,7 +93,7 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     def cross(resting: str, aggressor: str, resting_side: Side, lots: int, tick: int = price) -> None:
         """``resting`` enters an order, ``aggressor`` takes it (the book is empty after the honest session)."""
         for who, side in ((resting, resting_side), (aggressor, Side(1 - resting_side))):
-            op.do("place", token=token, orders=[{"ref": f"{seed}-{next(ordered)}", "trader": who, "side": side,
+            op.do("place", token=token, orders=[{"ref": f"x{seed}-{next(ordered)}", "trader": who, "side": side,
                                                  "price": money(tick * TICK), "lots": lots, "max_fee_bps": 1_000}])
 
     def trade(seller: str, buyer: str, lots: int) -> None:
@@ -101,7 +101,7 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
 
     def place_and_cancel(who: str, lots: int, times: int) -> None:
         _, high = _limits(suite, instrument)
-        refs = [f"{seed}-{next(ordered)}" for _ in range(times)]
+        refs = [f"x{seed}-{next(ordered)}" for _ in range(times)]
         op.do("place", token=token, orders=[{"ref": r, "trader": who, "side": Side.SELL,
                                              "price": money(high * TICK), "lots": lots, "max_fee_bps": 1_000}
                                             for r in refs])
@@ -177,7 +177,8 @@ def test_every_rule_finds_every_injected_case_and_no_honest_trader(seeds, rule):
         wrong = _false(case, rule)
         lines.append(f"seed {case.seed}: recall {found}/{injected}, false alerts {len(wrong)}/{len(case.honest)}")
         assert found == injected, f"{rule}, {lines[-1]}: missed {[c for r, c in case.injected if r == rule]}"
-        assert len(wrong) < 0.01 * len(case.honest), f"{rule}, {lines[-1]}: {sorted(wrong)}"
+        assert len(wrong) < 0.01 * len(case.honest), f"{rule}, {lines[-1]}: " + "; ".join(
+            a.summary for a in case.alerts if a.rule == rule and {x.lower() for x in a.accounts} & wrong)
     print(f"{rule}: " + "; ".join(lines))
 
 

@@ -270,11 +270,12 @@ def test_the_regulator_declares_and_clears_a_group(registry, regulator, alice, b
     group = identity_hash("Huaneng Group")
     tx = registry.declareGroup(alice, group, {"from": regulator})
     registry.declareGroup(bob, group, {"from": regulator})
-    assert registry.groupOf(alice) == registry.groupOf(bob) == group
+    assert registry.groupOf(alice) == registry.groupOf(bob) == "0x" + group.hex()
     e = tx.events["GroupDeclared"]
-    assert (e["account"], bytes(e["previous"]), bytes(e["group"]), e["by"]) == (alice, b"\0" * 32, group, regulator)
+    assert (e["account"], e["previous"], e["group"], e["by"]) == (alice, "0x" + "00" * 32, "0x" + group.hex(),
+                                                                 regulator)
     registry.declareGroup(alice, b"\0" * 32, {"from": regulator})
-    assert registry.groupOf(alice) == b"\0" * 32 and registry.groupOf(bob) == group
+    assert registry.groupOf(alice) == "0x" + "00" * 32 and registry.groupOf(bob) == "0x" + group.hex()
 
 
 def test_a_group_is_declared_only_for_a_registered_account_by_its_authority(registry, regulator, admin, alice,
@@ -286,4 +287,4 @@ def test_a_group_is_declared_only_for_a_registered_account_by_its_authority(regi
     with reverts("Registry__RegulatorRequiresAdmin", regulator, regulator):
         registry.declareGroup(regulator, REASON, {"from": regulator})
     registry.declareGroup(regulator, REASON, {"from": admin})
-    assert registry.groupOf(regulator) == REASON
+    assert registry.groupOf(regulator) == "0x" + REASON.hex()
