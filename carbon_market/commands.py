@@ -137,7 +137,7 @@ def run_story(accounts: Any) -> int:
     say(f"Audit at block {at}: {len(report.participants)} participants, {len(report.trades)} trades, "
         f"{len(report.compliance)} compliance records: {written[-1]}")
     say("Surveillance of the year (policies/surveillance.yaml)")
-    run_surveil(start, at, "", str(STORY_OUT / "surveillance"), accounts, suite=suite)
+    run_surveil(start, at, "", str(STORY_OUT / "surveillance"), accounts, suite=suite, names=names)
     return 0
 
 
@@ -269,8 +269,8 @@ def _regulator_account() -> Any:
 
 
 def run_surveil(from_block: int, to_block: int | None, policy: str, out: str, accounts: Any,
-                suite: Suite | None = None) -> int:
-    """``carbon-market surveil``: judge a block range and write the reports."""
+                suite: Suite | None = None, names: dict[str, str] | None = None) -> int:
+    """``carbon-market surveil``: judge a block range and write the reports (``names``: addresses shown by name)."""
     from brownie import chain, network
 
     from carbon_market.surveillance import monitor
@@ -280,13 +280,17 @@ def run_surveil(from_block: int, to_block: int | None, policy: str, out: str, ac
     start, end = monitor.check_range(from_block, to_block)
     result = monitor.surveil(suite, rules, start, end)
     folder = Path(out or f"surveillance/{network.show_active()}-{chain.id}")
-    written = monitor.write(result, folder, regulator=_regulator_account(),
+    known = {address.lower(): name for address, name in (names or {}).items()}
+    written = monitor.write(result, folder, regulator=_regulator_account(), names=known,
                             title=f"Surveillance of {network.show_active()}, blocks {start} to {end}")
     counts = ", ".join(f"{rule} {sum(a.rule == rule for a in result.alerts)}" for rule in rules.rules)
     print(f"surveilled blocks {start} to {end} of {network.show_active()}: {result.tape.events:,} events, "
           f"{len(result.alerts)} alerts ({counts})")
     for alert in result.alerts:
-        print(f"  {alert.id:28} {alert.severity:8} {alert.summary}")
+        summary = alert.summary
+        for address, name in known.items():
+            summary = summary.replace(address, name)
+        print(f"  {alert.id:28} {alert.severity:8} {summary}")
     print(f"  reports: {', '.join(str(p) for p in written)}")
     return 0
 

@@ -72,7 +72,8 @@ def surveil(suite: Suite, policy: Policy, from_block: int, to_block: int) -> Sur
     return Surveyed(detect(tape, policy, Window(from_block, to_block)), tape, events)
 
 
-def write(result: Surveyed, out: Path, *, regulator: Any, title: str) -> list[Path]:
+def write(result: Surveyed, out: Path, *, regulator: Any, title: str,
+          names: dict[str, str] | None = None) -> list[Path]:
     """``alerts.jsonl``, ``alerts.csv``, ``report.html`` and a case file per alert (``cases/<id>.md``, with its
     suggested response ready to check as ``cases/<id>.yaml``) into ``out``, written whole or not at all."""
     staging = out.with_name(f".{out.name}.writing")
@@ -84,7 +85,7 @@ def write(result: Surveyed, out: Path, *, regulator: Any, title: str) -> list[Pa
     flagged = {(r.tx, r.log_index) for a in result.alerts for r in a.evidence}
     (staging / "report.html").write_text(reports.report_html(result.alerts, result.tape, flagged, title))
     for alert in result.alerts:
-        fragment = reports.ops_fragment(alert, {}, regulator)
+        fragment = reports.ops_fragment(alert, names or {}, regulator)
         history = {a: [str(e) for e in naming(result.events, a)][-40:] for a in alert.accounts}
         (staging / "cases" / f"{alert.id}.md").write_text(reports.case_file(alert, history, fragment))
         if alert.response:
