@@ -107,11 +107,6 @@ contract ParticipantRegistry is IParticipantRegistry {
     }
 
     /// @inheritdoc IParticipantRegistry
-    function groupOf(address account) external view returns (bytes32) {
-        return _groups[account];
-    }
-
-    /// @inheritdoc IParticipantRegistry
     function freeze(address account, bytes32 reasonHash) external {
         _changeStatus(account, Status.Active, Status.Active, Status.Frozen, reasonHash);
     }

@@ -116,11 +116,9 @@ interface IParticipantRegistry {
 
     /// @notice Declare that `account` belongs to the beneficial-owner group `group` (accounts under one control:
     /// a parent and its subsidiaries, a fund and its manager), or clear it with the zero group. Regulator only
-    /// (the admin for a regulator's own account), like every other change to a participant's record.
+    /// (the admin for a regulator's own account), like every other change to a participant's record. The groups are
+    /// read from `GroupDeclared` events (surveillance reads the chain's events; no contract needs them).
     function declareGroup(address account, bytes32 group) external;
-
-    /// @notice The beneficial-owner group the regulator declared for `account`, or zero.
-    function groupOf(address account) external view returns (bytes32);
 
     /// @notice Freeze an active participant: it can neither move units nor trade until unfrozen.
     function freeze(address account, bytes32 reasonHash) external;
