@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector
+from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
 from web3 import Web3
-from web3._utils.events import get_event_data
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,8 @@ class Codec:
         self.contracts[address.lower()] = contract
         for item in self.abis[contract]:
             if item["type"] == "event" and not item.get("anonymous"):
-                self.events[(address.lower(), event_abi_to_log_topic(item))] = {**item, "contract": contract}
+                self.events[(address.lower(), event_abi_to_log_topic(item))] = {
+                    **item, "contract": contract, "decode": _event_decoder(item)}
 
     def error(self, data: str | bytes | None) -> str:
         """``Name(arg=value, ...)`` for revert data; ``Error(string)`` and ``Panic(uint256)`` as well."""
@@ -102,10 +102,9 @@ class Codec:
             topics = log.get("topics") or []
             item = self.events.get((str(log["address"]).lower(), _bytes(topics[0]))) if topics else None
             if item is not None:
-                normal = _normalised(log)
-                data = get_event_data(w3.codec, item, normal)
-                out.append(Event(item["contract"], item["name"], dict(data["args"]), normal["blockNumber"],
-                                 _hex(log.get("transactionHash")), normal["logIndex"]))
+                fields = item["decode"]([_bytes(t) for t in topics], _bytes(log["data"]))
+                out.append(Event(item["contract"], item["name"], fields, _number(log["blockNumber"]),
+                                 _hex(log.get("transactionHash")), _number(log["logIndex"])))
         return tuple(out)
 
     def logs(self, w3: Web3, address: str, from_block: int, to_block: int | str = "latest") -> list[Event]:
@@ -142,12 +141,41 @@ def _hex(value: Any) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
+def _event_decoder(item: dict[str, Any]) -> Any:
+    """A function of (topics, data) to an event's fields, the indexed ones first (as web3 gives them): addresses
+    checksummed, structs as mappings by field name, the topic itself for an indexed value of dynamic type."""
+    inputs = item["inputs"]
+    indexed = [i for i in inputs if i.get("indexed")]
+    plain = [i for i in inputs if not i.get("indexed")]
+    plain_types = [_type(i) for i in plain]
+
+    def decode(topics: list[bytes], data: bytes) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i, topic in zip(indexed, topics[1:]):
+            kind = _type(i)
+            out[i["name"]] = topic if _dynamic(kind) else _shape(i, abi_decode([kind], topic)[0])
+        for i, value in zip(plain, abi_decode(plain_types, data) if plain else ()):
+            out[i["name"]] = _shape(i, value)
+        return out
+
+    return decode
+
+
+def _dynamic(kind: str) -> bool:
+    return kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+
+
+def _shape(item: dict[str, Any], value: Any) -> Any:
+    kind = item["type"]
+    if kind.endswith("]"):
+        inner = {**item, "type": kind[:kind.rindex("[")]}
+        return [_shape(inner, v) for v in value]
+    if kind == "tuple":
+        return {c["name"]: _shape(c, v) for c, v in zip(item["components"], value)}
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
+
+
 def _number(value: Any) -> int:
     return value if isinstance(value, int) else int(str(value), 0)
-
-
-def _normalised(log: Any) -> dict[str, Any]:
-    """A log (raw JSON-RPC, web3's or brownie's) in the form web3's decoder takes."""
-    return {**dict(log), "topics": [_bytes(t) for t in log["topics"]], "data": _bytes(log["data"]),
-            "blockNumber": _number(log["blockNumber"]), "logIndex": _number(log["logIndex"]),
-            "transactionIndex": _number(log["transactionIndex"])}

@@ -117,6 +117,13 @@ def clear_call(orders: Sequence[CallOrder], reference_tick: int) -> Clearing:
             table.append((tick, min(demand, supply), demand - supply))
     if not table:
         return Clearing(0, 0, tuple(0 for _ in orders))
+    price, volume = choose_price(table, reference_tick)
+    return Clearing(price, volume, tuple(_fills(orders, price, volume)))
+
+
+def choose_price(table: Sequence[tuple[int, int, int]], reference_tick: int) -> tuple[int, int]:
+    """The call's price and volume from its (tick, volume, demand - supply) rows with some volume: the most volume,
+    then the least imbalance, then the side rules, then the nearest the reference (then the lower)."""
     volume = max(v for _, v, _ in table)
     imbalance = min(abs(d) for _, v, d in table if v == volume)
     tied = [(t, d) for t, v, d in table if v == volume and abs(d) == imbalance]
@@ -124,8 +131,7 @@ def clear_call(orders: Sequence[CallOrder], reference_tick: int) -> Clearing:
     if imbalance:
         candidates = [max(t for t, d in tied if d > 0)] if any(d > 0 for _, d in tied) else []
         candidates += [min(t for t, d in tied if d < 0)] if any(d < 0 for _, d in tied) else []
-    price = min(candidates, key=lambda t: (abs(t - reference_tick), t))
-    return Clearing(price, volume, tuple(_fills(orders, price, volume)))
+    return min(candidates, key=lambda t: (abs(t - reference_tick), t)), volume
 
 
 def _fills(orders: Sequence[CallOrder], price: int, volume: int) -> list[int]:

@@ -37,10 +37,11 @@ class Alert:
 
     @property
     def id(self) -> str:
-        """Stable across runs: the rule, the accounts, the instrument and the first event behind it."""
+        """Stable across runs and as the chain grows: the rule, the accounts, the instrument, and the rule's own key
+        for what it found (a position, an order, a trade) or else the first event behind it."""
         first = self.evidence[0] if self.evidence else None
-        key = f"{self.rule}|{','.join(self.accounts)}|{self.instrument}|{first.tx if first else ''}" \
-              f"|{first.log_index if first else ''}|{self.figures.get('key', '')}"
+        found = self.figures.get("key", f"{first.tx}:{first.log_index}" if first else "")
+        key = f"{self.rule}|{','.join(self.accounts)}|{self.instrument}|{found}"
         return f"{self.rule}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
     def record(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from carbon_market.market import CallOrder, Side, band, clear_call
+from carbon_market.market import Side, band, choose_price
 from carbon_market.roles import Role
 from carbon_market.surveillance.alerts import Alert, freeze, make
 from carbon_market.surveillance.policy import Policy
@@ -172,26 +172,50 @@ def marking_close(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
             alerts.append(make("marking_close", p, f"{t.aggressor} moved the price {move / 100:.1f}% "
                                f"{to_close // 60} minutes before the close", (t.aggressor,), t.instrument, [t.ref],
                                tape, {"move_bps": move, "price": t.price, "before": before,
-                                      "minutes_to_close": to_close // 60, "key": t.ref.log_index}))
+                                      "minutes_to_close": to_close // 60, "key": f"{t.ref.tx}:{t.ref.log_index}"}))
     for (instrument, round_), orders in tape.calls.items():
         cleared = tape.cleared.get((instrument, round_))
         if cleared is None or not window.holds(cleared[2].block) or not cleared[0]:
             continue
         tick_size = tape.instruments[instrument].tick
         reference = tape.instruments[instrument].reference_at(cleared[1] - 1)
-        book = [(o, CallOrder(o.side, o.price // tick_size, o.lots)) for o in orders]
-        for owner in {o.owner for o in orders}:
-            without = clear_call([c for o, c in book if o.owner != owner], reference)
-            if not without.volume:
-                continue
-            move = abs(cleared[0] - without.price_tick) * 10_000 // without.price_tick
+        for owner, without in _prices_without_each(orders, tick_size, reference).items():
+            move = abs(cleared[0] - without) * 10_000 // without
             if move > p["call_threshold_bps"]:
                 alerts.append(make("marking_close", p, f"call round {round_} cleared at tick {cleared[0]}; without "
-                                   f"{owner}'s orders it would have cleared at {without.price_tick}", (owner,),
+                                   f"{owner}'s orders it would have cleared at {without}", (owner,),
                                    instrument, [o.ref for o in orders if o.owner == owner] + [cleared[2]], tape,
-                                   {"round": round_, "price_tick": cleared[0], "without": without.price_tick,
+                                   {"round": round_, "price_tick": cleared[0], "without": without,
                                     "move_bps": move}))
     return alerts
+
+
+def _prices_without_each(orders: list[Order], tick_size: int, reference: int) -> dict[str, int]:
+    """For each owner of a call's orders, the price the call would have cleared at without them (the market's
+    rules, ``market.choose_price``), from the round's demand and supply curves less the owner's share: one pass
+    per owner over the round's price ticks, not a clearing per owner."""
+    ticks = sorted({o.price // tick_size for o in orders})
+    at = {t: i for i, t in enumerate(ticks)}
+    demand, supply = [0] * len(ticks), [0] * len(ticks)
+    mine: dict[str, list[Order]] = defaultdict(list)
+    for o in orders:
+        mine[o.owner].append(o)
+        (demand if o.side == Side.BUY else supply)[at[o.price // tick_size]] += o.lots
+    for i in range(len(ticks) - 2, -1, -1):  # buys at or above each tick
+        demand[i] += demand[i + 1]
+    for i in range(1, len(ticks)):  # sells at or below it
+        supply[i] += supply[i - 1]
+    out = {}
+    for owner, own in mine.items():
+        table = []
+        for i, tick in enumerate(ticks):
+            d = demand[i] - sum(o.lots for o in own if o.side == Side.BUY and o.price // tick_size >= tick)
+            s = supply[i] - sum(o.lots for o in own if o.side == Side.SELL and o.price // tick_size <= tick)
+            if min(d, s):
+                table.append((tick, min(d, s), d - s))
+        if table:
+            out[owner] = choose_price(table, reference)[0]
+    return out
 
 
 def concentration(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
@@ -211,7 +235,8 @@ def concentration(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
             share = 100 * units / total
             if share > p["large_holder_pct"]:
                 alerts.append(make("concentration", p, f"{holder} holds {share:.1f}% of token {token:#x} in "
-                                   f"circulation", (holder,), _instrument_of(tape, token), [], tape,
+                                   f"circulation", (holder,), _instrument_of(tape, token), tape.moves[(holder, token)],
+                                   tape,
                                    {"units": units, "share_pct": round(share, 2), "holders": len(held), "hhi": hhi,
                                     "key": f"{token}"}))
     volume: dict[tuple[int, str], int] = defaultdict(int)
@@ -253,9 +278,11 @@ def limits(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
             key = f"limit {holder}"
             if share >= p["warn_pct"] and not any(a.figures.get("key") == key for a in alerts):
                 state = "at" if share >= 100 else "near"
+                evidence = [*tape.moves[(holder, instrument.token)], *([instrument.limit_set] if instrument.limit_set
+                                                                        else [])]
                 alerts.append(make("limits", p, f"investor {holder} is {state} its position limit: {position} of "
                                    f"{instrument.position_limit} units ({share:.0f}%)", (holder,), instrument.number,
-                                   [], tape, {"position": position, "limit": instrument.position_limit,
+                                   evidence, tape, {"position": position, "limit": instrument.position_limit,
                                               "share_pct": round(share, 1), "key": key}))
     if p["price_at_limit"]:
         for t in _trades(tape, window, "continuous"):
@@ -266,7 +293,8 @@ def limits(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
                 # the price's state, not an accusation: the alert names the instrument, not the parties
                 alerts.append(make("limits", p, f"a trade at the day's {'upper' if tick == high else 'lower'} price "
                                    f"limit (tick {tick}) between {t.buyer} and {t.seller}", (), t.instrument,
-                                   [t.ref], tape, {"tick": tick, "low": low, "high": high, "key": t.ref.log_index}))
+                                   [t.ref], tape, {"tick": tick, "low": low, "high": high,
+                                                  "key": f"{t.ref.tx}:{t.ref.log_index}"}))
     return alerts
 
 

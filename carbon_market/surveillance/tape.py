@@ -79,6 +79,7 @@ class Instrument:
     #: (time, reference tick) in the order the references were set (listing, a new day, a call's clearing)
     references: list[tuple[int, int]] = field(default_factory=list)
     position_limit: int = 0  # units; 0: none
+    limit_set: Ref | None = None
 
     def reference_at(self, time: int) -> int:
         ticks = [tick for at, tick in self.references if at <= time]
@@ -114,6 +115,8 @@ class Tape:
         self.cleared: dict[tuple[int, int], tuple[int, int, Ref]] = {}  # (instrument, round) -> (tick, time, ref)
         self.balances: dict[tuple[str, int], int] = defaultdict(int)  # (holder, token id) -> units
         self.supply: dict[int, int] = defaultdict(int)
+        #: the latest transfers that built each holding (the evidence of a position)
+        self.moves: dict[tuple[str, int], list[Ref]] = defaultdict(list)
         self.band_bps = DEFAULT_BAND_BPS
         self.deadlines: dict[int, int] = {}  # year -> deadline
         self.obligations: dict[tuple[int, str], Obligation] = {}
@@ -257,29 +260,34 @@ def _params(t: Tape, e: Event) -> None:
 
 
 def _limit(t: Tape, e: Event) -> None:
-    t.instruments[int(e.fields["instrument"])].position_limit = int(e.fields["current"])
+    instrument = t.instruments[int(e.fields["instrument"])]
+    instrument.position_limit, instrument.limit_set = int(e.fields["current"]), Ref.of(e)
 
 
-def _move(t: Tape, sender: str, receiver: str, token: int, amount: int) -> None:
-    if sender != ZERO:
-        t.balances[(sender, token)] -= amount
-    else:
-        t.supply[token] += amount
-    if receiver != ZERO:
-        t.balances[(receiver, token)] += amount
-    else:
-        t.supply[token] -= amount
+#: transfers kept per holding as its evidence
+MOVES_KEPT = 20
+
+
+def _move(t: Tape, sender: str, receiver: str, token: int, amount: int, ref: Ref) -> None:
+    for holder, sign in ((sender, -1), (receiver, 1)):
+        if holder == ZERO:
+            t.supply[token] -= sign * amount
+            continue
+        t.balances[(holder, token)] += sign * amount
+        moves = t.moves[(holder, token)]
+        moves.append(ref)
+        del moves[:-MOVES_KEPT]
 
 
 def _transfer(t: Tape, e: Event) -> None:
     f = e.fields
-    _move(t, _lower(f["from"]), _lower(f["to"]), int(f["id"]), int(f["value"]))
+    _move(t, _lower(f["from"]), _lower(f["to"]), int(f["id"]), int(f["value"]), Ref.of(e))
 
 
 def _transfers(t: Tape, e: Event) -> None:
     f = e.fields
     for token, amount in zip(f["ids"], f["values"]):
-        _move(t, _lower(f["from"]), _lower(f["to"]), int(token), int(amount))
+        _move(t, _lower(f["from"]), _lower(f["to"]), int(token), int(amount), Ref.of(e))
 
 
 def _year(t: Tape, e: Event) -> None:
