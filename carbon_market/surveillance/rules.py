@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import median
 from typing import Any
 
 from carbon_market.market import Side, band, choose_price
@@ -119,21 +118,23 @@ def _cycles(first: Trade, by_seller: dict[tuple[str, int], list[Trade]], seconds
 
 
 def spoofing(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
-    """Large orders withdrawn before any fill, soon after they were entered (large: ``large_multiple`` times the
-    instrument's median order and at least ``min_large_lots``); and accounts that withdraw unfilled most of their
-    orders of some size (``ratio`` of at least ``ratio_min_orders`` orders of ``ratio_min_multiple`` times the
-    median)."""
+    """Large orders withdrawn before any fill, soon after they were entered (large: ``large_multiple`` times the size
+    that 90% of the instrument's orders do not exceed, and at least ``min_large_lots``); and accounts that withdraw
+    unfilled most of their orders of some size (``ratio`` of at least ``ratio_min_orders`` orders of
+    ``ratio_min_multiple`` times that size). Against the 90th percentile, not the median: where honest order sizes
+    spread widely, a re-quoted order of the usual largest size is not large."""
     placed = [o for o in tape.placements if window.holds(o.ref.block) and not o.call_round]
-    typical = {i: median(o.lots for o in placed if o.instrument == i) for i in {o.instrument for o in placed}}
+    typical = {i: _percentile([o.lots for o in placed if o.instrument == i], 90)
+               for i in {o.instrument for o in placed}}
     alerts = []
     for o in placed:
         large = max(p["large_multiple"] * typical[o.instrument], p["min_large_lots"])
         if o.cancelled and not o.filled and o.lots >= large and o.cancel_time - o.time <= p["max_life"]:
             alerts.append(make("spoofing", p, f"{o.owner} withdrew a {o.lots}-lot {o.side.name.lower()} order "
-                               f"{o.cancel_time - o.time} s after entering it, before any fill (median order "
-                               f"{typical[o.instrument]:g} lots)", (o.owner,), o.instrument, [o.ref, o.cancelled],
-                               tape, {"lots": o.lots, "seconds": o.cancel_time - o.time,
-                                      "median_lots": typical[o.instrument], "key": o.id},
+                               f"{o.cancel_time - o.time} s after entering it, before any fill (90% of orders are "
+                               f"{typical[o.instrument]:g} lots or fewer)", (o.owner,), o.instrument,
+                               [o.ref, o.cancelled], tape, {"lots": o.lots, "seconds": o.cancel_time - o.time,
+                                                            "p90_lots": typical[o.instrument], "key": o.id},
                                [freeze((o.owner,), "spoofing: large orders withdrawn before any fill")]))
     sized: dict[tuple[str, int], list[Order]] = defaultdict(list)
     for o in placed:
@@ -149,6 +150,11 @@ def spoofing(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
                                 "ratio": round(len(withdrawn) / len(orders), 3), "key": "ratio"},
                                [freeze((owner,), "layering: most orders withdrawn unfilled")]))
     return alerts
+
+
+def _percentile(values: list[int], pct: int) -> int:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, len(ordered) * pct // 100)]
 
 
 def marking_close(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
