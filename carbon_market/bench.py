@@ -8,6 +8,7 @@ same as a table beside the targets of ``targets.json``. A figure above its targe
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -306,9 +307,10 @@ def measure_throughput(accounts: Any, results: Results, count: int = 100, bulk_c
     results.throughput["bulk_pipelined"] = round(_rate(1, lambda _: bulk.send(calls)) * bulk_count, 1)
 
 
-def measure_simulation(accounts: Any, results: Results, enterprises: int = 20) -> None:
+def measure_simulation(accounts: Any, results: Results, enterprises: int = 500) -> None:
     """A baseline compliance year of ``enterprises`` simulated enterprises: the transactions it sends, over the
-    seconds it takes from deployment to settlement (reads, decoding and the chain's clock included)."""
+    seconds it takes from deployment to settlement (reads, decoding and the chain's clock included); then the
+    surveillance of that whole year."""
     from carbon_market.sim import chain as simchain
     from carbon_market.sim.model import Policy, generate
 
@@ -332,6 +334,38 @@ def measure_surveillance(suite: Suite, results: Results, name: str) -> None:
     results.throughput["surveillance_events_per_s"] = round(surveyed.tape.events / seconds, 1)
     results.scale[f"surveil_{name}.events"] = surveyed.tape.events
     results.scale[f"surveil_{name}.alerts"] = len(surveyed.alerts)
+    results.scale[f"surveil_{name}.seconds"] = math.ceil(seconds)
+
+
+def measure_watch_latency(accounts: Any, results: Results) -> None:
+    """``watch`` one confirmation behind the head: the blocks from a wash trade (two traders the regulator declared
+    one group) to the poll that gives its alert."""
+    import tempfile
+
+    from brownie import chain, web3
+
+    from carbon_market.surveillance import monitor, policy
+
+    suite, _, op = _market(accounts, 2)
+    for trader in ("t0", "t1"):
+        suite.registry.declareGroup(op.run.address(trader), TAG, {"from": op.people["regulator"]})
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint, out = Path(folder) / "watch.json", Path(folder) / "alerts.jsonl"
+
+        def poll() -> list[Any]:
+            return monitor.watch(suite, policy.default(), checkpoint=checkpoint, out=out, confirmations=1, polls=1)
+
+        poll()
+        book = _Orders(op)
+        book.place("t0", 1, 6_000, 5)
+        traded = book.place("t1", 0, 6_000, 5)[1].block
+        waited = 0
+        while not [a for a in poll() if a.rule == "wash"]:
+            chain.mine()
+            waited += 1
+            if waited > 10:
+                raise RuntimeError("watch gave no alert for the wash trade in 10 blocks")
+        results.scale["watch_latency_blocks"] = web3.eth.block_number - traded
 
 
 TARGETS = BENCH_DIR / "targets.json"
@@ -389,6 +423,7 @@ def run(accounts: Any) -> int:
     measure_call_auction(accounts, results)
     measure_throughput(accounts, results)
     measure_simulation(accounts, results)
+    measure_watch_latency(accounts, results)
     write(results)
     over = missed(results)
     for line in over:

@@ -53,7 +53,7 @@ RULES: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
                  "min_lots": (_count, 1)},
     "spoofing": {"severity": (_severity, "high"), "large_multiple": (_count, 10), "min_large_lots": (_count, 20),
                  "max_life": (duration, 600), "ratio": (_ratio, 0.9), "ratio_min_orders": (_count, 20),
-                 "ratio_min_multiple": (_count, 3)},
+                 "ratio_min_multiple": (_count, 3), "opposite_trade": (flag, True)},
     "marking_close": {"severity": (_severity, "medium"), "close_minutes": (_count, 30),
                       "threshold_bps": (_count, 300), "call_threshold_bps": (_count, 500)},
     "concentration": {"severity": (_severity, "info"), "large_holder_pct": (_share, 10),

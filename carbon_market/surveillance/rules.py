@@ -122,7 +122,8 @@ def spoofing(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
     that 90% of the instrument's orders do not exceed, and at least ``min_large_lots``); and accounts that withdraw
     unfilled most of their orders of some size (``ratio`` of at least ``ratio_min_orders`` orders of
     ``ratio_min_multiple`` times that size). Against the 90th percentile, not the median: where honest order sizes
-    spread widely, a re-quoted order of the usual largest size is not large."""
+    spread widely, a re-quoted order of the usual largest size is not large. With ``opposite_trade``, also an order
+    withdrawn unfilled after its owner traded on the other side while it rested."""
     placed = [o for o in tape.placements if window.holds(o.ref.block) and not o.call_round]
     typical = {i: _percentile([o.lots for o in placed if o.instrument == i], 90)
                for i in {o.instrument for o in placed}}
@@ -149,6 +150,35 @@ def spoofing(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
                                {"orders": len(orders), "withdrawn": len(withdrawn),
                                 "ratio": round(len(withdrawn) / len(orders), 3), "key": "ratio"},
                                [freeze((owner,), "layering: most orders withdrawn unfilled")]))
+    if p["opposite_trade"]:
+        alerts += _spoof_and_trade(tape, p, placed)
+    return alerts
+
+
+def _spoof_and_trade(tape: Tape, p: dict[str, Any], placed: list[Order]) -> list[Alert]:
+    """An order withdrawn unfilled after its owner traded on the other side while it rested: a bid that props the
+    price up while its owner sells (or an offer that pushes it down while it buys), gone once it has served."""
+    by_owner: dict[tuple[str, int], list[Trade]] = defaultdict(list)
+    for t in tape.trades:
+        if t.kind == "continuous":
+            for who in (t.buyer, t.seller):
+                by_owner[(who, t.instrument)].append(t)
+    alerts = []
+    for o in placed:
+        if not o.cancelled or o.filled:
+            continue
+        opposite = [t for t in by_owner.get((o.owner, o.instrument), ())
+                    if (o.ref.block, o.ref.log_index) < (t.block, t.ref.log_index)
+                    < (o.cancelled.block, o.cancelled.log_index)
+                    and (t.seller if o.side == Side.BUY else t.buyer) == o.owner]
+        if opposite:
+            lots = sum(t.lots for t in opposite)
+            verb = "sold" if o.side == Side.BUY else "bought"
+            alerts.append(make("spoofing", p, f"{o.owner} {verb} {lots} lots while its {o.lots}-lot "
+                               f"{o.side.name.lower()} order rested, then withdrew that order unfilled", (o.owner,),
+                               o.instrument, [o.ref, *(t.ref for t in opposite), o.cancelled], tape,
+                               {"order_lots": o.lots, "traded_lots": lots, "key": f"opposite {o.id}"},
+                               [freeze((o.owner,), "spoofing: an order withdrawn after trading against its side")]))
     return alerts
 
 

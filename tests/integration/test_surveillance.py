@@ -67,7 +67,7 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     case.honest = {t.address.lower() for t in zi.traders}
     token, instrument = zi.token, zi.instrument
 
-    names = ["w1", "w2", "i1", "i2", "c1", "c2", "c3", "s1", "l1", "m1", "m2", "h1", "v1", "r1", "r2"]
+    names = ["w1", "w2", "i1", "i2", "c1", "c2", "c3", "s1", "l1", "x1", "x2", "m1", "m2", "h1", "v1", "r1", "r2"]
     people = {n: to_checksum_address(keccak(f"abuse {seed} {n}".encode())[12:]) for n in names}
     web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in people.values()]
                                      + [("anvil_setBalance", [a, hex(10**21)]) for a in people.values()])
@@ -80,7 +80,8 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     for n in ("w1", "w2"):
         suite.registry.declareGroup(people[n], group, {"from": regulator})
     vintage = allowance_id(int(token.split()[1]))
-    for n, units in (("w1", 5), ("i1", 5), ("c1", 3), ("s1", 300), ("l1", 125), ("m1", 1), ("m2", 1), ("h1", 200)):
+    for n, units in (("w1", 5), ("i1", 5), ("c1", 3), ("s1", 300), ("l1", 125), ("x1", 3), ("m1", 1), ("m2", 1),
+                     ("h1", 200)):
         suite.allowance.mint(people[n], vintage, units, {"from": issuer})
     op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000} for n in names])
     op.do("approve", traders=names)
@@ -119,6 +120,17 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     case.injected.append(("spoofing", frozenset({a("s1")})))
     place_and_cancel("l1", 5, 25)
     case.injected.append(("spoofing", frozenset({a("l1")})))
+    # x1 bids 10 lots below x2's 3-lot bid, sells 3 into x2's bid, then withdraws its own bid unfilled
+    bids = [f"x{seed}-{next(ordered)}" for _ in range(2)]
+    op.do("place", token=token, orders=[
+        {"ref": bids[0], "trader": "x2", "side": Side.BUY, "price": money(price * TICK), "lots": 3,
+         "max_fee_bps": 1_000},
+        {"ref": bids[1], "trader": "x1", "side": Side.BUY, "price": money((price - 2) * TICK), "lots": 10,
+         "max_fee_bps": 1_000}])
+    op.do("place", token=token, orders=[{"ref": f"x{seed}-{next(ordered)}", "trader": "x1", "side": Side.SELL,
+                                         "price": money(price * TICK), "lots": 3, "max_fee_bps": 1_000}])
+    op.do("cancel", orders=[bids[1]])
+    case.injected.append(("spoofing", frozenset({a("x1")})))
     case.injected.append(("concentration", frozenset({a("h1")})))
     op.do("position_limit", token=token, units=50)
     suite.allowance.mint(people["v1"], vintage, 45, {"from": issuer})
