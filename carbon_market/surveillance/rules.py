@@ -152,6 +152,30 @@ def spoofing(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
                                [freeze((owner,), "layering: most orders withdrawn unfilled")]))
     if p["opposite_trade"]:
         alerts += _spoof_and_trade(tape, p, placed)
+    alerts += _withdrawn_as_the_other_side_moved(tape, p, placed, typical)
+    return alerts
+
+
+def _withdrawn_as_the_other_side_moved(tape: Tape, p: dict[str, Any], placed: list[Order],
+                                       typical: dict[int, int]) -> list[Alert]:
+    """A sizeable order (``ratio_min_multiple`` times the 90th percentile) entered at or within ``near_ticks`` of
+    the best price of its side, withdrawn unfilled within ``max_life`` once the other side had moved its way (the
+    best ask up for a bid, the best bid down for an offer): the pressure it was there to make had worked."""
+    alerts = []
+    for o in placed:
+        if not o.cancelled or o.filled or o.lots < p["ratio_min_multiple"] * typical[o.instrument]:
+            continue
+        (bid, ask), (bid_then, ask_then) = o.best_placed, o.best_cancelled
+        near = (bid - o.tick if o.side == Side.BUY else o.tick - ask) <= p["near_ticks"]
+        moved = (ask and ask_then > ask) if o.side == Side.BUY else (bid and 0 < bid_then < bid)
+        if near and moved and o.cancel_time - o.time <= p["max_life"]:
+            before, after = (ask, ask_then) if o.side == Side.BUY else (bid, bid_then)
+            alerts.append(make("spoofing", p, f"{o.owner} withdrew its {o.lots}-lot {o.side.name.lower()} at tick "
+                               f"{o.tick}, next to the best, once the other side had moved from {before} to {after}",
+                               (o.owner,), o.instrument, [o.ref, o.cancelled], tape,
+                               {"lots": o.lots, "tick": o.tick, "other_side": [before, after],
+                                "key": f"moved {o.id}"},
+                               [freeze((o.owner,), "spoofing: an order withdrawn once the other side had moved")]))
     return alerts
 
 

@@ -54,6 +54,13 @@ class Order:
     cancelled: Ref | None = None
     cancel_time: int = 0
     left: int = 0  # lots resting now (continuous orders)
+    #: the book's best bid and ask (ticks; 0: none) right after the order was entered, and when it was withdrawn
+    best_placed: tuple[int, int] = (0, 0)
+    best_cancelled: tuple[int, int] = (0, 0)
+
+    @property
+    def tick(self) -> int:
+        return OrderKey.of(self.id).tick if self.id else 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,8 @@ class Tape:
         #: the latest transfers that built each holding (the evidence of a position)
         self.moves: dict[tuple[str, int], list[Ref]] = defaultdict(list)
         self.band_bps = DEFAULT_BAND_BPS
+        #: the continuous book's resting lots per (instrument, side) and price tick
+        self.levels: dict[tuple[int, Side], dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.deadlines: dict[int, int] = {}  # year -> deadline
         self.obligations: dict[tuple[int, str], Obligation] = {}
         self.events = 0
@@ -149,6 +158,17 @@ class Tape:
 
     def has_role(self, account: str, role: Role) -> bool:
         return bool(self.roles.get(account.lower(), 0) & role)
+
+    def best(self, instrument: int) -> tuple[int, int]:
+        """The best bid and ask of an instrument's continuous book now (ticks; 0 where a side is empty)."""
+        bids = [t for t, lots in self.levels[(instrument, Side.BUY)].items() if lots > 0]
+        asks = [t for t, lots in self.levels[(instrument, Side.SELL)].items() if lots > 0]
+        return max(bids, default=0), min(asks, default=0)
+
+    def rest(self, order: Order, lots: int) -> None:
+        """Add (or, negative, take) resting lots of a continuous order to its level."""
+        if order.id and not order.call_round and lots:
+            self.levels[(order.instrument, order.side)][order.tick] += lots
 
     def open_buy_lots(self, account: str, instrument: int) -> int:
         return sum(o.left for o in self.orders.values() if o.owner == account.lower() and o.instrument == instrument
@@ -204,6 +224,8 @@ def _placed(t: Tape, e: Event) -> None:
         t.orders[order_id] = order
         if order.call_round:
             t.calls[(instrument, order.call_round)].append(order)
+        t.rest(order, order.left)
+        order.best_placed = t.best(instrument)
 
 
 def _filled(t: Tape, e: Event) -> None:
@@ -214,6 +236,7 @@ def _filled(t: Tape, e: Event) -> None:
     lots, taker = int(f["lots"]), _lower(f["taker"])
     maker.filled += lots
     maker.left -= lots
+    t.rest(maker, -lots)
     buyer, seller = (taker, maker.owner) if maker.side == Side.SELL else (maker.owner, taker)
     t.trades.append(Trade(maker.instrument, t.time_of(e.block), e.block, buyer, seller, int(f["price"]), lots,
                           "continuous", Ref.of(e), taker))
@@ -222,9 +245,21 @@ def _filled(t: Tape, e: Event) -> None:
 def _gone(t: Tape, e: Event) -> None:
     order = t.orders.get(int(e.fields["orderId"]))
     if order is not None:
+        t.rest(order, -order.left)
+        order.left = 0
         if e.name == "OrderCancelled":
             order.cancelled, order.cancel_time = Ref.of(e), t.time_of(e.block)
-        order.left = 0
+            order.best_cancelled = t.best(order.instrument)
+
+
+def _withdrawn(t: Tape, e: Event) -> None:
+    """A level outside the day's limits left the book (its orders wait for their owners, out of the book)."""
+    f = e.fields
+    t.levels[(int(f["instrument"]), Side(int(f["side"])))][int(f["tick"])] = 0
+    for order in t.orders.values():
+        if order.instrument == int(f["instrument"]) and order.side == int(f["side"]) and order.tick == int(f["tick"]) \
+                and not order.call_round and int(f["head"]) <= (order.id & 0xFFFFFFFF) < int(f["tail"]):
+            order.left = 0
 
 
 def _claimed(t: Tape, e: Event) -> None:
@@ -315,7 +350,8 @@ def _settled(t: Tape, e: Event) -> None:
 
 _HANDLERS = {
     "ParticipantOnboarded": _onboarded, "ParticipantUpdated": _onboarded, "GroupDeclared": _group,
-    "InstrumentListed": _listed, "ReferenceRolled": _rolled, "OrderPlaced": _placed, "OrderFilled": _filled,
+    "LevelWithdrawn": _withdrawn, "InstrumentListed": _listed, "ReferenceRolled": _rolled, "OrderPlaced": _placed,
+    "OrderFilled": _filled,
     "OrderCancelled": _gone, "OrderReturned": _gone, "OrderRecovered": _gone, "OrderSuspended": _gone,
     "OrderClaimed": _claimed, "CallCleared": _cleared, "BlockTraded": _block, "ParamsChanged": _params,
     "PositionLimitChanged": _limit, "TransferSingle": _transfer, "TransferBatch": _transfers,

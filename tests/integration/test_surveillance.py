@@ -67,7 +67,8 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     case.honest = {t.address.lower() for t in zi.traders}
     token, instrument = zi.token, zi.instrument
 
-    names = ["w1", "w2", "i1", "i2", "c1", "c2", "c3", "s1", "l1", "x1", "x2", "m1", "m2", "h1", "v1", "r1", "r2"]
+    names = ["w1", "w2", "i1", "i2", "c1", "c2", "c3", "s1", "l1", "x1", "x2", "n1", "n2", "m1", "m2", "h1", "v1",
+             "r1", "r2"]
     people = {n: to_checksum_address(keccak(f"abuse {seed} {n}".encode())[12:]) for n in names}
     web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in people.values()]
                                      + [("anvil_setBalance", [a, hex(10**21)]) for a in people.values()])
@@ -80,8 +81,8 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
     for n in ("w1", "w2"):
         suite.registry.declareGroup(people[n], group, {"from": regulator})
     vintage = allowance_id(int(token.split()[1]))
-    for n, units in (("w1", 5), ("i1", 5), ("c1", 3), ("s1", 300), ("l1", 125), ("x1", 3), ("m1", 1), ("m2", 1),
-                     ("h1", 200)):
+    for n, units in (("w1", 5), ("i1", 5), ("c1", 3), ("s1", 300), ("l1", 125), ("x1", 3), ("n2", 2), ("m1", 1),
+                     ("m2", 1), ("h1", 200)):
         suite.allowance.mint(people[n], vintage, units, {"from": issuer})
     op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000} for n in names])
     op.do("approve", traders=names)
@@ -131,6 +132,23 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
                                          "price": money(price * TICK), "lots": 3, "max_fee_bps": 1_000}])
     op.do("cancel", orders=[bids[1]])
     case.injected.append(("spoofing", frozenset({a("x1")})))
+    op.do("cancel", orders=[bids[0]])  # x2's bid, filled in part, leaves the book
+    # n1 joins the best bid with 10 lots; the best ask moves up a tick; n1 withdraws its bid unfilled
+    _, high = _limits(suite, instrument)
+    ask = min(price + 2, high - 1)
+    quotes = [f"x{seed}-{next(ordered)}" for _ in range(4)]
+    op.do("place", token=token, orders=[
+        {"ref": quotes[0], "trader": "n2", "side": Side.SELL, "price": money(ask * TICK), "lots": 1,
+         "max_fee_bps": 1_000},
+        {"ref": quotes[1], "trader": "n2", "side": Side.BUY, "price": money((price - 1) * TICK), "lots": 1,
+         "max_fee_bps": 1_000},
+        {"ref": quotes[2], "trader": "n1", "side": Side.BUY, "price": money((price - 1) * TICK), "lots": 10,
+         "max_fee_bps": 1_000}])
+    op.do("cancel", orders=[quotes[0]])
+    op.do("place", token=token, orders=[{"ref": quotes[3], "trader": "n2", "side": Side.SELL,
+                                         "price": money((ask + 1) * TICK), "lots": 1, "max_fee_bps": 1_000}])
+    op.do("cancel", orders=[quotes[2], quotes[1], quotes[3]])
+    case.injected.append(("spoofing", frozenset({a("n1")})))
     case.injected.append(("concentration", frozenset({a("h1")})))
     op.do("position_limit", token=token, units=50)
     suite.allowance.mint(people["v1"], vintage, 45, {"from": issuer})
