@@ -128,6 +128,15 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
                  str(folder / "bad"))
     assert policy.returncode == 2 and "line 1 (wash): min_lots: expected a whole number" in policy.stderr
     assert not (folder / "beyond").exists() and not (folder / "bad").exists()
+    latest = int(rpc("eth_blockNumber", []), 16)
+    watched = cli(folder / "deployments", "watch", "--until-block", str(latest - 1), "--poll", "0.2",
+                  "--checkpoint", str(folder / "watch.json"), "--out", str(folder / "watch.jsonl"))
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    assert json.loads((folder / "watch.json").read_text())["last_block"] >= latest - 1
+    again = cli(folder / "deployments", "watch", "--until-block", str(latest - 1), "--poll", "0.2",
+                "--checkpoint", str(folder / "watch.json"), "--out", str(folder / "watch.jsonl"))
+    assert again.returncode == 0 and not [line for line in again.stdout.splitlines()
+                                          if line.startswith("block ")]  # nothing given twice
 
     (folder / "clock.yaml").write_text(YEAR_FILE.split("  - onboard:")[0] + "  - advance_time: {to: deadline 2026}\n")
     clock = ops(folder, "clock.yaml")
