@@ -328,15 +328,16 @@ def limits(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
     for instrument in tape.instruments.values():
         if not instrument.position_limit:
             continue
-        for holder in [h for (h, token), u in tape.balances.items() if token == instrument.token and u > 0] + \
-                [o.owner for o in tape.orders.values() if o.instrument == instrument.number and o.left]:
+        holders = {h for (h, token), u in tape.balances.items() if token == instrument.token and u > 0}
+        holders |= {o.owner for o in tape.orders.values() if o.instrument == instrument.number and o.left}
+        for holder in sorted(holders):
             if not tape.has_role(holder, Role.INVESTOR) or tape.has_role(holder, Role.ENTERPRISE):
                 continue
             position = tape.balances[(holder, instrument.token)] + \
                 tape.open_buy_lots(holder, instrument.number) * instrument.lot
             share = 100 * position / instrument.position_limit
             key = f"limit {holder}"
-            if share >= p["warn_pct"] and not any(a.figures.get("key") == key for a in alerts):
+            if share >= p["warn_pct"]:
                 state = "at" if share >= 100 else "near"
                 evidence = [*tape.moves[(holder, instrument.token)], *([instrument.limit_set] if instrument.limit_set
                                                                         else [])]

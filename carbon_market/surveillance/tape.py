@@ -130,6 +130,7 @@ class Tape:
         self.deadlines: dict[int, int] = {}  # year -> deadline
         self.obligations: dict[tuple[int, str], Obligation] = {}
         self.events = 0
+        self._open_buys: dict[tuple[str, int], int] | None = None  # derived once the tape is built
 
     def time_of(self, block: int) -> int:
         return self.times.get(block, 0)
@@ -171,8 +172,13 @@ class Tape:
             self.levels[(order.instrument, order.side)][order.tick] += lots
 
     def open_buy_lots(self, account: str, instrument: int) -> int:
-        return sum(o.left for o in self.orders.values() if o.owner == account.lower() and o.instrument == instrument
-                   and o.side == Side.BUY and not o.call_round)
+        """Lots an account's continuous buy orders still have resting (summed once for every account)."""
+        if self._open_buys is None:
+            self._open_buys = defaultdict(int)
+            for o in self.orders.values():
+                if o.side == Side.BUY and not o.call_round and o.left:
+                    self._open_buys[(o.owner, o.instrument)] += o.left
+        return self._open_buys.get((account.lower(), instrument), 0)
 
     # -- building --------------------------------------------------------------------------------------------
 
