@@ -26,7 +26,8 @@ from carbon_market.failures import CarbonMarketError
 from carbon_market.suite import Suite, deploy_suite, project
 
 #: the contracts of a suite, in deployment order (linked libraries are recorded with them)
-SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
+SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk", "reserve",
+                "auction")
 LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
 
 
@@ -108,7 +109,10 @@ def attach(record: Record) -> Suite:
     contracts = project()
     parts = {}
     for name in SUITE_FIELDS:
-        entry = record.contracts[name]
+        entry = record.contracts.get(name)
+        if entry is None:
+            raise DeployError(f"{record.path}: the record has no {name} (deployed by an older version of the "
+                              f"project); deploy again with REDEPLOY=1")
         if web3.eth.get_code(entry["address"]) in (b"", "0x"):
             raise DeployError(f"{record.path}: {name} at {entry['address']} has no code on this chain "
                               f"(a restarted local chain?); deploy again with REDEPLOY=1")

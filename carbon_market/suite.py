@@ -32,6 +32,8 @@ class Suite:
     offsets: Any
     market: Any
     desk: Any
+    reserve: Any
+    auction: Any
 
 
 def project() -> Any:
@@ -90,7 +92,9 @@ def deploy_suite(
     participant holding the allowance's issuer and surrender roles and the credit's rules role; the offset
     registry is registered and holds the allowance's issuer role; the market (with its linked libraries) is
     registered as a system participant, its fees going to the regulator until an exchange is appointed; so is
-    the block-trade desk, which trades the market's instruments under the market's rules.
+    the block-trade desk, which trades the market's instruments under the market's rules. The supply reserve
+    and the primary auction are registered system participants that mint allowances (issuer role); the regulator
+    is the auctioneer and, until it sets another, the auctions' treasury.
     """
     contracts = project()
     tx = {"from": admin}
@@ -106,13 +110,17 @@ def deploy_suite(
         library.deploy(tx)  # linked into Market by brownie (CallAuction into OrderBook too, so first)
     market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
     desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
+    reserve = contracts.SupplyReserve.deploy(registry, allowance, money_token, market, tx)
+    auction = contracts.PrimaryAuction.deploy(registry, allowance, money_token, market, reserve, regulator, tx)
 
     by_regulator = {"from": regulator}
     registry.onboardBatch(
         [onboarding(compliance, Role.SYSTEM, identity="compliance contract"),
          onboarding(offsets, Role.SYSTEM, identity="offset registry contract"),
          onboarding(market, Role.SYSTEM, identity="market contract"),
-         onboarding(desk, Role.SYSTEM, identity="block trade desk contract")],
+         onboarding(desk, Role.SYSTEM, identity="block trade desk contract"),
+         onboarding(reserve, Role.SYSTEM, identity="supply reserve contract"),
+         onboarding(auction, Role.SYSTEM, identity="primary auction contract")],
         by_regulator,
     )
     market.setDesk(desk, by_regulator)  # the desk's escrowed proposals count towards investors' positions
@@ -121,5 +129,9 @@ def deploy_suite(
         allowance.grantRole(role, compliance, by_regulator)
     allowance.grantRole(allowance.ISSUER_ROLE(), offsets, by_regulator)
     credit.grantRole(credit.RULES_ROLE(), compliance, by_regulator)
+    for minter in (reserve, auction):
+        allowance.grantRole(allowance.ISSUER_ROLE(), minter, by_regulator)
+    reserve.setAuction(auction, by_regulator)
+    auction.grantRole(auction.AUCTIONEER_ROLE(), regulator, by_regulator)
     return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
-                 compliance=compliance, offsets=offsets, market=market, desk=desk)
+                 compliance=compliance, offsets=offsets, market=market, desk=desk, reserve=reserve, auction=auction)

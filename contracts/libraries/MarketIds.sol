@@ -82,6 +82,14 @@ library MarketMath {
         return _reference(ins.day, today, ins.referenceTick, ins.lastTick);
     }
 
+    /// @notice The reference price of `market`'s instrument `instrument` today in money units per allowance unit
+    /// (per tonne), rounded down; 0 for instrument 0 (none).
+    function unitReference(IMarket market, uint32 instrument) internal view returns (uint256) {
+        if (instrument == 0) return 0;
+        IMarket.Instrument memory ins = market.instrument(instrument);
+        return uint256(referenceTick(ins, tradingDay(block.timestamp))) * ins.tickSize / ins.lotSize;
+    }
+
     /// @notice An instrument's price limits now, in ticks (before or after the day's roll).
     function limitsNow(IMarket.Instrument storage ins, uint16 bandBps) internal view returns (uint24, uint24) {
         return band(_reference(ins.day, tradingDay(block.timestamp), ins.referenceTick, ins.lastTick), bandBps);

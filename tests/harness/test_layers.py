@@ -18,6 +18,7 @@ DOMAIN, PLUMBING, OPERATIONS, APPLICATIONS = range(4)
 LAYERS = {
     "carbon_market": DOMAIN, "roles": DOMAIN, "ids": DOMAIN, "compliance": DOMAIN, "market": DOMAIN,
     "history": DOMAIN, "failures": DOMAIN, "settings": DOMAIN, "sim": DOMAIN, "sim.model": DOMAIN,
+    "auctions": DOMAIN, "bids": PLUMBING,
     "codec": PLUMBING, "bulk": PLUMBING, "receipts": PLUMBING, "clock": PLUMBING, "suite": PLUMBING,
     "errors": PLUMBING, "deploy": PLUMBING, "ops.node": PLUMBING, "ops.journal": PLUMBING,
     "ops": OPERATIONS, "ops.spec": OPERATIONS, "ops.steps": OPERATIONS, "ops.senders": OPERATIONS,
