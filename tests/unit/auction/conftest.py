@@ -47,6 +47,7 @@ def reserve(auction, funded):
 def rules(**changes) -> AuctionRules:
     from brownie import chain
 
+    chain.mine()  # after a revert the node's clock runs ahead of the last block: read it from a new one
     now = chain[-1].timestamp
     base = dict(reserve_price=RESERVE, tick_size=TICK, commit_end=now + HOUR, reveal_end=now + 2 * HOUR)
     base.update(changes)
