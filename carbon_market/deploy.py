@@ -27,7 +27,7 @@ from carbon_market.suite import Suite, deploy_suite, project
 
 #: the contracts of a suite, in deployment order (linked libraries are recorded with them)
 SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk", "reserve",
-                "auction")
+                "auction", "breaker")
 LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
 
 

@@ -34,6 +34,7 @@ class Suite:
     desk: Any
     reserve: Any
     auction: Any
+    breaker: Any
 
 
 def project() -> Any:
@@ -94,7 +95,8 @@ def deploy_suite(
     registered as a system participant, its fees going to the regulator until an exchange is appointed; so is
     the block-trade desk, which trades the market's instruments under the market's rules. The supply reserve
     and the primary auction are registered system participants that mint allowances (issuer role); the regulator
-    is the auctioneer and, until it sets another, the auctions' treasury.
+    is the auctioneer and, until it sets another, the auctions' treasury. The circuit breaker is a registered system
+    participant holding the market's exchange role (a halt is a call phase).
     """
     contracts = project()
     tx = {"from": admin}
@@ -112,6 +114,7 @@ def deploy_suite(
     desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
     reserve = contracts.SupplyReserve.deploy(registry, allowance, money_token, market, tx)
     auction = contracts.PrimaryAuction.deploy(registry, allowance, money_token, market, reserve, regulator, tx)
+    breaker = contracts.CircuitBreaker.deploy(registry, market, tx)
 
     by_regulator = {"from": regulator}
     registry.onboardBatch(
@@ -120,7 +123,8 @@ def deploy_suite(
          onboarding(market, Role.SYSTEM, identity="market contract"),
          onboarding(desk, Role.SYSTEM, identity="block trade desk contract"),
          onboarding(reserve, Role.SYSTEM, identity="supply reserve contract"),
-         onboarding(auction, Role.SYSTEM, identity="primary auction contract")],
+         onboarding(auction, Role.SYSTEM, identity="primary auction contract"),
+         onboarding(breaker, Role.SYSTEM, identity="circuit breaker contract")],
         by_regulator,
     )
     market.setDesk(desk, by_regulator)  # the desk's escrowed proposals count towards investors' positions
@@ -133,5 +137,7 @@ def deploy_suite(
         allowance.grantRole(allowance.ISSUER_ROLE(), minter, by_regulator)
     reserve.setAuction(auction, by_regulator)
     auction.grantRole(auction.AUCTIONEER_ROLE(), regulator, by_regulator)
+    market.grantRole(market.EXCHANGE_ROLE(), breaker, by_regulator)  # halts open a call; resuming closes it
     return Suite(registry=registry, allowance=allowance, credit=credit, money=money_token,
-                 compliance=compliance, offsets=offsets, market=market, desk=desk, reserve=reserve, auction=auction)
+                 compliance=compliance, offsets=offsets, market=market, desk=desk, reserve=reserve, auction=auction,
+                 breaker=breaker)

@@ -41,6 +41,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     /// @dev The occupied ticks of every auction, one set per auction (`PriceBitmap` base = auction id).
     mapping(uint256 => uint256) private _ticks;
     mapping(uint256 auctionId => mapping(address bidder => uint48)) private _revealedBy;
+    mapping(address bidder => uint256) private _heldMoney;
+    mapping(address bidder => mapping(uint16 vintage => uint48)) private _heldUnits;
 
     /// @param registry_ the participant registry
     /// @param allowance_ the carbon allowance this contract mints
@@ -187,6 +189,18 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IPrimaryAuction
+    function withdrawHeld(uint16 vintage) external nonReentrant {
+        uint48 units = _heldUnits[msg.sender][vintage];
+        uint256 money = _heldMoney[msg.sender];
+        if (units == 0 && money == 0) revert Auction__NothingHeld(msg.sender, vintage);
+        _heldUnits[msg.sender][vintage] = 0;
+        _heldMoney[msg.sender] = 0;
+        emit HeldWithdrawn(msg.sender, vintage, units, money);
+        if (money != 0) _money.safeTransfer(msg.sender, money);
+        if (units != 0) _allowance.mint(msg.sender, AllowanceId.allowance(vintage), units);
+    }
+
+    /// @inheritdoc IPrimaryAuction
     function payProceeds() external nonReentrant returns (uint256 amount) {
         amount = _proceeds;
         if (amount == 0) return 0;
@@ -240,6 +254,11 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     /// @inheritdoc IPrimaryAuction
     function demandAt(uint256 auctionId, uint24 tick) external view returns (uint48) {
         return _demand[(auctionId << 24) | tick];
+    }
+
+    /// @inheritdoc IPrimaryAuction
+    function held(address account, uint16 vintage) external view returns (uint48 units, uint256 money) {
+        return (_heldUnits[account][vintage], _heldMoney[account]);
     }
 
     /// @inheritdoc IPrimaryAuction
@@ -394,6 +413,12 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
         }
         uint256 refund = deposit - paid;
         emit BidClaimed(auctionId, bidId, bidder, units, paid - forfeited, refund, forfeited);
+        if (bidder.code.length != 0 || !registry().isActive(bidder)) {
+            _heldMoney[bidder] += refund;
+            if (units != 0) _heldUnits[bidder][a.vintage] += units;
+            emit SettlementHeld(bidId, bidder, units, refund);
+            return paid;
+        }
         if (refund != 0) _money.safeTransfer(bidder, refund);
         if (units != 0) _allowance.mint(bidder, AllowanceId.allowance(a.vintage), units);
     }

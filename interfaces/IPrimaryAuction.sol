@@ -99,6 +99,8 @@ interface IPrimaryAuction {
     error Auction__PurchaseLimit(uint256 auctionId, address bidder, uint256 quantity, uint256 limit);
     /// @notice Thrown when a bid is claimed twice.
     error Auction__AlreadyClaimed(uint256 bidId);
+    /// @notice Thrown when an account withdraws settlement held for it and none is.
+    error Auction__NothingHeld(address account, uint16 vintage);
     /// @notice Thrown when a batch is empty or longer than MAX_BATCH.
     error Auction__BadBatch(uint256 length, uint256 max);
     // ------------------------------------------------------------------ events
@@ -126,6 +128,12 @@ interface IPrimaryAuction {
         uint256 indexed auctionId, uint256 indexed bidId, address indexed bidder, uint48 units, uint256 paid,
         uint256 refund, uint256 forfeited
     );
+    /// @notice Emitted when a claimed bid's units and refund are held for its bidder instead of sent: the bidder is a
+    /// contract (a claim never calls into a bidder's code, which could refuse, re-enter or burn a batch's gas) or is
+    /// not active.
+    event SettlementHeld(uint256 indexed bidId, address indexed bidder, uint48 units, uint256 refund);
+    /// @notice Emitted when a bidder withdraws what was held for it.
+    event HeldWithdrawn(address indexed bidder, uint16 indexed vintage, uint48 units, uint256 money);
     /// @notice Emitted when accrued proceeds are paid to the treasury.
     event ProceedsPaid(address indexed treasury, uint256 amount);
     /// @notice Emitted when the treasury changes.
@@ -149,6 +157,9 @@ interface IPrimaryAuction {
     /// @notice Settle bids of final auctions (anyone, on the bidders' behalf): mint each winner's allowances, pay
     /// the treasury's share to the proceeds, return the rest of each deposit to its bidder.
     function claim(uint256[] calldata bidIds) external;
+
+    /// @notice Withdraw the units of `vintage` and the money held for the caller (see `SettlementHeld`).
+    function withdrawHeld(uint16 vintage) external;
 
     /// @notice Pay the accrued proceeds and forfeits to the treasury (anyone).
     function payProceeds() external returns (uint256 amount);
@@ -178,6 +189,9 @@ interface IPrimaryAuction {
 
     /// @notice Units revealed at a price tick of an auction.
     function demandAt(uint256 auctionId, uint24 tick) external view returns (uint48);
+
+    /// @notice Units of `vintage`, and money (of any auction), held for `account`.
+    function held(address account, uint16 vintage) external view returns (uint48 units, uint256 money);
 
     /// @notice The treasury and the proceeds accrued for it.
     function treasury() external view returns (address);

@@ -15,7 +15,8 @@ from brownie.exceptions import VirtualMachineError
 from carbon_market.compliance import Rules
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, identity_hash, onboarding
-from tests.conftest import ALLOWANCE_2026
+from carbon_market.auctions import AuctionRules
+from tests.conftest import ALLOWANCE_2026, list_for_trading
 
 CALLERS = ("admin", "regulator", "verifier", "exchange", "enterprise", "investor", "developer", "system",
            "frozen", "outsider")
@@ -23,6 +24,11 @@ ACTIVE = {"regulator", "verifier", "exchange", "enterprise", "investor", "develo
 REASON = identity_hash("matrix")
 RULES = Rules(early_deadline=2_000_000_000, deadline=2_000_000_000)
 TAG = b"MATRIX".ljust(32, b"\0")
+AUCTION_RULES = AuctionRules(reserve_price=MONEY_UNIT, tick_size=MONEY_UNIT // 100, commit_end=2_000_000_000,
+                             reveal_end=2_000_003_600)
+SUPPLY_RULES = (1, 365 * 86_400, 2026, 4, 10**9, 10**6, 2_400, 1_000)
+GUARD = (2, 500, 600, 900)
+EVERYONE = set(CALLERS)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +53,13 @@ def world(suite, who, regulator, issuer):
     suite.registry.freeze(who["frozen"], REASON, {"from": regulator})
     suite.compliance.openYear(2026, RULES.as_tuple(), [0], [800_000], {"from": regulator})
     suite.offsets.registerProject(who["developer"], REASON, {"from": regulator})
+    for holder in holders:
+        if holder != who["frozen"]:
+            suite.money.approve(suite.auction, 2**255, {"from": holder})
+    suite.auction.offer(2029, 1_000, AUCTION_RULES.as_tuple(), {"from": regulator})
+    suite.reserve.setSupplyRules(SUPPLY_RULES, {"from": regulator})
+    list_for_trading(suite, regulator, who["exchange"], [who["enterprise"]], reference=60 * MONEY_UNIT)
+    suite.breaker.setGuard(1, GUARD, {"from": regulator})
     return suite
 
 
@@ -128,6 +141,20 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         lambda s, w, c: s.offsets.requestIssuance(1, 2025, 10, REASON, {"from": c}), {"developer"}),
     "money.grantRole": (
         lambda s, w, c: s.money.grantRole(s.money.ISSUER_ROLE(), w["target"], {"from": c}), {"regulator"}),
+    "auction.offer": (lambda s, w, c: s.auction.offer(2029, 10, AUCTION_RULES.as_tuple(), {"from": c}), {"regulator"}),
+    "auction.commit": (lambda s, w, c: s.auction.commit(0, REASON, MONEY_UNIT, {"from": c}), {"enterprise", "investor"}),
+    "auction.payProceeds": (lambda s, w, c: s.auction.payProceeds({"from": c}), EVERYONE),
+    "auction.setTreasury": (lambda s, w, c: s.auction.setTreasury(w["target"], {"from": c}), {"regulator"}),
+    "auction.grantRole": (
+        lambda s, w, c: s.auction.grantRole(s.auction.AUCTIONEER_ROLE(), w["target"], {"from": c}), {"regulator"}),
+    "reserve.draw": (lambda s, w, c: s.reserve.draw(10, {"from": c}), set()),
+    "reserve.keepUnsold": (lambda s, w, c: s.reserve.keepUnsold(10, True, {"from": c}), set()),
+    "reserve.setSupplyRules": (lambda s, w, c: s.reserve.setSupplyRules(SUPPLY_RULES, {"from": c}), {"regulator"}),
+    "reserve.computeSupply": (lambda s, w, c: s.reserve.computeSupply({"from": c}), EVERYONE),
+    "reserve.setContainment": (
+        lambda s, w, c: s.reserve.setContainment(1, [(70 * MONEY_UNIT, 10, 10)], {"from": c}), {"regulator"}),
+    "breaker.setGuard": (lambda s, w, c: s.breaker.setGuard(1, GUARD, {"from": c}), {"regulator"}),
+    "breaker.observe": (lambda s, w, c: s.breaker.observe(1, {"from": c}), EVERYONE),
 }
 
 
@@ -158,11 +185,21 @@ def test_matrix_covers_every_state_changing_function(world):
         "compliance.surrender", "offsets.attestIssuance", "offsets.rejectIssuance",
         "compliance.settle",  # anyone, after the deadline (test_settlement_outcomes uses an outsider)
         "compliance.claimAllocation",  # only what is held for the caller itself (tests/unit/test_hostile_callers.py)
+        "auction.revokeRole", "auction.renounceRole", "reserve.grantRole", "reserve.revokeRole",
+        "reserve.renounceRole", "breaker.grantRole", "breaker.revokeRole", "breaker.renounceRole",
+        # each needs an auction in its reveal or claim stage: the bid's owner only (reveal), anyone (clear, claim);
+        # tests/unit/auction/test_primary_auction.py
+        "auction.reveal", "auction.clear", "auction.claim",
+        "reserve.setAuction",  # once, at deployment (test_supply_reserve: a second time is refused)
+        "reserve.buyFromReserve",  # needs a secondary price at a trigger: enterprises only, test_supply_reserve
+        "auction.withdrawHeld",  # only what is held for the caller itself (tests/unit/test_hostile_callers.py)
+        "breaker.resume",  # needs a halt: anyone after the cooling-off, tests/unit/market/test_circuit_breaker.py
     }
     seen = set()
     for label, contract in (("registry", world.registry), ("allowance", world.allowance),
                             ("credit", world.credit), ("money", world.money),
-                            ("compliance", world.compliance), ("offsets", world.offsets)):
+                            ("compliance", world.compliance), ("offsets", world.offsets),
+                            ("auction", world.auction), ("reserve", world.reserve), ("breaker", world.breaker)):
         for item in contract.abi:
             if item["type"] == "function" and item["stateMutability"] in ("nonpayable", "payable"):
                 seen.add(f"{label}.{item['name']}")

@@ -360,3 +360,66 @@ def test_re_entering_the_desk_from_a_block_settlement_fails(market, funded, alic
     h = hostile.contract
     assert (h.reentries(), h.reentriesSucceeded(), bytes(h.lastReentryResult())) == (1, 0, REENTRANT)
     assert desk.blockTrade(second)["proposer"] == hostile.address
+
+
+# ---------------------------------------------------------------- primary auction
+
+
+@pytest.mark.parametrize("mode", [Mode.REFUSE, Mode.BURN_GAS, Mode.WRONG_SELECTOR, Mode.REENTER])
+def test_a_hostile_bidder_cannot_block_a_claim_batch_and_withdraws_alone(
+        funded, regulator, issuer, alice, bob, hostile, mode):
+    import secrets
+
+    from brownie import chain
+
+    from carbon_market.auctions import AuctionRules
+    from carbon_market.bids import commitment
+    from carbon_market.ids import allowance_id
+
+    auction = funded.auction
+    funded.money.issue(hostile.address, 10_000 * MONEY_UNIT, {"from": regulator})
+    hostile.act(funded.money, "approve", auction, 2**255)
+    funded.money.approve(auction, 2**255, {"from": alice})
+    chain.mine()
+    now = chain[-1].timestamp
+    rules = AuctionRules(reserve_price=MONEY_UNIT, tick_size=MONEY_UNIT // 100, commit_end=now + 100,
+                         reveal_end=now + 200, enterprise_limit_bps=10_000)
+    aid = auction.offer(2030, 100, rules.as_tuple(), {"from": regulator}).events["AuctionOffered"]["auctionId"]
+    bids = []
+    for bidder, price in ((alice, 50 * MONEY_UNIT), (hostile, 55 * MONEY_UNIT)):
+        salt = secrets.token_bytes(32)
+        c = commitment(aid, bidder.address, price, 50, salt)
+        if bidder is hostile:
+            tx = hostile.act(auction, "commit", aid, c, price * 51)
+        else:
+            tx = auction.commit(aid, c, price * 51, {"from": bidder})
+        bids.append((tx.events["BidCommitted"]["bidId"], bidder, price, salt))
+    chain.sleep(101)
+    chain.mine()
+    for bid_id, bidder, price, salt in bids:
+        if bidder is hostile:
+            hostile.act(auction, "reveal", bid_id, price, 50, salt)
+        else:
+            auction.reveal(bid_id, price, 50, salt, {"from": bidder})
+    chain.sleep(101)
+    chain.mine()
+    auction.clear(aid, 10, {"from": bob})
+    # the hook would refuse, burn the gas, answer wrongly or re-enter the auction's claim
+    hostile.mode(mode, auction, "claim", [bids[1][0]])
+    tx = auction.claim([bids[1][0], bids[0][0]], {"from": bob})
+    assert tx.gas_used < 400_000  # the hostile hook was never called
+    assert funded.allowance.balanceOf(alice, allowance_id(2030)) == 50
+    held = tx.events["SettlementHeld"]
+    assert len(held) == 1 and held[0]["bidder"] == hostile.address and held[0]["units"] == 50
+    # the refund: the deposit (55 x 51) less 50 units at the clearing price (50, the lowest accepted bid)
+    assert tuple(map(int, auction.held(hostile.address, 2030))) == (50, (55 * 51 - 50 * 50) * MONEY_UNIT)
+    with reverts("Auction__NothingHeld", alice, 2030):
+        auction.withdrawHeld(2030, {"from": alice})
+    if mode != Mode.REENTER:
+        with reverts("Hostile__CallFailed", auction, ANY):
+            hostile.act(auction, "withdrawHeld", 2030)
+        assert tuple(map(int, auction.held(hostile.address, 2030))) == (50, (55 * 51 - 50 * 50) * MONEY_UNIT)
+    hostile.mode(Mode.ACCEPT)
+    hostile.act(auction, "withdrawHeld", 2030)
+    assert funded.allowance.balanceOf(hostile.address, allowance_id(2030)) == 50
+    assert tuple(map(int, auction.held(hostile.address, 2030))) == (0, 0)
