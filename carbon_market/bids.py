@@ -15,8 +15,8 @@ def commitment(auction_id: int, bidder: str, price: int, quantity: int, salt: by
                          [auction_id, to_checksum_address(bidder), price, quantity, salt]))
 
 
-def salt_for(secret: bytes, auction_id: int, bidder: str, index: int) -> bytes:
+def salt_for(secret: bytes, auction_id: int, bidder: str, label: str) -> bytes:
     """A salt derived from a bidder's secret, so that a bid can be revealed again from the operations file and the
     secret alone (nothing to keep between the commit and the reveal) and nobody without the secret can guess it."""
-    message = f"{auction_id}:{bidder.lower()}:{index}".encode()
+    message = f"{auction_id}:{bidder.lower()}:{label}".encode()
     return hashlib.blake2b(message, key=secret[:64], digest_size=32).digest()

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from carbon_market import compliance as cy
+from carbon_market.auctions import AuctionRules
 from carbon_market.failures import CarbonMarketError
 from carbon_market.market import Side
 from carbon_market.roles import parse_roles
@@ -285,6 +286,28 @@ def new_ref(kind: str, owner_field: str) -> Callable[..., str]:
     return parse
 
 
+def earlier_ref(kind: str) -> Callable[..., str]:
+    """One reference of ``kind`` defined by an earlier step (an auction, a bid to reveal)."""
+    def parse(value: Any, ctx: Context) -> str:
+        ref = str(value).strip()
+        if ctx.refs.get(ref, ("",))[0] != kind:
+            raise ValueError(f"{ref!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind} defined earlier")
+        return ref
+    return parse
+
+
+def env_name(value: Any, _: Context | None = None) -> str:
+    """The name of an environment variable (read when the step runs, never written in the file)."""
+    name = str(value).strip()
+    if not re.match(r"^[A-Z_][A-Z0-9_]*$", name):
+        raise ValueError(f"expected the name of an environment variable (like BID_SECRET), not {value!r}")
+    return name
+
+
+def bps(value: Any, _: Context | None = None) -> int:
+    return _int(value, 0, 10_000)
+
+
 def refs(kind: str) -> Callable[..., list[str]]:
     def parse(value: Any, ctx: Context) -> list[str]:
         items = value if isinstance(value, list) else str(value).split()
@@ -395,6 +418,7 @@ def _fields(raw: dict[str, Any], schema: dict[str, tuple[Callable[..., Any], Any
 
 R = REQUIRED
 REGULATOR = (account, "regulator")
+AUCTION_DEFAULTS = AuctionRules(reserve_price=0, tick_size=1, commit_end=0, reveal_end=0)
 RULES = mapping(
     pre_allocation_bps=(lambda v, c: _int(v, 0, 10_000), 7_000),
     offset_limit_bps=(lambda v, c: _int(v, 0, 10_000), 500),
@@ -450,6 +474,36 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "pause": {"by": REGULATOR, "paused": (flag, True)},
     "advance_time": {"to": (when, R)},
     "settle": {"by": (account, R), "year": (year, R), "batch": (positive, cy.MAX_SETTLE_BATCH)},
+    # the regulator's instruments: primary auctions, the supply reserve, the containment reserve, the breaker
+    "offer_auction": {"by": REGULATOR, "ref": (new_ref("auction", "by"), R), "vintage": (year, R),
+                      "volume": (positive, R), "reserve_price": (price, R), "tick": (price, MONEY_UNIT // 100),
+                      "commit_for": (duration, R), "reveal_for": (duration, R),
+                      "enterprise_limit_bps": (bps, AUCTION_DEFAULTS.enterprise_limit_bps),
+                      "investor_limit_bps": (bps, AUCTION_DEFAULTS.investor_limit_bps),
+                      "forfeit_bps": (bps, AUCTION_DEFAULTS.forfeit_bps),
+                      "max_discount_bps": (bps, AUCTION_DEFAULTS.max_discount_bps), "reference": (token, None),
+                      "cancel_below_minimum": (flag, True), "unsold_to_reserve": (flag, False)},
+    "commit_bids": {"auction": (earlier_ref("auction"), R), "secret": (env_name, R), "bids": (table(
+        ref=(new_ref("bid", "bidder"), R), bidder=(account, R), price=(price, R), quantity=(positive, R),
+        deposit=(money, None)), R)},
+    "reveal_bids": {"auction": (earlier_ref("auction"), R), "secret": (env_name, R), "bids": (table(
+        ref=(earlier_ref("bid"), R), bidder=(account, R), price=(price, R), quantity=(positive, R),
+        deposit=(money, None)), R)},
+    "clear_auction": {"by": (account, R), "auction": (earlier_ref("auction"), R), "steps": (positive, 1_000)},
+    "claim_bids": {"by": (account, R), "bids": (refs("bid"), R)},
+    "pay_proceeds": {"by": (account, R)},
+    "supply_rules": {"by": REGULATOR, "origin": (when, R), "period": (duration, R), "first_vintage": (year, R),
+                     "vintages": (positive, R), "upper": (natural, R), "lower": (natural, R),
+                     "intake_bps": (bps, 2_400), "release": (natural, R)},
+    "compute_supply": {"by": (account, R)},
+    "containment": {"by": REGULATOR, "reference": (token, R), "tiers": (table(
+        trigger=(price, R), per_period=(positive, R), volume=(positive, R)), R)},
+    "reserve_sale": {"buyer": (account, R), "tier": (natural, R), "vintage": (year, R), "quantity": (positive, R)},
+    "breaker": {"by": REGULATOR, "token": (token, R), "limit_hits": (natural, 0), "move_bps": (bps, 0),
+                "window": (duration, 0), "cooling_off": (duration, R)},
+    "observe": {"by": (account, R), "tokens": (lambda v, c: [token(t, c) for t in (v if isinstance(v, list) else [v])],
+                                               R)},
+    "reopen": {"by": (account, R), "token": (token, R), "steps": (positive, 1_000)},
 }
 
 

@@ -25,6 +25,9 @@ from typing import Any
 from eth_utils import keccak
 
 from carbon_market import compliance as cy
+from carbon_market import settings
+from carbon_market.auctions import AuctionRules
+from carbon_market.bids import commitment, salt_for
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.market import Phase, max_fills_in
 from carbon_market.ops.node import Node, OpsError, Receipt, Signer
@@ -382,6 +385,138 @@ def settle(run: Run, a: dict[str, Any]) -> Steps:
         yield Tx(f"settle #{round_}", a["by"], compliance.settle, (a["year"], a["batch"]))
 
 
+# ---------------------------------------------------------------- the regulator's instruments
+
+#: what ``IPrimaryAuction.Stage`` calls a final auction
+AUCTION_FINAL = (3, 4)
+
+
+def offer_auction(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator offers allowances of a vintage in a sealed-bid auction whose windows start now."""
+    now = run.node.timestamp()
+    reference = run.instrument(a["reference"]) if a["reference"] else 0
+    rules = AuctionRules(reserve_price=a["reserve_price"], tick_size=a["tick"], commit_end=now + a["commit_for"],
+                         reveal_end=now + a["commit_for"] + a["reveal_for"],
+                         enterprise_limit_bps=a["enterprise_limit_bps"], investor_limit_bps=a["investor_limit_bps"],
+                         forfeit_bps=a["forfeit_bps"], max_discount_bps=a["max_discount_bps"],
+                         reference_instrument=reference, cancel_below_minimum=a["cancel_below_minimum"],
+                         unsold_to_reserve=a["unsold_to_reserve"])
+    receipt = yield Tx(f"offer {a['ref']}", a["by"], run.suite.auction.offer,
+                       (a["vintage"], a["volume"], rules.as_tuple()))
+    run.refs[a["ref"]] = int(receipt.event("AuctionOffered")["auctionId"])
+
+
+def _salt(run: Run, a: dict[str, Any], bid: dict[str, Any]) -> bytes:
+    secret = settings.secret(a["secret"])
+    if not secret:
+        raise OpsError(f"{a['secret']} is not set (environment or .env): it seals the bids")
+    return salt_for(secret.encode(), run.ref(a["auction"]), run.address(bid["bidder"]), bid["ref"])
+
+
+def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
+    """Bidders commit to sealed bids (the hash of price, quantity and a salt derived from the step's secret), each
+    with a deposit covering it (price x quantity unless stated); they first let the auction take their money."""
+    auction, money_token, aid = run.suite.auction, run.suite.money, run.ref(a["auction"])
+    approvals = [Tx(f"{name} lets the auction take money", name, money_token.approve, (auction.address, 2**256 - 1))
+                 for name in dict.fromkeys(b["bidder"] for b in a["bids"])
+                 if int(run.node.read(money_token.allowance, run.address(name), auction.address)) < 2**255]
+    yield approvals
+    receipts = yield [Tx(f"commit {b['ref']}", b["bidder"], auction.commit,
+                         (aid, commitment(aid, run.address(b["bidder"]), b["price"], b["quantity"], _salt(run, a, b)),
+                          b["price"] * b["quantity"] if b["deposit"] is None else b["deposit"]))
+                      for b in a["bids"]]
+    for b, receipt in zip(a["bids"], receipts, strict=True):
+        run.refs[b["ref"]] = int(receipt.event("BidCommitted")["bidId"])
+
+
+def reveal_bids(run: Run, a: dict[str, Any]) -> Steps:
+    """Bidders reveal their bids (the same table as the commitments: a CSV file may serve both)."""
+    auction = run.suite.auction
+    yield [Tx(f"reveal {b['ref']}", b["bidder"], auction.reveal,
+              (run.ref(b["ref"]), b["price"], b["quantity"], _salt(run, a, b)))
+           for b in a["bids"] if not int(run.node.read(auction.bid, run.ref(b["ref"]))["quantity"])]
+
+
+def clear_auction(run: Run, a: dict[str, Any]) -> Steps:
+    """Clear an auction after its reveal window, in as many transactions of ``steps`` price levels as it takes."""
+    auction, aid = run.suite.auction, run.ref(a["auction"])
+    round_ = 0
+    while int(run.node.read(auction.auction, aid)["stage"]) not in AUCTION_FINAL:
+        round_ += 1
+        yield Tx(f"clear #{round_}", a["by"], auction.clear, (aid, a["steps"]))
+
+
+def claim_bids(run: Run, a: dict[str, Any]) -> Steps:
+    """Settle the listed bids that are not yet settled (winners' allowances minted, deposits returned), in
+    batches of the contract's largest, then pay the proceeds to the treasury."""
+    auction = run.suite.auction
+    ids = [run.ref(r) for r in a["bids"]]
+    open_ids = [i for i in ids if int(run.node.read(auction.bid, i)["deposit"])]
+    size = int(run.node.read(auction.MAX_BATCH))
+    yield [Tx(f"claim bids {start + 1}-{start + len(open_ids[start:start + size])}", a["by"], auction.claim,
+              (open_ids[start:start + size],)) for start in range(0, len(open_ids), size)]
+    yield from pay_proceeds(run, a)
+
+
+def pay_proceeds(run: Run, a: dict[str, Any]) -> Steps:
+    """Pay what the auctions took in (prices and forfeits) to the treasury."""
+    if int(run.node.read(run.suite.auction.proceeds)):
+        yield Tx("pay proceeds", a["by"], run.suite.auction.payProceeds, ())
+
+
+def supply_rules(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sets the supply reserve's thresholds, shares and schedule."""
+    rules = (run.moment(a["origin"]), a["period"], a["first_vintage"], a["vintages"], a["upper"], a["lower"],
+             a["intake_bps"], a["release"])
+    yield Tx("supply rules", a["by"], run.suite.reserve.setSupplyRules, (rules,))
+
+
+def compute_supply(run: Run, a: dict[str, Any]) -> Steps:
+    """Count the allowances in circulation for the current period (once a period) and move the reserve."""
+    reserve = run.suite.reserve
+    period = int(run.node.read(reserve.currentPeriod))
+    if int(run.node.read(reserve.supply)["lastPeriod"]) <= period:
+        yield Tx(f"compute supply of period {period}", a["by"], reserve.computeSupply, ())
+
+
+def containment(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sets the cost containment reserve's tiers, triggered by a listed token's reference price."""
+    tiers = [(t["trigger"], t["per_period"], t["volume"]) for t in a["tiers"]]
+    yield Tx("containment tiers", a["by"], run.suite.reserve.setContainment, (run.instrument(a["reference"]), tiers))
+
+
+def reserve_sale(run: Run, a: dict[str, Any]) -> Steps:
+    """An enterprise buys allowances from a containment tier at its trigger price."""
+    reserve, money_token = run.suite.reserve, run.suite.money
+    if int(run.node.read(money_token.allowance, run.address(a["buyer"]), reserve.address)) < 2**255:
+        yield Tx(f"{a['buyer']} lets the reserve take money", a["buyer"], money_token.approve,
+                 (reserve.address, 2**256 - 1))
+    yield Tx(f"buy {a['quantity']} from tier {a['tier']}", a["buyer"], reserve.buyFromReserve,
+             (a["tier"], a["vintage"], a["quantity"]))
+
+
+def breaker(run: Run, a: dict[str, Any]) -> Steps:
+    """The regulator sets a listed token's circuit breaker."""
+    guard = (a["limit_hits"], a["move_bps"], a["window"], a["cooling_off"])
+    yield Tx(f"breaker of {a['token']}", a["by"], run.suite.breaker.setGuard, (run.instrument(a["token"]), guard))
+
+
+def observe(run: Run, a: dict[str, Any]) -> Steps:
+    """Let the breaker look at each token's last price (it halts a token whose trigger is met)."""
+    yield [Tx(f"observe {t}", a["by"], run.suite.breaker.observe, (run.instrument(t),)) for t in a["tokens"]]
+
+
+def reopen(run: Run, a: dict[str, Any]) -> Steps:
+    """End a halt after its cooling-off: the reopening call auction is closed and cleared."""
+    market, instrument = run.suite.market, run.instrument(a["token"])
+    if int(run.node.read(run.suite.breaker.watch, instrument)["haltedUntil"]):
+        yield Tx("reopen", a["by"], run.suite.breaker.resume, (instrument, a["steps"]))
+    round_ = 0
+    while int(run.node.read(market.instrument, instrument)["phase"]) == Phase.CLEARING:
+        round_ += 1
+        yield Tx(f"clear #{round_}", a["by"], market.advanceClearing, (instrument, a["steps"]))
+
+
 EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "onboard": onboard, "issue_money": issue_money, "register_project": register_project,
     "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
@@ -393,4 +528,8 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "recover_blocks": recover_blocks, "withdraw_fees": withdraw_fees, "surrender": surrender, "credit": credit,
     "freeze": freeze, "unfreeze": unfreeze, "position_limit": position_limit, "pause": pause,
     "advance_time": advance_time, "settle": settle,
+    "offer_auction": offer_auction, "commit_bids": commit_bids, "reveal_bids": reveal_bids,
+    "clear_auction": clear_auction, "claim_bids": claim_bids, "pay_proceeds": pay_proceeds,
+    "supply_rules": supply_rules, "compute_supply": compute_supply, "containment": containment,
+    "reserve_sale": reserve_sale, "breaker": breaker, "observe": observe, "reopen": reopen,
 }
