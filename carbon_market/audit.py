@@ -25,6 +25,7 @@ from carbon_market.ids import decode
 from carbon_market.market import Side
 from carbon_market.roles import Role, Status, role_names
 from carbon_market.suite import MONEY_UNIT, Suite, events
+from carbon_market.trace import auction_record, reserve_movements
 
 #: the compliance figures summed by region and by sector
 TOTALED = ("allocated", "verifiedEmissions", "allowancesSurrendered", "offsetsSurrendered", "shortfall", "fine")
@@ -42,8 +43,10 @@ class Audit:
     compliance: list[dict[str, Any]]
     by_region: list[dict[str, Any]]
     by_sector: list[dict[str, Any]]
+    auctions: list[dict[str, Any]]
+    reserve: list[dict[str, Any]]
 
-    TABLES = ("participants", "holdings", "trades", "compliance", "by_region", "by_sector")
+    TABLES = ("participants", "holdings", "trades", "compliance", "by_region", "by_sector", "auctions", "reserve")
 
 
 def build(suite: Suite, block: int, *, network: str = "", chain_id: int = 0) -> Audit:
@@ -59,7 +62,23 @@ def build(suite: Suite, block: int, *, network: str = "", chain_id: int = 0) -> 
     trades = _trades(suite, events(suite.market, 0, block), events(suite.desk, 0, block))
     compliance = _compliance(suite, events(suite.compliance, 0, block), participants, block)
     return Audit(network, chain_id, block, timestamp, participants, holdings, trades, compliance,
-                 _totals(participants, compliance, "region"), _totals(participants, compliance, "sector"))
+                 _totals(participants, compliance, "region"), _totals(participants, compliance, "sector"),
+                 _auctions(events(suite.auction, 0, block)), reserve_movements(suite, 0, block))
+
+
+def _auctions(auction_events: list[Event]) -> list[dict[str, Any]]:
+    """One row per primary auction, from its events (money in tCNY)."""
+    by_auction: dict[int, list[Event]] = {}
+    for e in auction_events:
+        if "auctionId" in e.fields:
+            by_auction.setdefault(int(e.fields["auctionId"]), []).append(e)
+    rows = []
+    for auction_id, chosen in sorted(by_auction.items()):
+        r = auction_record(chosen)
+        for key in ("deposits", "price", "paid", "refunded", "forfeited"):
+            r[key] = r[key] / MONEY_UNIT
+        rows.append({"auction": auction_id, **r})
+    return rows
 
 
 def _participants(suite: Suite, people: list[str], block: int) -> list[dict[str, Any]]:
@@ -188,7 +207,9 @@ def write(audit: Audit, out: Path) -> list[Path]:
 
 TITLES = {"participants": "Participants: roles, credit and money", "holdings": "Holdings by token id",
           "trades": "Trades", "compliance": "Compliance status by enterprise and year",
-          "by_region": "Totals by region", "by_sector": "Totals by sector"}
+          "by_region": "Totals by region", "by_sector": "Totals by sector",
+          "auctions": "Primary auctions (money in tCNY)",
+          "reserve": "Reserve movements (units; the supply reserve's balance after each)"}
 
 
 def _html(audit: Audit) -> str:

@@ -285,6 +285,45 @@ def measure_call_auction(accounts: Any, results: Results, count: int = 2_000, ch
     results.scale[f"call_auction_{count}.volume"] = int(m.auction(1, 1)["volume"])
 
 
+BID_SECRET = "CARBON_MARKET_BENCH_BID_SECRET"
+
+
+def measure_primary_auction(accounts: Any, results: Results, bids: int = 5_000, bidders: int = 50,
+                            chunk: int = 100) -> None:
+    """A primary auction of ``bids`` sealed bids from ``bidders`` enterprises over 500 price levels, through the
+    operations (commitments and reveals sent in bulk): the median commit and reveal, the clearing's gas per bid
+    (every chunk of ``chunk`` price levels) and its largest chunk, the claims' gas per bid; then a supply-reserve
+    computation over ten vintages and a circuit breaker's look at an instrument."""
+    import os
+
+    suite, (_, regulator, _) = _setup(accounts)
+    op = Operator(suite, {"regulator": regulator, "keeper": accounts[4]})
+    names = _enterprises(op, bidders, f"auction {len(accounts)}")
+    op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000_000} for n in names])
+    os.environ.setdefault(BID_SECRET, "the bench's bidders' secret")
+    table = [{"ref": f"bid{i}", "bidder": names[i % bidders], "price": money((4_000 + (i * 7919) % 500) * TICK),
+              "quantity": 1 + i % 30} for i in range(bids)]
+    op.do("offer_auction", ref="a1", vintage=2027, volume=bids * 10, reserve_price="40", commit_for="1h",
+          reveal_for="1h")
+    commits = op.do("commit_bids", via="bulk", auction="a1", secret=BID_SECRET, bids=table)
+    op.do("advance_time", to="+1h")
+    reveals = op.do("reveal_bids", via="bulk", auction="a1", secret=BID_SECRET, bids=table)
+    op.do("advance_time", to="+1h")
+    clears = op.do("clear_auction", by="keeper", auction="a1", steps=chunk)
+    claims = op.do("claim_bids", by="keeper", bids=[b["ref"] for b in table])
+    commits = [r for r in commits if r.event("BidCommitted")]
+    results.gas["auction.commit"] = _median(commits)
+    results.gas["auction.reveal"] = _median(reveals)
+    results.gas["auction.clear_per_bid"] = _per_item(clears, bids)
+    results.gas["auction.claim_per_bid"] = _per_item(claims[:-1], bids)  # the last is the treasury's payment
+    results.scale[f"primary_auction_{bids}.clear_transactions"] = len(clears)
+    results.scale[f"primary_auction_{bids}.max_tx_gas"] = max(r.gas_used for r in clears + claims)
+    results.scale[f"primary_auction_{bids}.sold"] = int(suite.auction.auction(0)["sold"])
+    op.do("supply_rules", origin="+0s", period="365d", first_vintage=2026, vintages=10, upper=10**9, lower=10**6,
+          intake_bps=2_400, release=10**5)
+    results.record("reserve.compute_supply_10_vintages", op.do("compute_supply", by="keeper")[0])
+
+
 def _rate(count: int, send: Callable[[int], Any]) -> float:
     start = time.perf_counter()
     for i in range(count):
@@ -421,6 +460,7 @@ def run(accounts: Any) -> int:
     measure_market(accounts, results)
     measure_block_trade(accounts, results)
     measure_call_auction(accounts, results)
+    measure_primary_auction(accounts, results)
     measure_throughput(accounts, results)
     measure_simulation(accounts, results)
     measure_watch_latency(accounts, results)

@@ -138,9 +138,11 @@ def _parser() -> Any:
     sub.add_argument("file", help="the operations file (YAML)")
     sub.add_argument("--dry-run", action="store_true", help="only check it on a fork; send nothing")
     sub.add_argument("--journal", default="", help="the journal file (default journals/<network>-<file>.json)")
-    sub = command("trace", "the history of an order, a token id, an account or a report, from events alone")
-    sub.add_argument("what", choices=("order", "unit", "account", "report"))
-    sub.add_argument("id", help="order id | token id | address | year:address")
+    sub = command("trace", "the history of an order, a token id, an account, a report, a primary auction or the "
+                           "reserves, from events alone")
+    sub.add_argument("what", choices=("order", "unit", "account", "report", "auction", "reserve"))
+    sub.add_argument("id", nargs="?", default="-",
+                     help="order id | token id | address | year:address | auction id (nothing for the reserve)")
     sub.add_argument("--from-block", type=int, default=0, help="the first block searched (default 0)")
     sub = command("audit", "the audit report at a block: JSON, CSV and HTML")
     sub.add_argument("--block", default="latest", help="the block (default latest)")

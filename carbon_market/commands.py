@@ -144,7 +144,8 @@ def run_story(accounts: Any) -> int:
 #: where the story writes its audit
 STORY_OUT = Path("out/story")
 
-TRACE_USAGE = "carbon-market trace order|unit|account|report <order id | token id | address | year:address>"
+TRACE_USAGE = ("carbon-market trace order|unit|account|report|auction|reserve "
+               "<order id | token id | address | year:address | auction id | ->")
 AUDIT_USAGE = "carbon-market audit [--block n] [--out folder] [--network name]"
 
 
@@ -176,7 +177,14 @@ def trace_lines(suite: Suite, what: str, ident: str, start: int) -> list[str]:
         record = ", ".join(f"{k} {v.name.lower() if hasattr(v, 'name') else f'{v:,}'}"
                            for k, v in history.record.items())
         return [*map(str, history.events), f"report {year} of {enterprise}: {record}"]
-    raise ValueError(f"WHAT must be order, unit, account or report, not {what!r}")
+    if what == "auction":
+        auction = trace.auction_history(suite, int(ident, 0), start)
+        summary = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in auction.record.items())
+        return [*map(str, auction.events), f"auction {int(ident, 0)}: {summary}"]
+    if what == "reserve":
+        movements = trace.reserve_movements(suite, start)
+        return [", ".join(f"{k} {v}" for k, v in row.items() if v != "") for row in movements]
+    raise ValueError(f"WHAT must be order, unit, account, report, auction or reserve, not {what!r}")
 
 
 def _address(text: str) -> str:

@@ -21,8 +21,7 @@ ALLOWANCE_RECORDS = ("Issued", "Surrendered", "Retired", "Invalidated", "ClawedB
 
 def suite_events(suite: Suite, from_block: int = 0, to_block: int | str = "latest") -> list[Event]:
     """Every event of every contract of the suite, in chain order."""
-    found = [e for name in ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk")
-             for e in events(getattr(suite, name), from_block, to_block)]
+    found = [e for name in Suite.__dataclass_fields__ for e in events(getattr(suite, name), from_block, to_block)]
     return sorted(found, key=lambda e: (e.block, e.log_index))
 
 
@@ -148,3 +147,80 @@ def _report_record(chosen: list[Event], address: str) -> dict[str, Any]:
         elif e.name == "EnterpriseSettled":
             record.update(outcome=Outcome(int(f["outcome"])), shortfall=int(f["shortfall"]), fine=int(f["fine"]))
     return record
+
+
+@dataclass(frozen=True)
+class AuctionHistory:
+    """A primary auction from its events alone: offered, each commitment and reveal, the clearing, each claim; and
+    what they add up to (units minted, money paid to the treasury, refunded, forfeited, held)."""
+
+    events: list[Event]
+    record: dict[str, Any]
+
+
+def auction_history(suite: Suite, auction_id: int, from_block: int = 0) -> AuctionHistory:
+    chosen = [e for e in events(suite.auction, from_block) if int(e.fields.get("auctionId", -1)) == auction_id
+              or (e.name == "SettlementHeld" and int(e.fields["bidId"]) >> 32 == auction_id)]
+    return AuctionHistory(chosen, auction_record(chosen))
+
+
+def auction_record(chosen: list[Event]) -> dict[str, Any]:
+    """What an auction's events add up to."""
+    r: dict[str, Any] = {"vintage": 0, "volume": 0, "state": "open", "commitments": 0, "deposits": 0,
+                         "revealed": 0, "demand": 0, "price": 0, "sold": 0, "unsold": 0, "minted": 0, "paid": 0,
+                         "refunded": 0, "forfeited": 0, "held": 0}
+    for e in chosen:
+        f = e.fields
+        if e.name == "AuctionOffered":
+            r.update(vintage=int(f["vintage"]), volume=int(f["volume"]))
+        elif e.name == "BidCommitted":
+            r.update(commitments=r["commitments"] + 1, deposits=r["deposits"] + int(f["deposit"]))
+        elif e.name == "BidRevealed":
+            r.update(revealed=r["revealed"] + 1, demand=r["demand"] + int(f["quantity"]))
+        elif e.name == "AuctionCleared":
+            r.update(state="cleared", price=int(f["price"]), sold=int(f["sold"]), unsold=int(f["unsold"]))
+        elif e.name == "AuctionCancelled":
+            r.update(state="cancelled", price=int(f["price"]), unsold=int(f["unsold"]))
+        elif e.name == "BidClaimed":
+            r.update(minted=r["minted"] + int(f["units"]), paid=r["paid"] + int(f["paid"]),
+                     refunded=r["refunded"] + int(f["refund"]), forfeited=r["forfeited"] + int(f["forfeited"]))
+        elif e.name == "SettlementHeld":
+            r["held"] += int(f["units"])
+    return r
+
+
+#: the events that move allowances into, out of or around the supply and containment reserves
+RESERVE_EVENTS = ("SupplyComputed", "AuctionOffered", "AuctionCleared", "AuctionCancelled", "ReserveSold")
+#: the columns of a reserve movement (each event fills its own; the others stay empty)
+RESERVE_COLUMNS = ("block", "tx", "event", "period", "circulation", "intake", "release", "auction", "requested",
+                   "volume", "withheld", "released", "carried", "unsold", "to", "buyer", "tier", "vintage", "quantity",
+                   "price", "reserve")
+
+
+def reserve_movements(suite: Suite, from_block: int = 0, to_block: int | str = "latest") -> list[dict[str, Any]]:
+    """The reserves' movements from the events alone, each with the supply reserve's balance after it: intakes and
+    releases at each period's computation, what auctions withheld, took back or left unsold, containment sales."""
+    found = sorted((e for c in (suite.reserve, suite.auction) for e in events(c, from_block, to_block)
+                    if e.name in RESERVE_EVENTS), key=lambda e: (e.block, e.log_index))
+    rows, reserve = [], 0
+    for e in found:
+        f = e.fields
+        row: dict[str, Any] = dict.fromkeys(RESERVE_COLUMNS, "") | {"block": e.block, "tx": e.tx, "event": e.name}
+        if e.name == "SupplyComputed":
+            reserve = int(f["reserve"])
+            row.update(period=int(f["period"]), circulation=int(f["circulation"]), intake=int(f["intake"]),
+                       release=int(f["release"]))
+        elif e.name == "AuctionOffered":
+            row.update(auction=int(f["auctionId"]), requested=int(f["requested"]), volume=int(f["volume"]),
+                       withheld=int(f["withheld"]), released=int(f["released"]), carried=int(f["carried"]))
+        elif e.name in ("AuctionCleared", "AuctionCancelled"):
+            to_reserve = bool(f["unsoldToReserve"])
+            reserve += int(f["unsold"]) if to_reserve else 0
+            row.update(auction=int(f["auctionId"]), unsold=int(f["unsold"]),
+                       to="supply reserve" if to_reserve else "next auction")
+        else:
+            row.update(buyer=str(f["buyer"]), tier=int(f["tier"]), vintage=int(f["vintage"]),
+                       quantity=int(f["quantity"]), price=int(f["price"]))
+        row["reserve"] = reserve
+        rows.append(row)
+    return rows

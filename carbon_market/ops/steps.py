@@ -406,8 +406,12 @@ def offer_auction(run: Run, a: dict[str, Any]) -> Steps:
     run.refs[a["ref"]] = int(receipt.event("AuctionOffered")["auctionId"])
 
 
+#: the secret of bids on a development chain whose file's secret is not set: a development chain keeps nothing secret
+DEVELOPMENT_BID_SECRET = "a development chain's bids are sealed with a secret everybody knows"
+
+
 def _salt(run: Run, a: dict[str, Any], bid: dict[str, Any]) -> bytes:
-    secret = settings.secret(a["secret"])
+    secret = settings.secret(a["secret"]) or (DEVELOPMENT_BID_SECRET if run.node.development else None)
     if not secret:
         raise OpsError(f"{a['secret']} is not set (environment or .env): it seals the bids")
     return salt_for(secret.encode(), run.ref(a["auction"]), run.address(bid["bidder"]), bid["ref"])

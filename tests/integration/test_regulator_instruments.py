@@ -53,13 +53,23 @@ def test_an_auction_runs_from_an_operations_file_vocabulary(op, funded, alice, b
 
 
 def test_a_bid_cannot_be_revealed_without_its_secret(op, monkeypatch):
+    from dataclasses import replace
+
+    from carbon_market.errors import reverts
+    from carbon_market.ops.steps import _salt
+
     op.do("offer_auction", ref="a1", vintage=2028, volume=600, reserve_price="45", commit_for="1h",
           reveal_for="1h")
     op.do("commit_bids", auction="a1", secret=SECRET, bids=BIDS[:1])
     chain.sleep(3_601)
     monkeypatch.delenv(SECRET)
-    with pytest.raises(OpsError, match=f"{SECRET} is not set"):
+    # a development chain falls back to a secret everybody knows: not the one the bid was sealed with
+    with reverts("Auction__CommitmentMismatch", op.ref("b1")):
         op.do("reveal_bids", auction="a1", secret=SECRET, bids=BIDS[:1])
+    # anywhere else a missing secret is one line, before anything is sent
+    live = replace(op.run, node=type("Live", (), {"development": False})())
+    with pytest.raises(OpsError, match=f"{SECRET} is not set"):
+        _salt(live, {"secret": SECRET, "auction": "a1"}, {"bidder": "alice", "ref": "b1"})
 
 
 def test_supply_and_containment_reserves_through_operations(op, funded, regulator, exchange, alice, bob):
@@ -86,3 +96,37 @@ def test_the_breaker_halts_and_reopens_through_operations(op, funded, regulator,
     op.do("reopen", by="carol", token="allowance 2026")
     assert op.do("reopen", by="carol", token="allowance 2026") == []
     assert funded.market.instrument(1)["phase"] == 0
+
+
+def test_trace_and_audit_rebuild_auctions_and_reserve_movements_from_events(op, funded):
+    from brownie import web3
+
+    from carbon_market import audit
+    from carbon_market.commands import trace_lines
+    from carbon_market.trace import auction_history, reserve_movements
+
+    op.do("supply_rules", origin="+0s", period="365d", first_vintage=2026, vintages=3, upper=1_000, lower=100,
+          intake_bps=2_400, release=50)
+    op.do("compute_supply", by="carol")  # 1,650 in circulation: 396 to withhold
+    op.do("offer_auction", ref="a1", vintage=2028, volume=1_000, reserve_price="45", commit_for="1h",
+          reveal_for="1h", unsold_to_reserve=True, enterprise_limit_bps=10_000)
+    op.do("commit_bids", auction="a1", secret=SECRET, bids=BIDS)
+    chain.sleep(3_601)
+    op.do("reveal_bids", auction="a1", secret=SECRET, bids=BIDS[:3])  # b4 stays sealed
+    chain.sleep(3_601)
+    op.do("clear_auction", by="carol", auction="a1")
+    op.do("claim_bids", by="carol", bids=["b1", "b2", "b3", "b4"])
+    stored = funded.auction.auction(op.ref("a1"))
+    record = auction_history(funded, op.ref("a1")).record
+    assert record["volume"] == stored["volume"] == 1_000 - 396
+    assert (record["state"], record["sold"], record["price"]) == ("cleared", stored["sold"], 50 * MONEY_UNIT)
+    assert record["minted"] == funded.allowance.totalSupply(allowance_id(2028)) == stored["sold"]
+    assert record["forfeited"] == BIDS[3]["quantity"] * 48_500_000 // 10  # 10% of b4's deposit
+    assert record["paid"] == stored["sold"] * 50 * MONEY_UNIT
+    movements = reserve_movements(funded)
+    assert [m["event"] for m in movements] == ["SupplyComputed", "AuctionOffered", "AuctionCleared"]
+    assert movements[-1]["reserve"] == funded.reserve.supply()["reserve"] == 396 + stored["volume"] - stored["sold"]
+    assert trace_lines(funded, "auction", str(op.ref("a1")), 0)[-1].startswith(f"auction {op.ref('a1')}: vintage")
+    report = audit.build(funded, web3.eth.block_number)
+    assert [(a["auction"], a["sold"]) for a in report.auctions] == [(op.ref("a1"), stored["sold"])]
+    assert report.reserve[-1]["reserve"] == movements[-1]["reserve"]
