@@ -290,8 +290,8 @@ BID_SECRET = "CARBON_MARKET_BENCH_BID_SECRET"
 
 def measure_primary_auction(accounts: Any, results: Results, bids: int = 5_000, bidders: int = 50,
                             chunk: int = 100) -> None:
-    """A primary auction of ``bids`` sealed bids from ``bidders`` enterprises over 500 price levels, through the
-    operations (commitments and reveals sent in bulk): the median commit and reveal, the clearing's gas per bid
+    """A primary auction of ``bids`` sealed bids from ``bidders`` enterprises over ``bids / 10`` price levels, through
+    the operations (commitments and reveals sent in bulk): the median commit and reveal, the clearing's gas per bid
     (every chunk of ``chunk`` price levels) and its largest chunk, the claims' gas per bid; then a supply-reserve
     computation over ten vintages and a circuit breaker's look at an instrument."""
     import os
@@ -301,7 +301,8 @@ def measure_primary_auction(accounts: Any, results: Results, bids: int = 5_000, 
     names = _enterprises(op, bidders, f"auction {len(accounts)}")
     op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000_000} for n in names])
     os.environ.setdefault(BID_SECRET, "the bench's bidders' secret")
-    table = [{"ref": f"bid{i}", "bidder": names[i % bidders], "price": money((4_000 + (i * 7919) % 500) * TICK),
+    levels = max(1, bids // 10)
+    table = [{"ref": f"bid{i}", "bidder": names[i % bidders], "price": money((4_000 + (i * 7919) % levels) * TICK),
               "quantity": 1 + i % 30} for i in range(bids)]
     op.do("offer_auction", ref="a1", vintage=2027, volume=bids * 10, reserve_price="40", commit_for="1h",
           reveal_for="1h")

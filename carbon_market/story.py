@@ -1,8 +1,9 @@
 """``carbon-market story``: the pilot compliance year of ``operations/pilot-2026`` (five named enterprises, an
-offset project, a rejected report, a call auction, a continuous session, a block trade, surrender on four schedules
-and settlement) run by the operations runner as an operator would run it, then told from the chain alone: what
-the events say happened (:mod:`carbon_market.trace`) and the audit at the last block (:mod:`carbon_market.audit`).
-Nothing here sends a transaction or keeps a copy of the story: the file is the story, the chain is its record."""
+offset project, a rejected report, a call auction, a continuous session, a block trade, a primary auction with the
+reserves and a circuit breaker, surrender on four schedules and settlement) run by the operations runner as an
+operator would run it, then told from the chain alone: what the events say happened (:mod:`carbon_market.trace`)
+and the audit at the last block (:mod:`carbon_market.audit`). Nothing here sends a transaction or keeps a copy of
+the story: the file is the story, the chain is its record."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class Narrator:
         yield from self._offsets()
         yield from self._year()
         yield from self._market()
+        yield from self._instruments()
         yield from self._outcomes()
 
     def _participants(self) -> Iterator[str]:
@@ -105,6 +107,30 @@ class Narrator:
                    f"{self.who(e.fields['buyer'])} at {shown} tCNY/t")
         for e in self.named("FeesWithdrawn"):
             yield f"  fees withdrawn: {_money(int(e.fields['amount']))} tCNY to {self.who(e.fields['recipient'])}"
+
+    def _instruments(self) -> Iterator[str]:
+        for e in self.named("SupplyComputed"):
+            f = e.fields
+            intake, release = int(f["intake"]), int(f["release"])
+            moved = (f"{intake:,} withheld from the next auctions" if intake
+                     else f"{release:,} released to the next auctions" if release else "nothing moved")
+            yield f"Supply reserve, period {f['period']}: {int(f['circulation']):,} allowances in circulation; {moved}"
+        for e in self.named("AuctionOffered"):
+            auction = int(e.fields["auctionId"])
+            chosen = [x for x in self.events if int(x.fields.get("auctionId", -1)) == auction]
+            r = trace.auction_record(chosen)
+            yield (f"Primary auction {auction}: {r['volume']:,} allowances of {r['vintage']}, "
+                   f"{r['commitments']} sealed bids ({r['revealed']} revealed, {r['demand']:,} t asked for); "
+                   f"{r['state']}"
+                   + (f" at {_money(r['price'])} tCNY/t (the lowest accepted bid), {r['sold']:,} t sold, "
+                      f"{_money(r['paid'])} tCNY to the treasury" if r["state"] == "cleared" else ""))
+            for claim in (x for x in chosen if x.name == "BidClaimed" and int(x.fields["units"])):
+                yield f"  {self.who(claim.fields['bidder'])}: {int(claim.fields['units']):,} t"
+        for e in self.named("ReserveSold"):
+            yield (f"Containment reserve: {self.who(e.fields['buyer'])} bought {int(e.fields['quantity']):,} t at "
+                   f"{_money(int(e.fields['price']))} tCNY/t (tier {e.fields['tier']})")
+        for e in self.named("Halted"):
+            yield f"Circuit breaker: instrument {e.fields['instrument']} halted until {e.fields['until']}"
 
     def _outcomes(self) -> Iterator[str]:
         enterprises = list(dict.fromkeys(str(e.fields["enterprise"]) for e in self.named("PreAllocated")))

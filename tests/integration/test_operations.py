@@ -23,7 +23,7 @@ from carbon_market.trace import suite_events
 PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
 YEAR = 2026
 #: the pilot's transactions, as the full run sends them (a re-run after any crash must add up to the same)
-PILOT_TRANSACTIONS = 85
+PILOT_TRANSACTIONS = 107
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def event_counts(suite, start: int) -> Counter:
 def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
     start = web3.eth.block_number + 1
     outcome = run(pilot, bare, tmp_path / "journal.jsonl")
-    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 27
+    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 39
     s, people = bare, {name: accounts[i] for i, name in enumerate(
         ["admin", "regulator", "verifier", "exchange", "forest", "fund", "huaneng", "conch", "datang", "jidong",
          "guodian"])}
@@ -84,6 +84,18 @@ def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
     assert (s.market.feesAccrued(), s.desk.feesAccrued()) == (0, 0)
     withdrawn = [e.fields["amount"] for e in suite_events(s, start) if e.name == "FeesWithdrawn"]
     assert len(withdrawn) == 2 and all(amount > 0 for amount in withdrawn)
+    # the primary auction: 2,000 t at 58 tCNY/t, the lowest accepted bid; 1,380 t bid above it, the 620 left shared
+    # pro rata between the two 500 t bids at it
+    auction = s.auction.auction(0)
+    assert (auction["stage"], auction["priceTick"] * auction["rules"]["tickSize"], auction["sold"]) == (
+        3, 58 * MONEY_UNIT, 2_000)
+    won = {e.fields["bidder"]: 0 for e in suite_events(s, start) if e.name == "BidClaimed"}
+    for e in suite_events(s, start):
+        if e.name == "BidClaimed":
+            won[e.fields["bidder"]] += int(e.fields["units"])
+    assert {n: won[people[n].address] for n in ("datang", "conch", "fund")} == {
+        "datang": 700 + 310, "conch": 600 + 310, "fund": 80}
+    assert s.reserve.supply()["lastPeriod"] == 1 and counts["CircuitBreaker.GuardSet"] == 1
 
     again = run(pilot, bare, tmp_path / "journal.jsonl")
     assert again.sent == 0 and all(r.resumed for r in again.steps)
@@ -164,8 +176,9 @@ def test_an_account_the_node_does_not_hold_is_refused(bare, pilot, monkeypatch):
 #: where to crash: after the n-th transaction, before its hash or its receipt is recorded. The re-run replays the
 #: interrupted step: the transactions it had sent are found in the journal, the last one by its hash or by its
 #: sender and nonce (skipped); approvals, which the chain shows done, are not even asked for again.
-#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 81: the first settlement
-CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (81, True, 1)]
+#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 84: the third sealed bid's
+#: commitment; 88: the second reveal (which the chain shows done: not asked for again); 103: the first settlement
+CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (84, True, 3), (88, False, 0), (103, True, 1)]
 
 
 @pytest.mark.parametrize("after, before_record, skipped", CRASHES)

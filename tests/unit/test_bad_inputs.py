@@ -342,7 +342,52 @@ CASES = [
         w.project, 2025, 1, b"\0" * 32, _frm(w.dave)), "Offset__MissingDocument"),
     Bad("attest an unknown claim", lambda w: w.s.offsets.attestIssuance(5, _frm(w.verifier)),
         "Offset__UnknownClaim", lambda w: (5,)),
+    # ---------------------------------------------------------------- primary auction, reserves, breaker
+    Bad("offer an auction of a vintage after 2200", lambda w: w.s.auction.offer(
+        2201, 100, _auction_rules(), _frm(w.regulator)), "Allowance__InvalidVintage", lambda w: (2201,)),
+    Bad("offer an auction whose reveal ends before its commitments", lambda w: w.s.auction.offer(
+        YEAR, 100, _auction_rules(reveal_after=0), _frm(w.regulator)), "Auction__BadRules",
+        lambda w: (b"revealEnd".ljust(32, b"\0"), ANY)),
+    Bad("commit to an auction never offered", lambda w: w.s.auction.commit(9, DOC, 1, _frm(w.alice)),
+        "Auction__UnknownAuction", lambda w: (9,)),
+    Bad("commit a deposit over 96 bits", lambda w: w.s.auction.commit(_offered(w), DOC, 2**96, _frm(w.alice)),
+        "Auction__BadDeposit", lambda w: (2**96,)),
+    Bad("reveal a bid never committed", lambda w: w.s.auction.reveal(5, 1, 1, DOC, _frm(w.alice)),
+        "Auction__UnknownBid", lambda w: (5,)),
+    Bad("claim more bids than a batch takes", lambda w: w.s.auction.claim(list(range(201)), _frm(w.alice)),
+        "Auction__BadBatch", lambda w: (201, 200)),
+    Bad("withdraw nothing held", lambda w: w.s.auction.withdrawHeld(YEAR, _frm(w.alice)),
+        "Auction__NothingHeld", lambda w: (w.alice, YEAR)),
+    Bad("compute the supply without rules", lambda w: w.s.reserve.computeSupply(_frm(w.alice)), "Reserve__NoRules"),
+    Bad("count more than 50 vintages", lambda w: w.s.reserve.setSupplyRules(
+        (1, 86_400, YEAR, 51, 10, 1, 0, 0), _frm(w.regulator)), "Reserve__BadRules",
+        lambda w: (b"vintages".ljust(32, b"\0"), 51)),
+    Bad("buy from a containment tier that does not exist", lambda w: w.s.reserve.buyFromReserve(
+        0, YEAR, 1, _frm(w.alice)), "Reserve__UnknownTier", lambda w: (0,)),
+    Bad("set containment tiers whose triggers fall", lambda w: w.s.reserve.setContainment(
+        1, [(2, 1, 1), (1, 1, 1)], _frm(w.regulator)), "Reserve__BadRules",
+        lambda w: (b"triggerPrice".ljust(32, b"\0"), 1)),
+    Bad("guard an instrument never listed", lambda w: w.s.breaker.setGuard(5, (1, 0, 0, 60), _frm(w.regulator)),
+        "Market__UnknownInstrument", lambda w: (5,)),
+    Bad("guard with no cooling-off", lambda w: w.s.breaker.setGuard(1, (1, 0, 0, 0), _frm(w.regulator)),
+        "Breaker__BadGuard", lambda w: (b"coolingOff".ljust(32, b"\0"), 0)),
+    Bad("look at an instrument without a guard", lambda w: w.s.breaker.observe(1, _frm(w.carol)),
+        "Breaker__NoGuard", lambda w: (1,)),
+    Bad("end a halt that never began", lambda w: w.s.breaker.resume(1, 10, _frm(w.carol)),
+        "Breaker__NotHalted", lambda w: (1, 0, ANY)),
 ]
+
+
+def _auction_rules(reveal_after: int = 3_600) -> tuple:
+    from carbon_market.auctions import AuctionRules
+
+    now = chain[-1].timestamp
+    return AuctionRules(reserve_price=10**6, tick_size=10**4, commit_end=now + 3_600,
+                        reveal_end=now + 3_600 + reveal_after).as_tuple()
+
+
+def _offered(w: World) -> int:
+    return w.s.auction.offer(YEAR + 1, 100, _auction_rules(), _frm(w.regulator)).events["AuctionOffered"]["auctionId"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
