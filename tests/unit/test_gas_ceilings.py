@@ -14,6 +14,7 @@ def measured(accounts):
     bench.measure_market(accounts, results)
     bench.measure_block_trade(accounts, results)
     bench.measure_call_auction(accounts, results)
+    bench.measure_primary_auction(accounts, results, bids=500)  # make bench: 5,000
     return results
 
 
@@ -25,6 +26,8 @@ def test_gas_within_target(measured, operation):
 def test_the_largest_clearing_transaction_is_within_target(measured):
     assert measured.scale["call_auction_2000.max_tx_gas"] <= bench.load_targets(section="scale")[
         "call_auction_2000.max_tx_gas"]
+    assert measured.scale["primary_auction_500.max_tx_gas"] <= bench.load_targets(section="scale")[
+        "primary_auction_5000.max_tx_gas"]
 
 
 def test_settling_a_thousand_enterprises_is_bounded(accounts):
