@@ -91,6 +91,18 @@ def minimum_price(reference: int, max_discount_bps: int) -> int:
     return -(-reference * (BPS - max_discount_bps) // BPS)
 
 
+def sealing_deposit(value: int) -> int:
+    """A deposit that covers a bid of ``value`` without telling it: the smallest amount of the 1-2-5 series
+    (1, 2, 5, 10, 20, 50... money units) at or above it, so that what is on chain before the reveal places the bid
+    only within a factor of at most 2.5."""
+    step = 1
+    while True:
+        for d in (1, 2, 5):
+            if d * step >= value:
+                return d * step
+        step *= 10
+
+
 def forfeit(deposit: int, forfeit_bps: int) -> int:
     """What an unrevealed commitment loses of its deposit."""
     return deposit * forfeit_bps // BPS

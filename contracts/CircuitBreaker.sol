@@ -26,7 +26,8 @@ contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl {
 
     /// @inheritdoc ICircuitBreaker
     function setGuard(uint32 instrument, Guard calldata g) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _market.instrument(instrument); // reverts for an unknown instrument
+        // slither-disable-next-line unused-return (the call is the check: it reverts for an unknown instrument)
+        _market.instrument(instrument);
         if (g.moveBps >= _BPS) revert Breaker__BadGuard("moveBps", g.moveBps);
         if (g.moveBps != 0 && g.window == 0) revert Breaker__BadGuard("window", 0);
         if (g.coolingOff == 0) revert Breaker__BadGuard("coolingOff", 0);
@@ -48,6 +49,7 @@ contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl {
             MarketMath.band(MarketMath.referenceTick(ins, today), _market.params().bandBps);
         if ((last <= low || last >= high) && last != w.lastSeenTick && w.hits < type(uint8).max) ++w.hits;
         w.lastSeenTick = last;
+        // slither-disable-next-line incorrect-equality (0 marks "no anchor yet", not a time compared with the clock)
         if (w.anchorTime == 0 || block.timestamp > uint256(w.anchorTime) + g.window) {
             (w.anchorTick, w.anchorTime) = (last, uint40(block.timestamp));
         }

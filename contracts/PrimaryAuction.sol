@@ -73,7 +73,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
         onlyRole(AUCTIONEER_ROLE)
         returns (uint256 auctionId)
     {
-        AllowanceId.allowance(vintage); // reverts on a vintage out of range
+        // slither-disable-next-line unused-return (the call is the check: it reverts for a vintage out of range)
+        AllowanceId.allowance(vintage);
         _checkRules(rules);
         (uint48 offered, uint48 withheld, uint48 released, uint48 carried) = _reserve.draw(volume);
         auctionId = _auctions.length;
@@ -181,7 +182,7 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     function claim(uint256[] calldata bidIds) external nonReentrant {
         uint256 n = bidIds.length;
         if (n == 0 || n > MAX_BATCH) revert Auction__BadBatch(n, MAX_BATCH);
-        uint256 paidTotal;
+        uint256 paidTotal = 0;
         for (uint256 i; i < n; ++i) {
             paidTotal += _claim(bidIds[i]);
         }
@@ -309,7 +310,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
         if (r.investorLimitBps > UniformPrice.BPS) revert Auction__BadRules("investorLimitBps", r.investorLimitBps);
         if (r.forfeitBps > UniformPrice.BPS) revert Auction__BadRules("forfeitBps", r.forfeitBps);
         if (r.maxDiscountBps >= UniformPrice.BPS) revert Auction__BadRules("maxDiscountBps", r.maxDiscountBps);
-        if (r.referenceInstrument != 0) _market.instrument(r.referenceInstrument); // reverts when unknown
+        // slither-disable-next-line unused-return (the call is the check: it reverts for an unknown instrument)
+        if (r.referenceInstrument != 0) _market.instrument(r.referenceInstrument);
     }
 
     /// @dev A revealed bid's tick, after checking its price and quantity against the rules and its deposit.
@@ -402,8 +404,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
         if (deposit == 0) revert Auction__AlreadyClaimed(bidId);
         b.deposit = 0;
         address bidder = b.bidder;
-        uint48 units;
-        uint256 forfeited;
+        uint48 units = 0;
+        uint256 forfeited = 0;
         if (b.quantity == 0) {
             forfeited = UniformPrice.forfeit(deposit, a.rules.forfeitBps);
             paid = forfeited;

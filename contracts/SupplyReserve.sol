@@ -92,7 +92,9 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
     function setSupplyRules(SupplyRules calldata rules) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (rules.periodLength == 0) revert Reserve__BadRules("periodLength", 0);
         if (rules.vintages == 0 || rules.vintages > MAX_VINTAGES) revert Reserve__BadRules("vintages", rules.vintages);
+        // slither-disable-next-line unused-return (the calls are the check: they revert for a vintage out of range)
         AllowanceId.allowance(rules.firstVintage);
+        // slither-disable-next-line unused-return (as above, for the last vintage counted)
         AllowanceId.allowance(uint16(uint256(rules.firstVintage) + rules.vintages - 1));
         if (rules.lowerThreshold > rules.upperThreshold) revert Reserve__BadRules("lowerThreshold", rules.lowerThreshold);
         if (rules.intakeBps > _BPS) revert Reserve__BadRules("intakeBps", rules.intakeBps);
@@ -108,8 +110,8 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
         Supply memory s = _supply;
         if (block.timestamp < r.origin || period + 1 <= s.lastPeriod) revert Reserve__PeriodDone(period, s.lastPeriod);
         circulation_ = _circulation(r);
-        uint48 intake;
-        uint48 release;
+        uint48 intake = 0;
+        uint48 release = 0;
         if (circulation_ > r.upperThreshold) {
             uint256 i = circulation_ * r.intakeBps / _BPS;
             intake = i > type(uint48).max - s.reserve ? type(uint48).max - s.reserve : uint48(i);
@@ -135,7 +137,7 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
     function setContainment(uint32 referenceInstrument, Tier[] calldata tiers_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (tiers_.length > MAX_TIERS) revert Reserve__BadRules("tiers", tiers_.length);
         delete _tiers;
-        uint64 previous;
+        uint64 previous = 0;
         for (uint256 i; i < tiers_.length; ++i) {
             Tier calldata t = tiers_[i];
             if (t.triggerPrice <= previous) revert Reserve__BadRules("triggerPrice", t.triggerPrice);

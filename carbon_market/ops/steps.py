@@ -26,7 +26,7 @@ from eth_utils import keccak
 
 from carbon_market import compliance as cy
 from carbon_market import settings
-from carbon_market.auctions import AuctionRules
+from carbon_market.auctions import AuctionRules, sealing_deposit
 from carbon_market.bids import commitment, salt_for
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.market import Phase, max_fills_in
@@ -419,7 +419,9 @@ def _salt(run: Run, a: dict[str, Any], bid: dict[str, Any]) -> bytes:
 
 def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
     """Bidders commit to sealed bids (the hash of price, quantity and a salt derived from the step's secret), each
-    with a deposit covering it (price x quantity unless stated); they first let the auction take their money."""
+    with a deposit covering it: unless stated, price x quantity rounded up in the 1-2-5 series, so that the deposit
+    does not tell the bid (:func:`carbon_market.auctions.sealing_deposit`); they first let the auction take their
+    money."""
     auction, money_token, aid = run.suite.auction, run.suite.money, run.ref(a["auction"])
     approvals = [Tx(f"{name} lets the auction take money", name, money_token.approve, (auction.address, 2**256 - 1))
                  for name in dict.fromkeys(b["bidder"] for b in a["bids"])
@@ -427,7 +429,7 @@ def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
     yield approvals
     receipts = yield [Tx(f"commit {b['ref']}", b["bidder"], auction.commit,
                          (aid, commitment(aid, run.address(b["bidder"]), b["price"], b["quantity"], _salt(run, a, b)),
-                          b["price"] * b["quantity"] if b["deposit"] is None else b["deposit"]))
+                          sealing_deposit(b["price"] * b["quantity"]) if b["deposit"] is None else b["deposit"]))
                       for b in a["bids"]]
     for b, receipt in zip(a["bids"], receipts, strict=True):
         run.refs[b["ref"]] = int(receipt.event("BidCommitted")["bidId"])

@@ -23,7 +23,7 @@ from carbon_market.trace import suite_events
 PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
 YEAR = 2026
 #: the pilot's transactions, as the full run sends them (a re-run after any crash must add up to the same)
-PILOT_TRANSACTIONS = 107
+PILOT_TRANSACTIONS = 109
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def event_counts(suite, start: int) -> Counter:
 def test_the_pilot_year_runs_in_full(bare, accounts, pilot, tmp_path):
     start = web3.eth.block_number + 1
     outcome = run(pilot, bare, tmp_path / "journal.jsonl")
-    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 39
+    assert outcome.sent == PILOT_TRANSACTIONS and len(outcome.steps) == 40
     s, people = bare, {name: accounts[i] for i, name in enumerate(
         ["admin", "regulator", "verifier", "exchange", "forest", "fund", "huaneng", "conch", "datang", "jidong",
          "guodian"])}
@@ -176,9 +176,9 @@ def test_an_account_the_node_does_not_hold_is_refused(bare, pilot, monkeypatch):
 #: where to crash: after the n-th transaction, before its hash or its receipt is recorded. The re-run replays the
 #: interrupted step: the transactions it had sent are found in the journal, the last one by its hash or by its
 #: sender and nonce (skipped); approvals, which the chain shows done, are not even asked for again.
-#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 84: the third sealed bid's
-#: commitment; 88: the second reveal (which the chain shows done: not asked for again); 103: the first settlement
-CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (84, True, 3), (88, False, 0), (103, True, 1)]
+#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 86: the third sealed bid's
+#: commitment; 90: the second reveal (which the chain shows done: not asked for again); 105: the first settlement
+CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (86, True, 3), (90, False, 0), (105, True, 1)]
 
 
 @pytest.mark.parametrize("after, before_record, skipped", CRASHES)
@@ -197,7 +197,7 @@ def test_a_rerun_after_a_crash_completes_without_repeating(bare, pilot, tmp_path
     assert sum(r.skipped for r in resumed.steps) == skipped
     counts = event_counts(bare, start)
     assert counts["Market.OrderPlaced"] == 13 and counts["ParticipantRegistry.ParticipantOnboarded"] == 9
-    assert counts["Compliance.ReportSubmitted"] == 6 and counts["SettlementToken.MoneyIssued"] == 3
+    assert counts["Compliance.ReportSubmitted"] == 6 and counts["SettlementToken.MoneyIssued"] == 5
     assert int(bare.compliance.phase(YEAR)) == cy.Phase.SETTLED
 
 
