@@ -6,8 +6,8 @@ pragma solidity 0.8.30;
 /// when its last price has reached the day's price limit a set number of times, or has moved more than a set share
 /// within a window. A halt switches the instrument to the market's call phase, so orders collect without matching,
 /// and the cooling-off ends with a call auction that sets the reopening price (as Xetra's volatility interruptions
-/// and the Shanghai and Shenzhen exchanges' temporary suspensions do). Anyone may look at an instrument (the
-/// surveillance watcher does after every block) and anyone may end a halt once its cooling-off is over.
+/// and the Shanghai and Shenzhen exchanges' temporary suspensions do). Anyone may look at an instrument (a keeper
+/// does after every block) and anyone may end a halt once its cooling-off is over.
 interface ICircuitBreaker {
     /// @notice Why an instrument halted.
     enum Reason {
