@@ -47,7 +47,8 @@ contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl {
         if (w.day != today) (w.day, w.hits) = (today, 0);
         (uint24 low, uint24 high) =
             MarketMath.band(MarketMath.referenceTick(ins, today), _market.params().bandBps);
-        if ((last <= low || last >= high) && last != w.lastSeenTick && w.hits < type(uint8).max) ++w.hits;
+        // hits stop at `limitHits` (the instrument halts there), so the counter never passes 255
+        if (g.limitHits != 0 && (last <= low || last >= high) && last != w.lastSeenTick) ++w.hits;
         w.lastSeenTick = last;
         // slither-disable-next-line incorrect-equality (0 marks "no anchor yet", not a time compared with the clock)
         if (w.anchorTime == 0 || block.timestamp > uint256(w.anchorTime) + g.window) {

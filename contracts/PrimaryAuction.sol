@@ -89,7 +89,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     /// @inheritdoc IPrimaryAuction
     function commit(uint256 auctionId, bytes32 commitment, uint256 deposit) external nonReentrant returns (uint256 bidId) {
         Auction storage a = _auction(auctionId);
-        if (a.stage != Stage.Open || block.timestamp >= a.rules.commitEnd) {
+        // an auction is open until its reveal window ends, so the commit window alone decides
+        if (block.timestamp >= a.rules.commitEnd) {
             revert Auction__OutOfWindow(auctionId, a.stage, 0, a.rules.commitEnd, block.timestamp);
         }
         uint8 roles = _activeRoles(msg.sender);
@@ -169,7 +170,8 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
             if (uint256(above) + d >= volume) return _settle(auctionId, a, uint24(cursor), above, d, volume);
             above += d;
             last = uint24(cursor);
-            cursor = cursor == 0 ? PriceBitmap.NONE : PriceBitmap.atOrBelow(_ticks, auctionId, cursor - 1);
+            // an occupied tick is at least 1 (prices are positive), so `cursor - 1` does not wrap
+            cursor = PriceBitmap.atOrBelow(_ticks, auctionId, cursor - 1);
         }
         a.above = above;
         a.priceTick = last;

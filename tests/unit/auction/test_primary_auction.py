@@ -8,7 +8,7 @@ from brownie import ZERO_ADDRESS
 
 from carbon_market.auctions import SealedBid, clear
 from carbon_market.bids import commitment
-from carbon_market.errors import reverts
+from carbon_market.errors import ANY, reverts
 from carbon_market.ids import allowance_id
 from tests.unit.auction.conftest import AUCTION_VINTAGE, HOUR, RESERVE, TICK, reveal, rules, to_clear, to_reveal
 
@@ -146,6 +146,8 @@ def test_unrevealed_commitments_forfeit_their_share_and_a_bid_is_claimed_once(au
     assert auction.proceeds() == forfeited
     with reverts("Auction__AlreadyClaimed", silent.bid_id):
         auction.claim([silent.bid_id], {"from": bob})
+    assert auction.clear(aid, 5).return_value is True  # a cancelled auction is final too
+    assert auction.allocationOf(silent.bid_id) == 0 and auction.bid(silent.bid_id)["deposit"] == 0
 
 
 def test_clearing_resumes_in_chunks_of_price_levels(auction, offer, commit, alice, bob):
@@ -212,6 +214,7 @@ def test_bad_rules_are_refused_with_their_name(auction, regulator):
         (dict(commit_end=now - 1), "commitEnd", now - 1),
         (dict(reveal_end=now + HOUR), "revealEnd", now + HOUR),
         (dict(enterprise_limit_bps=0), "enterpriseLimitBps", 0),
+        (dict(enterprise_limit_bps=10_001), "enterpriseLimitBps", 10_001),
         (dict(investor_limit_bps=10_001), "investorLimitBps", 10_001),
         (dict(forfeit_bps=10_001), "forfeitBps", 10_001),
         (dict(max_discount_bps=10_000), "maxDiscountBps", 10_000),
@@ -258,4 +261,84 @@ def test_a_single_unit_auction_with_one_bid_sells_it(auction, offer, commit, bob
     to_clear()
     auction.clear(aid, 1)
     auction.clear(aid, 1)  # a second call on a final auction does nothing
-    assert auction.allocationOf(s.bid_id) == 1
+    assert auction.allocationOf(s.bid_id) == 1 and auction.demandAt(aid, RESERVE // TICK) == 1
+    tx = auction.claim([s.bid_id], {"from": bob})
+    assert (tx.events["BidClaimed"]["units"], tx.events["BidClaimed"]["refund"]) == (1, 0)  # the deposit, all paid
+
+
+def test_reveals_after_the_window_and_degenerate_bids_are_refused(auction, offer, commit, regulator, alice):
+    tiny = auction.offer(AUCTION_VINTAGE, 10, rules(reserve_price=0, tick_size=1).as_tuple(),
+                         {"from": regulator}).events["AuctionOffered"]["auctionId"]
+    zero_price = commit(tiny, alice, 0, 1, deposit=1)
+    huge_price = commit(tiny, alice, 2**24, 1)  # tick 2^24: past the 24-bit price grid
+    zero_qty = commit(tiny, alice, 5, 0, deposit=1)
+    late = commit(tiny, alice, 5, 1)
+    to_reveal(auction, tiny)
+    with reverts("Auction__OffGrid", tiny, 0, 1):
+        reveal(auction, zero_price)
+    with reverts("Auction__OffGrid", tiny, 2**24, 1):
+        reveal(auction, huge_price)
+    with reverts("Auction__BadQuantity", tiny, 0):
+        reveal(auction, zero_qty)
+    to_clear(auction, tiny)
+    rules_ = auction.auction(tiny)["rules"]
+    with reverts("Auction__OutOfWindow", tiny, OPEN, rules_["commitEnd"], rules_["revealEnd"], ANY):
+        reveal(auction, late)
+
+
+def test_a_frozen_bidders_settlement_is_held_and_withdrawn_once_active(auction, offer, commit, funded, regulator,
+                                                                       exchange, alice, bob):
+    from tests.conftest import list_for_trading
+
+    reason = b"\x0f" * 32
+    aid = offer(100, enterprise_limit_bps=10_000)
+    exact = commit(aid, bob, RESERVE, 30)  # cleared at its own price: nothing to refund
+    to_reveal()
+    reveal(auction, exact)
+    to_clear()
+    auction.clear(aid, 5)
+    list_for_trading(funded, regulator, exchange, (alice,), reference=60 * 10**6,
+                     token=f"allowance {AUCTION_VINTAGE}")
+    cancelled = offer(100, reference_instrument=1)
+    loser_of_cancelled = commit(cancelled, bob, P, 10)
+    to_reveal()
+    reveal(auction, loser_of_cancelled)
+    to_clear()
+    auction.clear(cancelled, 5)  # 50 tCNY is more than 10% under the 60 tCNY reference: cancelled
+    assert auction.auction(cancelled)["stage"] == CANCELLED
+    funded.registry.freeze(bob, reason, {"from": regulator})
+    tx = auction.claim([exact.bid_id, loser_of_cancelled.bid_id], {"from": alice})
+    assert [dict(e)["units"] for e in tx.events["SettlementHeld"]] == [30, 0]
+    assert tuple(map(int, auction.held(bob, AUCTION_VINTAGE))) == (30, P * 10)
+    funded.registry.unfreeze(bob, reason, {"from": regulator})
+    before = funded.money.balanceOf(bob)
+    auction.withdrawHeld(AUCTION_VINTAGE + 1, {"from": bob})  # the money alone: no units of that vintage are held
+    assert funded.money.balanceOf(bob) - before == P * 10
+    auction.withdrawHeld(AUCTION_VINTAGE, {"from": bob})  # the units alone: the money went
+    assert funded.allowance.balanceOf(bob, ID) == 30
+    with reverts("Auction__NothingHeld", bob, AUCTION_VINTAGE):
+        auction.withdrawHeld(AUCTION_VINTAGE, {"from": bob})
+
+
+def test_selling_less_without_a_reference_is_bounded_by_the_reserve_alone(auction, offer, commit, alice, bob):
+    aid = offer(100, cancel_below_minimum=False)
+    s = commit(aid, alice, RESERVE, 10)
+    sealed = commit(aid, bob, RESERVE, 10)  # never revealed: it receives nothing
+    to_reveal()
+    reveal(auction, s)
+    to_clear()
+    auction.clear(aid, 5)
+    assert auction.auction(aid)["priceTick"] * TICK == RESERVE and auction.allocationOf(s.bid_id) == 10
+    assert auction.allocationOf(sealed.bid_id) == 0
+
+
+def test_a_reference_without_a_discount_sets_no_minimum(auction, offer, commit, funded, regulator, exchange, alice):
+    from tests.conftest import list_for_trading
+
+    list_for_trading(funded, regulator, exchange, (alice,), reference=60 * 10**6, token=f"allowance {AUCTION_VINTAGE}")
+    aid = offer(100, reference_instrument=1, max_discount_bps=0)
+    s = commit(aid, alice, RESERVE, 10)  # 40 tCNY: a third under the reference, and still sold
+    to_reveal()
+    reveal(auction, s)
+    to_clear()
+    assert auction.clear(aid, 5).events["AuctionCleared"]["price"] == RESERVE

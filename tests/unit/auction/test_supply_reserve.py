@@ -124,7 +124,12 @@ def test_the_containment_reserve_sells_at_its_trigger_once_the_secondary_price_r
         reserve.buyFromReserve(0, 2027, 1, {"from": carol})
     with reverts("Reserve__UnknownTier", 2):
         reserve.buyFromReserve(2, 2027, 1, {"from": bob})
+    with reverts("Reserve__TierExhausted", 0, 0, 40):
+        reserve.buyFromReserve(0, 2027, 0, {"from": bob})
     reserve.buyFromReserve(0, 2027, 40, {"from": bob})
+    with reverts("Reserve__TierExhausted", 0, 1, 0):  # the period's 100 are sold
+        reserve.buyFromReserve(0, 2027, 1, {"from": bob})
+    assert reserve.currentPeriod() == 0
     chain.sleep(366 * 86_400)
     chain.mine()
     # a new period: 100 more per period, but the tier holds only 50 more
@@ -140,3 +145,56 @@ def test_containment_tiers_rise_and_are_bounded(reserve, regulator):
         reserve.setContainment(0, [(i + 1, 1, 1) for i in range(9)], {"from": regulator})
     reserve.setContainment(0, [(70, 5, 9)], {"from": regulator})
     assert [tuple(int(v) for v in t) for t in reserve.tiers()] == [(70, 5, 9)]
+
+
+def test_an_offer_withheld_whole_or_past_48_bits_is_refused(auction, reserve, funded, regulator, alice):
+    origin = chain[-1].timestamp
+    reserve.setSupplyRules(supply_rules(origin, intake_bps=10_000), {"from": regulator})
+    reserve.computeSupply({"from": alice})  # all 1,650 in circulation to be withheld
+    with reverts("Reserve__NothingToOffer", 1_000, 1_000):
+        auction.offer(AUCTION_VINTAGE, 1_000, rules().as_tuple(), {"from": regulator})
+    big = auction.offer(AUCTION_VINTAGE, 2**48 - 1, rules().as_tuple(), {"from": regulator})
+    aid = big.events["AuctionOffered"]["auctionId"]
+    assert big.events["AuctionOffered"]["volume"] == 2**48 - 1 - 1_650
+    chain.sleep(2 * 3_600 + 1)
+    chain.mine()
+    auction.clear(aid, 5)  # no bids: cancelled, everything carried
+    assert reserve.supply()["carried"] == 2**48 - 1 - 1_650
+    with reverts("Reserve__NothingToOffer", 2**48 - 1, 0):
+        auction.offer(AUCTION_VINTAGE, 2**48 - 1, rules().as_tuple(), {"from": regulator})
+
+
+def test_an_intake_first_takes_back_a_release_not_yet_given(auction, reserve, funded, regulator, alice):
+    origin = chain[-1].timestamp
+    reserve.setSupplyRules(supply_rules(origin), {"from": regulator})
+    reserve.computeSupply({"from": alice})  # 1,650: 396 withheld
+    auction.offer(AUCTION_VINTAGE, 1_000, rules().as_tuple(), {"from": regulator})  # takes the 396
+    funded.allowance.retire(ALLOWANCE_2026, 1_000, alice, "", {"from": alice})  # 650 left: below 700
+    reserve.setSupplyRules(supply_rules(origin, lower=700), {"from": regulator})
+    chain.sleep(YEAR)
+    chain.mine()
+    reserve.computeSupply({"from": alice})  # releases 300 to the next auction
+    assert reserve.supply()["toRelease"] == 300
+    reserve.setSupplyRules(supply_rules(origin, upper=500, lower=100), {"from": regulator})
+    chain.sleep(YEAR)
+    chain.mine()
+    tx = reserve.computeSupply({"from": alice})  # 650 > 500: 156 in, cancelling 156 of the pending release
+    assert tx.events["SupplyComputed"]["intake"] == 650 * 2_400 // 10_000 == 156
+    s = reserve.supply()
+    assert (s["toRelease"], s["toWithhold"], s["reserve"]) == (300 - 156, 0, 96 + 156)
+
+
+def test_reserve_views_and_bad_purchases(reserve, funded, regulator, alice):
+    from brownie import SupplyReserve
+
+    with reverts("Reserve__NoRules"):
+        reserve.circulation()
+    fresh = SupplyReserve.deploy(funded.registry, funded.allowance, funded.money, funded.market, {"from": regulator})
+    with reverts("Reserve__BadRules", b"auction".ljust(32, b"\0"), int(alice.address, 16)):
+        fresh.setAuction(alice, {"from": regulator})  # an account without code
+    reserve.setContainment(0, [(1, 10, 10)], {"from": regulator})
+    with reverts("Reserve__BelowTrigger", 0, 0, 1):  # no reference instrument: no secondary price
+        reserve.buyFromReserve(0, 2027, 1, {"from": alice})
+    now = chain[-1].timestamp
+    reserve.setSupplyRules(supply_rules(now + 1_000), {"from": regulator})
+    assert reserve.currentPeriod() == 0 and reserve.supplyRules()["origin"] == now + 1_000

@@ -87,3 +87,18 @@ def test_guards_are_the_regulators_and_checked(breaker, market, regulator, carol
     tx = breaker.setGuard(INSTRUMENT, (3, 500, 300, 600), {"from": regulator})
     assert tx.events["GuardSet"]["instrument"] == INSTRUMENT
     assert tuple(int(v) for v in breaker.guard(INSTRUMENT)) == (3, 500, 300, 600)
+    assert breaker.watch(INSTRUMENT)["haltedUntil"] == 0
+
+
+def test_an_instrument_in_the_exchanges_call_is_not_observed(market, breaker, regulator, exchange, carol):
+    breaker.setGuard(INSTRUMENT, (1, 100, 60, 600), {"from": regulator})
+    market.openCall(INSTRUMENT, {"from": exchange})
+    assert breaker.observe(INSTRUMENT, {"from": carol}).return_value is False
+    assert breaker.watch(INSTRUMENT)["anchorTime"] == 0  # nothing was looked at
+
+
+def test_reaching_the_lower_limit_counts_too(market, breaker, place, regulator, alice, bob, carol):
+    breaker.setGuard(INSTRUMENT, (1, 0, 0, 600), {"from": regulator})
+    trade(place, 5_400, alice, bob)  # the lower limit (-10%)
+    tx = breaker.observe(INSTRUMENT, {"from": carol})
+    assert tx.events["Halted"]["reason"] == LIMIT_HITS and tx.events["Halted"]["lastTick"] == 5_400
