@@ -323,6 +323,7 @@ def measure_primary_auction(accounts: Any, results: Results, bids: int = 5_000, 
     results.gas["auction.clear_per_bid"] = _per_item(clears, bids)
     results.gas["auction.claim_per_bid"] = _per_item(claims[:-1], bids)  # the last is the treasury's payment
     results.scale[f"primary_auction_{bids}.clear_transactions"] = len(clears)
+    results.scale[f"primary_auction_{bids}.max_clear_tx_gas"] = max(r.gas_used for r in clears)
     results.scale[f"primary_auction_{bids}.max_tx_gas"] = max(r.gas_used for r in clears + claims)
     results.scale[f"primary_auction_{bids}.sold"] = int(suite.auction.auction(0)["sold"])
     op.do("supply_rules", origin="+0s", period="365d", first_vintage=2026, vintages=10, upper=10**9, lower=10**6,
