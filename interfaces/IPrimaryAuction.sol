@@ -34,8 +34,8 @@ interface IPrimaryAuction {
         uint16 enterpriseLimitBps; // the most one enterprise may buy, in basis points of the volume
         uint16 investorLimitBps; // the same for an investor (a participant without the enterprise role)
         uint16 forfeitBps; // the share of an unrevealed commitment's deposit forfeited to the treasury
-        uint16 maxDiscountBps; // how far below the secondary reference the clearing price may fall (0: no check)
-        uint32 referenceInstrument; // the market's instrument giving the reference price (0: none)
+        uint16 maxDiscountBps; // how far below the secondary reference the clearing price may fall
+        uint32 referenceInstrument; // the market's instrument giving the reference price (0: none, no minimum)
         bool cancelBelowMinimum; // below that minimum: cancel (EU) rather than sell less at or above it
         bool unsoldToReserve; // unsold volume goes to the supply reserve rather than to the next auction
     }

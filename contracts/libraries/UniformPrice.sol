@@ -36,9 +36,9 @@ library UniformPrice {
     }
 
     /// @notice The lowest acceptable clearing price: `referencePrice` less `maxDiscountBps`, rounded up (0 when there is
-    /// no referencePrice or no check).
+    /// no reference price; a zero discount makes the reference itself the minimum).
     function minimumPrice(uint256 referencePrice, uint16 maxDiscountBps) internal pure returns (uint256) {
-        if (referencePrice == 0 || maxDiscountBps == 0) return 0;
+        if (referencePrice == 0) return 0;
         return (referencePrice * (BPS - maxDiscountBps) + BPS - 1) / BPS;
     }
 

@@ -30,6 +30,7 @@ def test_bids_under_the_floor_are_not_accepted_and_a_price_under_the_minimum_can
 def test_limits_and_minimum_round_in_the_bidders_favour():
     assert purchase_limit(1, 2_500) == 1 and purchase_limit(1_000, 400) == 40 and purchase_limit(10, 0) == 0
     assert minimum_price(60_000_000, 1_000) == 54_000_000 and minimum_price(0, 1_000) == 0
+    assert minimum_price(60_000_000, 0) == 60_000_000
 
 
 @given(st.integers(1, 10**18))

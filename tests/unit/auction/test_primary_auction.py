@@ -332,13 +332,17 @@ def test_selling_less_without_a_reference_is_bounded_by_the_reserve_alone(auctio
     assert auction.allocationOf(sealed.bid_id) == 0
 
 
-def test_a_reference_without_a_discount_sets_no_minimum(auction, offer, commit, funded, regulator, exchange, alice):
+def test_a_zero_discount_makes_the_reference_the_minimum(auction, offer, commit, funded, regulator, exchange,
+                                                          alice):
     from tests.conftest import list_for_trading
 
     list_for_trading(funded, regulator, exchange, (alice,), reference=60 * 10**6, token=f"allowance {AUCTION_VINTAGE}")
-    aid = offer(100, reference_instrument=1, max_discount_bps=0)
-    s = commit(aid, alice, RESERVE, 10)  # 40 tCNY: a third under the reference, and still sold
+    at_reference = offer(100, reference_instrument=1, max_discount_bps=0)
+    below = offer(100, reference_instrument=1, max_discount_bps=0)
+    bids = [commit(at_reference, alice, 60 * 10**6, 10), commit(below, alice, 60 * 10**6 - TICK, 10)]
     to_reveal()
-    reveal(auction, s)
+    for s in bids:
+        reveal(auction, s)
     to_clear()
-    assert auction.clear(aid, 5).events["AuctionCleared"]["price"] == RESERVE
+    assert auction.clear(at_reference, 5).events["AuctionCleared"]["price"] == 60 * 10**6
+    assert auction.clear(below, 5).events["AuctionCancelled"]["minimum"] == 60 * 10**6
