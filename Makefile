@@ -93,8 +93,9 @@ PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" tool
 # harness and stateful tests measure it; the gas-ceiling tests are left out because they send transactions of millions of steps
 # (1,000-enterprise batches, a 2,000-order clearing) that only measure gas, and the integration tests because they
 # replay the same contract paths at scale through raw batches brownie does not trace.
-COVERAGE_GROUPS := "coverage=tests/unit tests/harness --ignore=tests/unit/test_gas_ceilings.py" \
-	"coverage-2=tests/stateful"
+# The auction's unit tests run beside the stateful tests, so that the two traced groups end about together.
+COVERAGE_GROUPS := "coverage=tests/unit tests/harness --ignore=tests/unit/test_gas_ceilings.py --ignore=tests/unit/auction" \
+	"coverage-2=tests/stateful tests/unit/auction"
 
 ifeq ($(COVERAGE),)
 TEST_GROUPS ?= "development=tests/unit tests/harness tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \

@@ -85,9 +85,7 @@ def purchase_limit(volume: int, limit_bps: int) -> int:
 
 
 def minimum_price(reference: int, max_discount_bps: int) -> int:
-    """The lowest clearing price against a secondary reference (0 without a reference)."""
-    if reference == 0:
-        return 0
+    """The lowest clearing price against a secondary reference (0 without one: ``0 * anything`` rounds to 0)."""
     return -(-reference * (BPS - max_discount_bps) // BPS)
 
 

@@ -35,10 +35,9 @@ library UniformPrice {
         return (uint256(volume) * limitBps + BPS - 1) / BPS;
     }
 
-    /// @notice The lowest acceptable clearing price: `referencePrice` less `maxDiscountBps`, rounded up (0 when there is
-    /// no reference price; a zero discount makes the reference itself the minimum).
+    /// @notice The lowest acceptable clearing price: `referencePrice` less `maxDiscountBps`, rounded up (a zero discount
+    /// makes the reference itself the minimum). The auction asks only when it has a reference instrument.
     function minimumPrice(uint256 referencePrice, uint16 maxDiscountBps) internal pure returns (uint256) {
-        if (referencePrice == 0) return 0;
         return (referencePrice * (BPS - maxDiscountBps) + BPS - 1) / BPS;
     }
 
