@@ -193,14 +193,21 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
 
     /// @inheritdoc IPrimaryAuction
     function withdrawHeld(uint16 vintage) external nonReentrant {
-        uint48 units = _heldUnits[msg.sender][vintage];
-        uint256 money = _heldMoney[msg.sender];
-        if (units == 0 && money == 0) revert Auction__NothingHeld(msg.sender, vintage);
-        _heldUnits[msg.sender][vintage] = 0;
-        _heldMoney[msg.sender] = 0;
+        (uint48 units, uint256 money) = _takeHeld(msg.sender, vintage);
         emit HeldWithdrawn(msg.sender, vintage, units, money);
-        if (money != 0) _money.safeTransfer(msg.sender, money);
-        if (units != 0) _allowance.mint(msg.sender, AllowanceId.allowance(vintage), units);
+        _payHeld(msg.sender, vintage, units, money);
+    }
+
+    /// @inheritdoc IPrimaryAuction
+    function recoverHeld(address bidder, uint16 vintage, address recovery)
+        external
+        nonReentrant
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (registry().statusOf(bidder) != IParticipantRegistry.Status.Revoked) revert Auction__BidderNotRevoked(bidder);
+        (uint48 units, uint256 money) = _takeHeld(bidder, vintage);
+        emit HeldRecovered(bidder, vintage, recovery, units, money);
+        _payHeld(recovery, vintage, units, money);
     }
 
     /// @inheritdoc IPrimaryAuction
@@ -391,6 +398,21 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     /// @dev Unsold volume goes to the supply reserve or to the next auction.
     function _keepUnsold(uint48 unsold, bool toReserve) internal {
         if (unsold != 0) _reserve.keepUnsold(unsold, toReserve);
+    }
+
+    /// @dev Empties what is held for `holder` (its units of `vintage`, its money); reverts when nothing is.
+    function _takeHeld(address holder, uint16 vintage) internal returns (uint48 units, uint256 money) {
+        units = _heldUnits[holder][vintage];
+        money = _heldMoney[holder];
+        if (units == 0 && money == 0) revert Auction__NothingHeld(holder, vintage);
+        _heldUnits[holder][vintage] = 0;
+        _heldMoney[holder] = 0;
+    }
+
+    /// @dev Pays held settlement to `to` (the transfer and the mint check that `to` is active).
+    function _payHeld(address to, uint16 vintage, uint48 units, uint256 money) internal {
+        if (money != 0) _money.safeTransfer(to, money);
+        if (units != 0) _allowance.mint(to, AllowanceId.allowance(vintage), units);
     }
 
     /// @dev Settles one bid of a final auction; returns what it adds to the proceeds.

@@ -101,6 +101,8 @@ interface IPrimaryAuction {
     error Auction__AlreadyClaimed(uint256 bidId);
     /// @notice Thrown when an account withdraws settlement held for it and none is.
     error Auction__NothingHeld(address account, uint16 vintage);
+    /// @notice Thrown when the regulator recovers what is held for a bidder that is not revoked.
+    error Auction__BidderNotRevoked(address bidder);
     /// @notice Thrown when a batch is empty or longer than MAX_BATCH.
     error Auction__BadBatch(uint256 length, uint256 max);
     // ------------------------------------------------------------------ events
@@ -134,6 +136,8 @@ interface IPrimaryAuction {
     event SettlementHeld(uint256 indexed bidId, address indexed bidder, uint48 units, uint256 refund);
     /// @notice Emitted when a bidder withdraws what was held for it.
     event HeldWithdrawn(address indexed bidder, uint16 indexed vintage, uint48 units, uint256 money);
+    /// @notice Emitted when the regulator sends what was held for a revoked bidder to a recovery account.
+    event HeldRecovered(address indexed bidder, uint16 indexed vintage, address indexed recovery, uint48 units, uint256 money);
     /// @notice Emitted when accrued proceeds are paid to the treasury.
     event ProceedsPaid(address indexed treasury, uint256 amount);
     /// @notice Emitted when the treasury changes.
@@ -160,6 +164,10 @@ interface IPrimaryAuction {
 
     /// @notice Withdraw the units of `vintage` and the money held for the caller (see `SettlementHeld`).
     function withdrawHeld(uint16 vintage) external;
+
+    /// @notice Send the units of `vintage` and the money held for a revoked bidder to an active `recovery` account
+    /// (regulator): held settlement is never stuck.
+    function recoverHeld(address bidder, uint16 vintage, address recovery) external;
 
     /// @notice Pay the accrued proceeds and forfeits to the treasury (anyone).
     function payProceeds() external returns (uint256 amount);

@@ -193,6 +193,8 @@ def test_matrix_covers_every_state_changing_function(world):
         "reserve.setAuction",  # once, at deployment (test_supply_reserve: a second time is refused)
         "reserve.buyFromReserve",  # needs a secondary price at a trigger: enterprises only, test_supply_reserve
         "auction.withdrawHeld",  # only what is held for the caller itself (tests/unit/test_hostile_callers.py)
+        # needs a revoked bidder's held settlement: the regulator only (test_primary_auction.py)
+        "auction.recoverHeld",
         "breaker.resume",  # needs a halt: anyone after the cooling-off, tests/unit/market/test_circuit_breaker.py
     }
     seen = set()

@@ -346,3 +346,26 @@ def test_a_zero_discount_makes_the_reference_the_minimum(auction, offer, commit,
     to_clear()
     assert auction.clear(at_reference, 5).events["AuctionCleared"]["price"] == 60 * 10**6
     assert auction.clear(below, 5).events["AuctionCancelled"]["minimum"] == 60 * 10**6
+
+
+def test_a_revoked_bidders_held_settlement_is_recovered_by_the_regulator(auction, offer, commit, funded, regulator,
+                                                                         alice, bob, carol):
+    reason = b"\x0e" * 32
+    aid = offer(100, enterprise_limit_bps=10_000)
+    s = commit(aid, bob, P, 30, deposit=P * 30 + 7)  # cleared at its own price: 7 to refund
+    to_reveal()
+    reveal(auction, s)
+    to_clear()
+    auction.clear(aid, 5)
+    with reverts("Auction__BidderNotRevoked", alice):
+        auction.recoverHeld(alice, AUCTION_VINTAGE, carol, {"from": regulator})
+    funded.registry.revoke(bob, reason, {"from": regulator})
+    auction.claim([s.bid_id], {"from": alice})  # held: bob is no longer active
+    with reverts("Registry__MissingRole", alice, 1):
+        auction.recoverHeld(bob, AUCTION_VINTAGE, carol, {"from": alice})
+    tx = auction.recoverHeld(bob, AUCTION_VINTAGE, carol, {"from": regulator})
+    assert dict(tx.events["HeldRecovered"]) == {"bidder": bob, "vintage": AUCTION_VINTAGE, "recovery": carol,
+                                                 "units": 30, "money": 7}
+    assert funded.allowance.balanceOf(carol, ID) == 30
+    with reverts("Auction__NothingHeld", bob, AUCTION_VINTAGE):
+        auction.recoverHeld(bob, AUCTION_VINTAGE, carol, {"from": regulator})
