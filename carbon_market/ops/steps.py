@@ -202,13 +202,17 @@ def list_token(run: Run, a: dict[str, Any]) -> Steps:
 def approve(run: Run, a: dict[str, Any]) -> Steps:
     """Let each trader's allowances and money be moved by the market and the block-trade desk (if not yet)."""
     s, batch = run.suite, []
+    spenders = ((s.market, "market"), (s.desk, "desk"))
+    views = [view for name in a["traders"] for spender, _ in spenders
+             for view in ((s.allowance.isApprovedForAll, run.address(name), spender.address),
+                          (s.money.allowance, run.address(name), spender.address))]
+    answers = iter(run.node.read_many(views))
     for name in a["traders"]:
-        trader = run.address(name)
-        for spender, who in ((s.market, "market"), (s.desk, "desk")):
-            if not run.node.read(s.allowance.isApprovedForAll, trader, spender.address):
+        for spender, who in spenders:
+            if not next(answers):
                 batch.append(Tx(f"{name} lets the {who} move units", name, s.allowance.setApprovalForAll,
                                 (spender.address, True)))
-            if int(run.node.read(s.money.allowance, trader, spender.address)) < 2**255:
+            if int(next(answers)) < 2**255:
                 batch.append(Tx(f"{name} lets the {who} move money", name, s.money.approve,
                                 (spender.address, 2**256 - 1)))
     yield batch
@@ -264,22 +268,22 @@ def claim(run: Run, a: dict[str, Any]) -> Steps:
     """Claim the fills of the listed orders that still have something to claim: one transaction per owner (a
     claim pays one owner)."""
     market, by_owner = run.suite.market, dict[str, list[int]]()
-    for ref in a["orders"]:
-        order_id = run.ref(ref)
-        if order_id and int(str(run.node.read(market.order, order_id)["owner"]), 16):
+    for ref, order_id in zip(a["orders"], _live_orders(run, a["orders"], keep_gone=True), strict=True):
+        if order_id:
             by_owner.setdefault(run.owner(ref), []).append(order_id)
     yield [Tx(f"claim for {owner}", a["by"], market.claim, (ids,)) for owner, ids in by_owner.items()]
 
 
-def _live_orders(run: Run, refs: list[str]) -> list[int]:
+def _live_orders(run: Run, refs: list[str], keep_gone: bool = False) -> list[int]:
     """The order ids of ``refs`` that still exist (one filled in full when placed has none; one already
-    returned, recovered or cancelled is gone): what a re-run still has to send."""
-    market, ids = run.suite.market, []
-    for ref in refs:
-        order_id = run.ref(ref)
-        if order_id and int(str(run.node.read(market.order, order_id)["owner"]), 16):
-            ids.append(order_id)
-    return ids
+    returned, recovered or cancelled is gone): what a re-run still has to send. ``keep_gone``: one item per ref,
+    0 for those gone. The orders are read in one batch."""
+    market = run.suite.market
+    ids = [run.ref(ref) for ref in refs]
+    orders = run.node.read_many([(market.order, i) for i in ids if i])
+    found = iter(orders)
+    live = [i if i and int(str(next(found)["owner"]), 16) else 0 for i in ids]
+    return live if keep_gone else [i for i in live if i]
 
 
 def return_orders(run: Run, a: dict[str, Any]) -> Steps:
@@ -423,9 +427,10 @@ def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
     does not tell the bid (:func:`carbon_market.auctions.sealing_deposit`); they first let the auction take their
     money."""
     auction, money_token, aid = run.suite.auction, run.suite.money, run.ref(a["auction"])
+    bidders = list(dict.fromkeys(b["bidder"] for b in a["bids"]))
+    allowed = run.node.read_many([(money_token.allowance, run.address(name), auction.address) for name in bidders])
     approvals = [Tx(f"{name} lets the auction take money", name, money_token.approve, (auction.address, 2**256 - 1))
-                 for name in dict.fromkeys(b["bidder"] for b in a["bids"])
-                 if int(run.node.read(money_token.allowance, run.address(name), auction.address)) < 2**255]
+                 for name, amount in zip(bidders, allowed, strict=True) if int(amount) < 2**255]
     yield approvals
     receipts = yield [Tx(f"commit {b['ref']}", b["bidder"], auction.commit,
                          (aid, commitment(aid, run.address(b["bidder"]), b["price"], b["quantity"], _salt(run, a, b)),
@@ -438,9 +443,10 @@ def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
 def reveal_bids(run: Run, a: dict[str, Any]) -> Steps:
     """Bidders reveal their bids (the same table as the commitments: a CSV file may serve both)."""
     auction = run.suite.auction
+    bids = run.node.read_many([(auction.bid, run.ref(b["ref"])) for b in a["bids"]])
     yield [Tx(f"reveal {b['ref']}", b["bidder"], auction.reveal,
               (run.ref(b["ref"]), b["price"], b["quantity"], _salt(run, a, b)))
-           for b in a["bids"] if not int(run.node.read(auction.bid, run.ref(b["ref"]))["quantity"])]
+           for b, bid in zip(a["bids"], bids, strict=True) if not int(bid["quantity"])]
 
 
 def clear_auction(run: Run, a: dict[str, Any]) -> Steps:
@@ -457,7 +463,8 @@ def claim_bids(run: Run, a: dict[str, Any]) -> Steps:
     batches of the contract's largest, then pay the proceeds to the treasury."""
     auction = run.suite.auction
     ids = [run.ref(r) for r in a["bids"]]
-    open_ids = [i for i in ids if int(run.node.read(auction.bid, i)["deposit"])]
+    open_ids = [i for i, bid in zip(ids, run.node.read_many([(auction.bid, i) for i in ids]), strict=True)
+                if int(bid["deposit"])]
     size = int(run.node.read(auction.MAX_BATCH))
     yield [Tx(f"claim bids {start + 1}-{start + len(open_ids[start:start + size])}", a["by"], auction.claim,
               (open_ids[start:start + size],)) for start in range(0, len(open_ids), size)]

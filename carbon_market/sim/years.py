@@ -1,0 +1,462 @@
+"""Many compliance years on the real contracts, with enterprises that decide (:mod:`carbon_market.sim.planning`).
+
+One :class:`Stage` per chain: the suite deployed once, the enterprises onboarded, approved and funded, and a
+snapshot of that state; each run (a plan and a seed) starts from the snapshot, so that a study of many runs neither
+redeploys nor lets the node's state grow. A run's year Y: the regulator opens it (the free share of the benchmarks)
+and pre-allocates; a primary auction sells the auctioned share when the plan has one; the enterprises trade the
+vintage in call auctions (up to :data:`CALLS` a year, each day's limits around the last price) or in days of
+continuous trading; each then abates in view of what it holds and the price, reports, is verified and trued up,
+surrenders (oldest vintages first, early, on time or late as it decides, short if it holds too little) and is settled.
+Banking, debt, credit balances and tiers are the chain's, read back each year.
+
+Every step is an operation of :mod:`carbon_market.ops.steps` sent by the bulk sender; every enterprise is an
+address anvil lets us send from (impersonated). Development chains only: the clock is moved to the deadlines.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from brownie import web3
+from eth_utils import keccak, to_checksum_address
+
+from carbon_market import bulk
+from carbon_market import compliance as cy
+from carbon_market.clock import latest_timestamp, sleep_until
+from carbon_market.ids import allowance_id
+from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
+from carbon_market.ops.node import Receipt
+from carbon_market.ops.senders import Operator, executed, money
+from carbon_market.ops.spec import token
+from carbon_market.roles import Role
+from carbon_market.sim import planning as pl
+from carbon_market.suite import MONEY_UNIT, deploy_suite
+from carbon_market.year import ROUNDS, rules_args
+
+LOT = 100  # tonnes per lot
+TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
+#: call auctions a year at most (a call that clears inside the day's limits ends the year's trading), and the
+#: price steps of an enterprise's schedule
+CALLS, CALL_STEPS = 4, 6
+#: continuous trading: days, quoting rounds a day, the chance an enterprise quotes in a round
+DAYS, ROUNDS_A_DAY, QUOTE_CHANCE = 3, 6, 0.5
+#: money each enterprise starts with (tCNY): enough for any year's purchases
+FUNDS = 10**9
+#: the auction's windows (seconds)
+COMMIT_FOR, REVEAL_FOR = 2 * cy.DAY, cy.DAY
+BID_SECRET = "PLANNING_BID_SECRET"  # unset: a development chain's bids use the known development secret
+
+
+def per_tonne(tick: int) -> float:
+    return tick * TICK / LOT / MONEY_UNIT
+
+
+def tick_of(price: float) -> int:
+    return max(int(round(price * LOT * MONEY_UNIT / TICK)), 1)
+
+
+@dataclass
+class YearOutcome:
+    """What the chain says happened in one year."""
+
+    year: int
+    cap: int  # the full cap (free and auctioned)
+    price: float  # volume-weighted price of the year's trades (the last close if none)
+    close: float
+    volume: int  # tonnes traded in the market
+    emissions: dict[int, int] = field(default_factory=dict)  # verified, per enterprise
+    abatement: dict[int, int] = field(default_factory=dict)
+    outcome: dict[int, str] = field(default_factory=dict)
+    spent: dict[int, int] = field(default_factory=dict)  # money spent net (trades, fees, auctions), tCNY
+    fines: dict[int, float] = field(default_factory=dict)  # tCNY
+    credit: dict[int, int] = field(default_factory=dict)
+    bank: int = 0  # allowances of vintages up to the year held after settlement
+    auction_price: float | None = None
+    auction_sold: int = 0
+    transactions: int = 0
+
+
+class Stage:
+    """The suite and the enterprises on one development chain, ready for runs."""
+
+    def __init__(self, accounts: Any, population: list[pl.Firm]) -> None:
+        self.population = population
+        self.roles = dict(zip(("admin", "regulator", "verifier", "exchange", "developer"), accounts))
+        self.addresses = [to_checksum_address(keccak(f"planning enterprise {f.index}".encode())[12:])
+                          for f in population]
+        self.names = [f"e{f.index}" for f in population]
+        self.suite = deploy_suite(self.roles["admin"], self.roles["regulator"])
+        web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in self.addresses]
+                                         + [("anvil_setBalance", [a, hex(10**24)]) for a in self.addresses])
+        op = self.operator()
+        op.do("onboard", by="regulator", participants=[
+            {"account": "verifier", "roles": Role.VERIFIER}, {"account": "exchange", "roles": Role.EXCHANGE},
+            {"account": "developer", "roles": Role.OFFSET_DEVELOPER},
+            *({"account": n, "roles": Role.ENTERPRISE, "region": f.region, "sector": f.sector}
+              for n, f in zip(self.names, population))])
+        op.do("issue_money", by="regulator", payments=[{"account": n, "amount": FUNDS} for n in self.names])
+        op.do("approve", traders=self.names)
+        auction, money_token = self.suite.auction, self.suite.money
+        bulk.send([bulk.call(money_token.approve, auction.address, 2**256 - 1, sender=a) for a in self.addresses])
+        self.params = tuple(self.suite.market.params())
+        self._snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
+
+    def operator(self) -> Operator:
+        return Operator(self.suite, {**self.roles, **dict(zip(self.names, self.addresses))}, sender="bulk")
+
+    def fresh(self) -> Operator:
+        """Back to the staged state (a new snapshot replaces the one the revert used)."""
+        web3.provider.make_request("evm_revert", [self._snapshot])
+        self._snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
+        return self.operator()
+
+
+class Run:
+    """One plan and one seed on a stage."""
+
+    def __init__(self, stage: Stage, eco: pl.Economy, progress: Callable[[str], None] = lambda _: None) -> None:
+        self.stage, self.eco, self.plan, self.progress = stage, eco, eco.plan, progress
+        self.op = stage.fresh()
+        self.suite, self.names, self.addresses = stage.suite, stage.names, stage.addresses
+        self.rng = random.Random(eco.seed * 7919 + 1)
+        self.orders = 0
+        self.close_tick = tick_of(self.plan.reference_price)
+        self.transactions = 0
+        self.rules = self._rules()
+        if self.plan.band_bps != 1_000 or not self.plan.credit:
+            changes: dict[str, Any] = {"bandBps": self.plan.band_bps}
+            if not self.plan.credit:
+                changes["tierDiscountBps"] = [0, 0, 0, 0]
+            self.suite.market.setParams(params_with(self.suite.market, **changes), {"from": stage.roles["regulator"]})
+
+    def _rules(self) -> cy.Rules:
+        base = cy.Rules(pre_allocation_bps=7_000, offset_limit_bps=self.plan.offset_limit_bps,
+                        fine_per_tonne=round(self.plan.fine_per_tonne * MONEY_UNIT))
+        if self.plan.credit:
+            return base
+        return cy.Rules(pre_allocation_bps=7_000, offset_limit_bps=self.plan.offset_limit_bps,
+                        fine_per_tonne=base.fine_per_tonne, reward_early=0, reward_on_time=0, reward_accurate=0,
+                        penalty_late=0, penalty_shortfall=0, penalty_rejected=0)
+
+    def do(self, kind: str, **args: Any) -> list[Receipt]:
+        receipts = self.op.do(kind, **args)
+        self.transactions += len(receipts)
+        return receipts
+
+    def ref(self) -> str:
+        self.orders += 1
+        return f"o{self.orders}"
+
+    # -- the years ---------------------------------------------------------------------------------------------
+
+    def run(self) -> list[YearOutcome]:
+        outcomes = []
+        for t, year in enumerate(self.plan.calendar):
+            self.progress(f"year {year} ({t + 1} of {self.plan.years})")
+            outcomes.append(self.year(t, year))
+        return outcomes
+
+    def year(self, t: int, year: int) -> YearOutcome:
+        start_tx = self.transactions
+        eco, firms = self.eco, range(len(self.names))
+        now = latest_timestamp()
+        rules = cy.Rules(**{**self.rules.__dict__, "early_deadline": now + 60 * cy.DAY, "deadline": now + 90 * cy.DAY})
+        free = 1 - self.plan.auction_share
+        benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
+        self.do("open_year", by="regulator", year=year, rules=rules_args(rules),
+                benchmarks={s: b / cy.BENCHMARK_SCALE for s, b in benchmarks.items()})
+        # after the first year the contract takes the baseline from the previous year's verified output
+        self.do("allocate", by="regulator", year=year, enterprises=[
+            {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)])
+        money_before = self._money()
+        out = YearOutcome(year, eco.cap(t), 0.0, 0.0, 0)
+        situations = self._situations(t, year, benchmarks)
+        if self.plan.auction_share > 0:
+            self._auction(t, year, situations, out)
+            situations = self._situations(t, year, benchmarks)
+        trades = self._trade(t, year, situations)
+        out.volume = sum(lots for _, lots in trades) * LOT
+        out.close = per_tonne(self.close_tick)
+        out.price = (sum(per_tonne(tick) * lots for tick, lots in trades) / (out.volume / LOT)) if trades else out.close
+        held = self._holdings(year)
+        for i in firms:
+            out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i], out.price)
+            out.emissions[i] = eco.emissions(t, i) - out.abatement[i]
+        self._comply(t, year, out)
+        money_after = self._money()
+        records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
+        credit = bulk.read([(self.suite.credit.balanceOf, a) for a in self.addresses])
+        for i, record, points in zip(firms, records, credit):
+            r = dict(zip(cy.ENTERPRISE_YEAR_FIELDS, record))
+            out.outcome[i] = cy.Outcome(int(r["outcome"])).name.lower()
+            out.fines[i] = int(r["fine"]) / MONEY_UNIT
+            out.credit[i] = int(points)
+            out.spent[i] = (money_before[i] - money_after[i]) / MONEY_UNIT
+        out.bank = sum(self._holdings(year, every_vintage=True))
+        out.transactions = self.transactions - start_tx
+        return out
+
+    # -- what each enterprise knows ------------------------------------------------------------------------------
+
+    def _money(self) -> list[int]:
+        return [int(x) for x in bulk.read([(self.suite.money.balanceOf, a) for a in self.addresses])]
+
+    def _holdings(self, year: int, every_vintage: bool = False) -> list[int]:
+        """Allowances of vintages up to ``year`` each enterprise holds (what it may surrender for ``year``)."""
+        vintages = list(range(self.plan.first_year, year + 1))
+        balances = bulk.read([(self.suite.allowance.balanceOf, a, allowance_id(v))
+                              for a in self.addresses for v in vintages])
+        n = len(vintages)
+        return [sum(int(b) for b in balances[k * n:(k + 1) * n]) for k in range(len(self.addresses))]
+
+    def _vintage_balances(self, year: int) -> list[list[int]]:
+        vintages = list(range(self.plan.first_year, year + 1))
+        balances = bulk.read([(self.suite.allowance.balanceOf, a, allowance_id(v))
+                              for a in self.addresses for v in vintages])
+        n = len(vintages)
+        return [[int(b) for b in balances[k * n:(k + 1) * n]] for k in range(len(self.addresses))]
+
+    def _situations(self, t: int, year: int, benchmarks: dict[int, int]) -> list[pl.Situation]:
+        """Each enterprise's view before it trades: what it holds plus the true-up it expects (its free allocation
+        at this year's output less what it was pre-allocated and any debt still owed)."""
+        eco = self.eco
+        held = self._holdings(year)
+        debts = bulk.read([(self.suite.compliance.debtOf, a) for a in self.addresses])
+        records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
+        price = per_tonne(self.close_tick)
+        self.top_up, out = [], []
+        for i, (record, debt) in enumerate(zip(records, debts)):
+            r = dict(zip(cy.ENTERPRISE_YEAR_FIELDS, record))
+            free = benchmarks[eco.firms[i].sector] * eco.output[t][i] // cy.BENCHMARK_SCALE
+            self.top_up.append(max(free - int(r["allocated"]) - int(debt), 0))
+            value = self._point_value(i, t, price) if self.plan.credit else 0.0
+            out.append(pl.situation(eco, t, i, held[i] + self.top_up[i], price, value, self.rules.penalty_shortfall))
+        return out
+
+    def _point_value(self, i: int, t: int, price: float) -> float:
+        need = self.eco.emissions(t, i) - self.eco.allocation(t, i)
+        return pl.point_value(need, price) * (self.plan.years - t)
+
+    # -- primary auction --------------------------------------------------------------------------------------
+
+    def _auction(self, t: int, year: int, situations: list[pl.Situation], out: YearOutcome) -> None:
+        """The regulator sells the auctioned share of the cap (at last year's output) in a sealed-bid auction; each
+        enterprise bids its demand at three prices (steps of its schedule between the reserve price and a fifth
+        above the price it expects)."""
+        eco = self.eco
+        volume = int(sum(self.plan.benchmark(f.sector, t) * eco.output[max(t - 1, 0)][f.index] for f in eco.firms)
+                     * self.plan.auction_share)
+        ref = f"a{year}"
+        self.do("offer_auction", by="regulator", ref=ref, vintage=year, volume=volume,
+                reserve_price=money(round(self.plan.reserve_price * MONEY_UNIT)), tick=money(MONEY_UNIT // 100),
+                commit_for=COMMIT_FOR, reveal_for=REVEAL_FOR, max_discount_bps=10_000, reference=None,
+                cancel_below_minimum=False, enterprise_limit_bps=2_500)
+        bids = []
+        for i, s in enumerate(situations):
+            top = max(s.price * 1.2, self.plan.reserve_price + 1)
+            grid = [self.plan.reserve_price + (top - self.plan.reserve_price) * k / 3 for k in (1, 2, 3)]
+            taken = 0
+            for price in reversed(grid):  # highest price first: cumulative demand rises as the price falls
+                quantity = min(pl.want(s, price), volume // 4) - taken
+                if quantity > 0:
+                    bids.append({"ref": f"{ref}b{len(bids)}", "bidder": self.names[i],
+                                 "price": money(round(price * 100) * MONEY_UNIT // 100), "quantity": quantity})
+                    taken += quantity
+        if bids:
+            self.do("commit_bids", auction=ref, secret=BID_SECRET, bids=bids)
+            sleep_until(latest_timestamp() + COMMIT_FOR)
+            self.do("reveal_bids", auction=ref, secret=BID_SECRET, bids=bids)
+        sleep_until(latest_timestamp() + REVEAL_FOR)
+        self.do("clear_auction", by="regulator", auction=ref)
+        if bids:
+            self.do("claim_bids", by="regulator", bids=[b["ref"] for b in bids])
+        record = self.suite.auction.auction(self.op.ref(ref))
+        out.auction_sold = int(record["sold"])
+        out.auction_price = int(record["priceTick"]) / 100 if out.auction_sold else None
+
+    # -- trading ----------------------------------------------------------------------------------------------
+
+    def _trade(self, t: int, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
+        """The year's trades as (tick, lots)."""
+        name = f"allowance {year}"
+        self.do("list", regulator="regulator", exchange="exchange", token=name, lot=LOT, tick=money(TICK),
+                reference=money(self.close_tick * TICK), traders=self.names[:1])
+        self.instrument = self.op.run.instrument(token(name, self.op.context))
+        self.bought = [0] * len(self.names)
+        self.free = self._vintage_balances(year)
+        if self.plan.trading == "call":
+            trades = self._calls(year, situations)
+        else:
+            trades = self._continuous(year, situations)
+        return trades
+
+    def _limits(self) -> tuple[int, int]:
+        market = self.suite.market
+        return limits(market.instrument(self.instrument), int(market.params()["bandBps"]), latest_timestamp())
+
+    def _sellable(self, i: int) -> int:
+        """Lots of the current vintage ``i`` may still sell."""
+        return max(self.free[i][-1] + self.bought[i], 0) // LOT
+
+    def _calls(self, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
+        """Up to :data:`CALLS` call auctions on successive days, each enterprise entering its schedule at today's
+        limits; trading ends once a call clears inside the limits (the price found) or trades nothing."""
+        trades = []
+        start = [s.holdings for s in situations]
+        index = {n: i for i, n in enumerate(self.names)}
+        for day in range(CALLS):
+            if day:
+                sleep_until(latest_timestamp() + cy.DAY)
+            low, high = self._limits()
+            orders = []
+            for i, s in enumerate(situations):
+                for side, tick, lots in self._schedule(i, s, low, high):
+                    orders.append({"ref": self.ref(), "trader": self.names[i], "side": side,
+                                   "price": money(tick * TICK), "lots": lots, "max_fee_bps": FEE_CAP_BPS})
+            if len({o["trader"] for o in orders if o["side"] == Side.BUY}) == 0 or \
+                    len({o["trader"] for o in orders if o["side"] == Side.SELL}) == 0:
+                break
+            self.do("open_call", exchange="exchange", token=f"allowance {year}")
+            self.do("place", token=f"allowance {year}", orders=orders)
+            cleared = self.do("call_auction", exchange="exchange", token=f"allowance {year}")
+            claimed = self.do("claim", by="exchange", orders=[o["ref"] for o in orders])
+            event = next(e.fields for r in cleared for e in r.logs if e.name == "CallCleared")
+            tick, volume = int(event["priceTick"]), int(event["volume"])
+            if volume:
+                trades.append((tick, volume))
+                self.close_tick = tick
+            owners = {self.op.ref(o["ref"]): (index[o["trader"]], o["side"]) for o in orders}
+            for e in (e.fields for r in claimed for e in r.logs if e.name == "OrderClaimed"):
+                who, side = owners[int(e["orderId"])]
+                lots = int(e["lots"])
+                self.bought[who] += lots * LOT if side == Side.BUY else -lots * LOT
+            situations[:] = [_held(s, base + self.bought[i]) for i, (s, base) in enumerate(zip(situations, start))]
+            if not volume or low < tick < high:
+                break
+        return trades
+
+    def _schedule(self, i: int, s: pl.Situation, low: int, high: int) -> list[tuple[Side, int, int]]:
+        """``i``'s call orders: its demand schedule at :data:`CALL_STEPS` prices within today's limits, on the side
+        its reservation price puts it (an owner takes one side of a call)."""
+        grid = [low + (high - low) * k // (CALL_STEPS - 1) for k in range(CALL_STEPS)]
+        wants = [pl.want(s, per_tonne(tick)) // LOT for tick in grid]
+        orders = []
+        if wants[0] > 0:  # a buyer at the lowest price: buy orders whose cumulative quantity follows demand
+            for k in range(CALL_STEPS - 1, -1, -1):
+                above = max(wants[k + 1], 0) if k + 1 < CALL_STEPS else 0
+                lots = max(wants[k], 0) - above
+                if lots > 0:
+                    orders.append((Side.BUY, grid[k], lots))
+        elif wants[-1] < 0:  # a seller at the highest price
+            sold, cap = 0, self._sellable(i)
+            for k in range(CALL_STEPS):
+                lots = min(-wants[k], cap) - sold
+                if lots > 0:
+                    orders.append((Side.SELL, grid[k], lots))
+                    sold += lots
+        return orders
+
+    def _continuous(self, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
+        """Days of :data:`ROUNDS_A_DAY` rounds: in each, an enterprise quotes with probability :data:`QUOTE_CHANCE`
+        (its resting order withdrawn first) at a random price between today's limit and its reservation price, for
+        what it wants at that price (Gode and Sunder's budget-constrained zero-intelligence trader)."""
+        name, trades = f"allowance {year}", []
+        resting: dict[int, str] = {}
+        owner: dict[int, int] = {}
+        for day in range(DAYS):
+            if day:
+                sleep_until(latest_timestamp() + cy.DAY)
+            low, high = self._limits()
+            for _ in range(ROUNDS_A_DAY):
+                chosen = [i for i in range(len(situations)) if self.rng.random() < QUOTE_CHANCE]
+                self.rng.shuffle(chosen)
+                withdrawn = [resting.pop(i) for i in chosen if i in resting]
+                if withdrawn:
+                    self.do("cancel", orders=withdrawn)
+                quotes = []
+                for i in chosen:
+                    s = _held(situations[i], situations[i].holdings + self.bought[i])
+                    quote = self._quote(i, s, low, high)
+                    if quote:
+                        quotes.append((i, quote))
+                if not quotes:
+                    continue
+                refs = [self.ref() for _ in quotes]
+                receipts = self.do("place", token=name, orders=[
+                    {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
+                     "max_fee_bps": FEE_CAP_BPS} for ref, (i, (side, tick, lots)) in zip(refs, quotes)])
+                for k in executed(receipts):
+                    i, (side, _, _) = quotes[k]
+                    placed = receipts[k].event("OrderPlaced")
+                    filled, rested = int(placed["filled"]), int(placed["rested"])
+                    self.bought[i] += filled * LOT if side == Side.BUY else -filled * LOT
+                    if rested:
+                        resting[i] = refs[k]
+                        owner[int(placed["orderId"])] = i
+                    for fill in (e.fields for e in receipts[k].logs if e.name == "OrderFilled"):
+                        maker, lots, tick = owner[int(fill["orderId"])], int(fill["lots"]), int(fill["price"]) // TICK
+                        self.bought[maker] += -lots * LOT if side == Side.BUY else lots * LOT
+                        trades.append((tick, lots))
+                        self.close_tick = tick
+        if resting:
+            self.do("cancel", orders=list(resting.values()))
+        refs = [f"o{k}" for k in range(1, self.orders + 1)]
+        self.do("claim", by="exchange", orders=refs)
+        for i, s in enumerate(situations):
+            situations[i] = _held(s, s.holdings + self.bought[i])
+        return trades
+
+    def _quote(self, i: int, s: pl.Situation, low: int, high: int) -> tuple[Side, int, int] | None:
+        if pl.want(s, per_tonne(low)) >= LOT:
+            top = min(high, tick_of(pl.reservation(s, per_tonne(low), per_tonne(high))))
+            tick = self.rng.randint(low, max(top, low))
+            lots = pl.want(s, per_tonne(tick)) // LOT
+            return (Side.BUY, tick, lots) if lots > 0 else None
+        if pl.want(s, per_tonne(high)) <= -LOT:
+            bottom = max(low, tick_of(pl.reservation(s, per_tonne(low), per_tonne(high))))
+            tick = self.rng.randint(min(bottom, high), high)
+            lots = min(-pl.want(s, per_tonne(tick)) // LOT, self._sellable(i))
+            return (Side.SELL, tick, lots) if lots > 0 else None
+        return None
+
+    # -- compliance ---------------------------------------------------------------------------------------------
+
+    def _comply(self, t: int, year: int, out: YearOutcome) -> None:
+        """Report, verify, true up; surrender oldest vintages first on each one's timing; settle."""
+        eco = self.eco
+        names = self.names
+        self.do("report", year=year, reports=[{"enterprise": n, "emissions": out.emissions[i],
+                                               "output": eco.output[t][i]} for i, n in enumerate(names)])
+        self.do("attest", year=year, verifier="verifier", enterprises=names)
+        self.do("true_up", by="regulator", year=year, enterprises=names)
+        balances = self._vintage_balances(year)
+        price = out.price
+        rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for i, n in enumerate(names):
+            value = self._point_value(i, t, price) if self.plan.credit else 0.0
+            stake = (self.rules.reward_on_time + self.rules.penalty_late) * value
+            early_bonus = (self.rules.reward_early - self.rules.reward_on_time) * value
+            when = pl.timing(eco, t, i, stake, early_bonus)
+            due = out.emissions[i]
+            for k, held in enumerate(balances[i]):
+                amount = min(held, due)
+                if amount:
+                    rows[when].append({"enterprise": n, "token": f"allowance {self.plan.first_year + k}",
+                                       "amount": amount})
+                    due -= amount
+        for behaviours, deadline in ROUNDS:
+            batch = [row for b in behaviours for row in rows.get(b, [])]
+            if batch:
+                self.do("surrender", year=year, surrenders=batch)
+            if deadline is not None:
+                self.do("advance_time", to=f"{deadline} {year}")
+        self.do("settle", by="exchange", year=year, batch=cy.MAX_SETTLE_BATCH)
+
+
+def _held(s: pl.Situation, holdings: int) -> pl.Situation:
+    return replace(s, holdings=holdings)
+
