@@ -75,13 +75,20 @@ def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int) ->
 
 
 def _nonces(calls: Sequence[Call]) -> list[int]:
-    """Each call's nonce: consecutive per sender from the sender's pending count."""
+    """Each call's nonce: consecutive per sender from the sender's pending count (the counts read in batches)."""
+    senders = list(dict.fromkeys(str(item.sender) for item in calls))
     next_nonce: dict[str, int] = {}
+    for start in range(0, len(senders), BATCH):
+        chunk = senders[start:start + BATCH]
+        answers = web3.provider.make_batch_request([("eth_getTransactionCount", [a, "pending"]) for a in chunk])
+        for sender, answer in zip(chunk, answers, strict=True):
+            if "error" in answer:
+                raise BulkError(f"the nonce of {sender} could not be read: "
+                                f"{answer['error'].get('message', answer['error'])}")
+            next_nonce[sender] = int(answer["result"], 16)
     out = []
     for item in calls:
         sender = str(item.sender)
-        if sender not in next_nonce:
-            next_nonce[sender] = web3.eth.get_transaction_count(sender, "pending")
         out.append(next_nonce[sender])
         next_nonce[sender] += 1
     return out
@@ -125,8 +132,15 @@ def _why(item: Call, receipt: dict[str, Any]) -> str:
     return f"out of gas or reverted by an earlier call of its block (gas used {int(receipt['gasUsed'], 16):,})"
 
 
+_ANVIL: dict[str, bool] = {}
+
+
 def _is_anvil() -> bool:
-    return str(web3.client_version).lower().startswith("anvil")
+    """Whether the node is anvil (asked once per endpoint)."""
+    endpoint = str(getattr(web3.provider, "endpoint_uri", ""))
+    if endpoint not in _ANVIL:
+        _ANVIL[endpoint] = str(web3.client_version).lower().startswith("anvil")
+    return _ANVIL[endpoint]
 
 
 def _pool_size() -> tuple[int, int]:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from carbon_market.sim.model import REGIONS, SECTORS
+from carbon_market.sim.model import SECTORS
 
 FIRST_YEAR, YEARS = 2026, 10
 #: output growth a year by sector (mean): China's heavy industry near its peak, power still growing
@@ -45,6 +45,21 @@ HASSLE_MEDIAN, HASSLE_SPREAD, LATE_STIGMA = 8_000.0, 1.2, 40_000.0
 #: times the discount a tier gives (10%, 25%, 50% at 100, 500, 2,000 points), over the points between tiers
 POINT_VALUE_PER_TRADED_TCNY = 0.002 * 0.25 / 100
 TRADING = ("call", "continuous")
+#: GB/T 2260 province code -> (name, row and column on a tile grid map of China, weight: an illustrative share of
+#: the covered enterprises, heavier where heavy industry and coal power are, lighter in the west and the big cities)
+PROVINCES: dict[int, tuple[str, int, int, float]] = {
+    230000: ("Heilongjiang", 0, 8, 2), 150000: ("Inner Mongolia", 1, 6, 8), 220000: ("Jilin", 1, 8, 2),
+    650000: ("Xinjiang", 2, 1, 4), 620000: ("Gansu", 2, 3, 2), 640000: ("Ningxia", 2, 4, 2),
+    110000: ("Beijing", 2, 6, 1), 120000: ("Tianjin", 2, 7, 1), 210000: ("Liaoning", 2, 8, 4),
+    630000: ("Qinghai", 3, 2, 1), 610000: ("Shaanxi", 3, 4, 3), 140000: ("Shanxi", 3, 5, 6),
+    130000: ("Hebei", 3, 6, 7), 370000: ("Shandong", 3, 7, 10), 540000: ("Tibet", 4, 1, 0.2),
+    510000: ("Sichuan", 4, 3, 3), 500000: ("Chongqing", 4, 4, 1), 410000: ("Henan", 4, 5, 6),
+    320000: ("Jiangsu", 4, 6, 9), 310000: ("Shanghai", 4, 7, 1), 530000: ("Yunnan", 5, 3, 2),
+    520000: ("Guizhou", 5, 4, 2), 420000: ("Hubei", 5, 5, 3), 340000: ("Anhui", 5, 6, 4),
+    330000: ("Zhejiang", 5, 7, 5), 450000: ("Guangxi", 6, 4, 2), 430000: ("Hunan", 6, 5, 2),
+    360000: ("Jiangxi", 6, 6, 2), 350000: ("Fujian", 6, 7, 2), 460000: ("Hainan", 7, 4, 1),
+    440000: ("Guangdong", 7, 5, 7),
+}
 
 
 @dataclass(frozen=True)
@@ -105,14 +120,15 @@ class Firm:
 
 
 def firms(count: int, structure_seed: int = 2026) -> list[Firm]:
-    """``count`` enterprises across the four sectors and six provinces."""
+    """``count`` enterprises across the four sectors and the provinces (weighted)."""
     rng = random.Random(structure_seed)
-    sectors, regions = list(SECTORS), list(REGIONS)
+    sectors, regions = list(SECTORS), list(PROVINCES)
+    weights = [PROVINCES[r][3] for r in regions]
     out = []
     for i in range(count):
         sector = sectors[i % len(sectors)]
         _, intensity, mac5 = SECTORS[sector]
-        out.append(Firm(i, sector, regions[rng.randrange(len(regions))], int(rng.uniform(60_000, 240_000)),
+        out.append(Firm(i, sector, rng.choices(regions, weights)[0], int(rng.uniform(60_000, 240_000)),
                         intensity * math.exp(rng.gauss(0, 0.06)), mac5 * math.exp(rng.gauss(0, 0.35))))
     return out
 
@@ -336,6 +352,3 @@ def abatement_cost(eco: Economy, t: int, abated: dict[int, int]) -> float:
     """The cost of what each enterprise abated in year ``t``."""
     return sum(eco.slope[t][i] * a * a / 2 for i, a in abated.items())
 
-
-def with_plan(eco: Economy, plan: Plan) -> Economy:
-    return replace(eco, plan=plan)

@@ -41,7 +41,7 @@ LOT = 100  # tonnes per lot
 TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 #: call auctions a year at most (a call that clears inside the day's limits ends the year's trading), and the
 #: price steps of an enterprise's schedule
-CALLS, CALL_STEPS = 4, 6
+CALLS, CALL_STEPS = 4, 4
 #: continuous trading: days, quoting rounds a day, the chance an enterprise quotes in a round
 DAYS, ROUNDS_A_DAY, QUOTE_CHANCE = 3, 6, 0.5
 #: money each enterprise starts with (tCNY): enough for any year's purchases
@@ -131,7 +131,10 @@ class Run:
             changes: dict[str, Any] = {"bandBps": self.plan.band_bps}
             if not self.plan.credit:
                 changes["tierDiscountBps"] = [0, 0, 0, 0]
-            self.suite.market.setParams(params_with(self.suite.market, **changes), {"from": stage.roles["regulator"]})
+            # bulk, not brownie: after a revert the same transaction has the same hash, which brownie waits on forever
+            self.transactions += len(bulk.send([bulk.call(self.suite.market.setParams,
+                                                          params_with(self.suite.market, **changes),
+                                                          sender=stage.roles["regulator"])]))
 
     def _rules(self) -> cy.Rules:
         base = cy.Rules(pre_allocation_bps=7_000, offset_limit_bps=self.plan.offset_limit_bps,
@@ -227,6 +230,10 @@ class Run:
         held = self._holdings(year)
         debts = bulk.read([(self.suite.compliance.debtOf, a) for a in self.addresses])
         records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
+        tiers = bulk.read([(self.suite.credit.tierOf, a) for a in self.addresses])
+        limit = int(self.suite.market.params()["lowestTierMaxLots"])
+        # the lowest credit tier's orders are limited in size (a privilege credit buys): 0 is no limit
+        self.max_lots = [limit if int(tier) == 0 and limit else 2**32 - 1 for tier in tiers]
         price = per_tonne(self.close_tick)
         self.top_up, out = [], []
         for i, (record, debt) in enumerate(zip(records, debts)):
@@ -348,13 +355,13 @@ class Run:
         if wants[0] > 0:  # a buyer at the lowest price: buy orders whose cumulative quantity follows demand
             for k in range(CALL_STEPS - 1, -1, -1):
                 above = max(wants[k + 1], 0) if k + 1 < CALL_STEPS else 0
-                lots = max(wants[k], 0) - above
+                lots = min(max(wants[k], 0) - above, self.max_lots[i])
                 if lots > 0:
                     orders.append((Side.BUY, grid[k], lots))
         elif wants[-1] < 0:  # a seller at the highest price
             sold, cap = 0, self._sellable(i)
             for k in range(CALL_STEPS):
-                lots = min(-wants[k], cap) - sold
+                lots = min(min(-wants[k], cap) - sold, self.max_lots[i])
                 if lots > 0:
                     orders.append((Side.SELL, grid[k], lots))
                     sold += lots
@@ -414,12 +421,12 @@ class Run:
         if pl.want(s, per_tonne(low)) >= LOT:
             top = min(high, tick_of(pl.reservation(s, per_tonne(low), per_tonne(high))))
             tick = self.rng.randint(low, max(top, low))
-            lots = pl.want(s, per_tonne(tick)) // LOT
+            lots = min(pl.want(s, per_tonne(tick)) // LOT, self.max_lots[i])
             return (Side.BUY, tick, lots) if lots > 0 else None
         if pl.want(s, per_tonne(high)) <= -LOT:
             bottom = max(low, tick_of(pl.reservation(s, per_tonne(low), per_tonne(high))))
             tick = self.rng.randint(min(bottom, high), high)
-            lots = min(-pl.want(s, per_tonne(tick)) // LOT, self._sellable(i))
+            lots = min(-pl.want(s, per_tonne(tick)) // LOT, self._sellable(i), self.max_lots[i])
             return (Side.SELL, tick, lots) if lots > 0 else None
         return None
 
