@@ -23,17 +23,18 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test coverage coverage-report lint demo story scenarios bench deploy ops trace audit surveil watch compile clean help
+.PHONY: setup test coverage coverage-report lint demo plan story scenarios bench deploy ops trace audit surveil watch compile clean help
 
 help:
-	@echo "make demo   simulate a compliance year of 50 enterprises under each policy scenario; report in out/simulation"
-	@echo "make scenarios [N=50] [SCENARIOS='baseline,continuous only'] [OUT=folder]  the same, chosen"
+	@echo "make demo   the ten-year planning study: 50 enterprises, every scenario, 20 seeds; report in out/planning"
+	@echo "make plan [N=50] [YEARS=10] [SEEDS=20] [SCENARIOS='baseline,credit incentives off'] [OUT=folder]  a study, chosen (resumes)"
+	@echo "make scenarios [N=50] [SCENARIOS='baseline,continuous only'] [OUT=folder]  one compliance year under each scenario"
 	@echo "make story  the pilot year of operations/pilot-2026 run by the operations runner, then told from the chain and audited"
 	@echo "make test   run the test suite against anvil"
 	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
 	@echo "make coverage  statement and branch coverage per contract (reports/coverage.md); fails under 95% of branches"
 	@echo "make lint   Slither over the contracts (its own virtual environment); fails on high or medium findings"
-	@echo "make bench  measure gas and throughput into benchmarks/results.json"
+	@echo "make bench [PLANNING=3000]  measure gas and throughput into benchmarks/results.json (PLANNING: the ten-year run's enterprises)"
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
 	@echo "make trace WHAT=order|unit|account|report ID=... [FROM=block] NETWORK=name  history from events alone"
@@ -132,6 +133,9 @@ NETWORK ?= development
 demo: $(SETUP)
 	$(CLI) demo
 
+plan: $(SETUP)
+	$(CLI) plan --enterprises $(or $(N),50) --years $(or $(YEARS),10) --seeds $(or $(SEEDS),20) --scenarios "$(SCENARIOS)" $(if $(OUT),--out "$(OUT)")
+
 story: $(SETUP)
 	$(CLI) story
 
@@ -157,7 +161,7 @@ watch: $(SETUP)
 	$(CLI) watch --confirmations $(or $(CONFIRMATIONS),1) $(if $(POLICY),--policy "$(POLICY)") --network $(NETWORK)
 
 bench: $(SETUP)
-	$(CLI) bench
+	$(CLI) bench $(if $(PLANNING),--planning $(PLANNING))
 
 clean:
 	rm -rf build reports .hypothesis .toolchain $(LINT_VENV)

@@ -32,6 +32,8 @@ POWER, CEMENT = 4411, 3011
 BENCHMARKS = {POWER: 800_000, CEMENT: 850_000}
 
 BENCH_DIR = Path("benchmarks")
+#: the planning run `make bench` measures (enterprises over ten years); `make bench PLANNING=3000` the national scale
+PLANNING_ENTERPRISES = 200
 YEAR = allowance_id(2026)
 TOKEN = "allowance 2026"
 TAG = b"BENCH".ljust(32, b"\0")
@@ -367,6 +369,46 @@ def measure_simulation(accounts: Any, results: Results, enterprises: int = 500) 
     measure_surveillance(sim.suite, results, f"simulation_{enterprises}")
 
 
+def measure_planning(accounts: Any, results: Results, enterprises: int = PLANNING_ENTERPRISES) -> None:
+    """One planning run (the baseline, ten years, one seed) of ``enterprises`` enterprises from deployment to the
+    last settlement: seconds, transactions, enterprise-years and transactions a second (the decisions, reads and
+    the chain's clock included), and the peak memory of the harness and of the node."""
+    import resource
+
+    from carbon_market.sim import planning, years
+
+    population = planning.firms(enterprises)
+    start = time.perf_counter()
+    stage = years.Stage(accounts, population)
+    run = years.Run(stage, planning.economy(population, planning.Plan(), 1))
+    run.run()
+    seconds = time.perf_counter() - start
+    name = f"planning_{enterprises}x{planning.YEARS}"
+    results.scale[f"{name}.seconds"] = math.ceil(seconds)
+    results.scale[f"{name}.transactions"] = run.transactions
+    results.scale[f"{name}.harness_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    results.scale[f"{name}.node_peak_mb"] = _node_peak_mb()
+    results.throughput["planning_path"] = round(run.transactions / seconds, 1)
+    results.throughput["planning_enterprise_years_per_s"] = round(enterprises * planning.YEARS / seconds, 1)
+
+
+def _node_peak_mb() -> int:
+    """The peak resident memory of the node brownie launched (its process tree), 0 if it was attached to."""
+    from brownie.network.rpc import Rpc
+
+    process = Rpc().process
+    if process is None or not process.is_running():
+        return 0
+    peak = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            status = Path(f"/proc/{p.pid}/status").read_text()
+        except OSError:
+            continue
+        peak += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+    return peak // 1024
+
+
 def measure_surveillance(suite: Suite, results: Results, name: str) -> None:
     """Surveillance of a suite's whole history with the default policy: events read, decoded and judged per
     second (the chain's reading included), and the alerts it gave."""
@@ -429,6 +471,9 @@ def missed(results: Results, path: Path = TARGETS) -> list[str]:
         for name, ceiling in load_targets(path, section).items():
             if figures.get(name, ceiling + 1) > ceiling:
                 out.append(f"{section}.{name} is {figures.get(name, 'missing')}, over its target {ceiling:,}")
+    for name, floor in load_targets(path, "throughput_floor").items():
+        if results.throughput.get(name, 0) < floor:
+            out.append(f"throughput {name} is {results.throughput.get(name, 'missing')}, under its target {floor}")
     for name, floor in load_targets(path, "throughput_ratio").items():
         top, bottom = name.split("/")
         ratio = results.throughput[top] / results.throughput[bottom]
@@ -459,7 +504,7 @@ def write(results: Results, out: Path = BENCH_DIR) -> None:
     print("\n".join(lines))
 
 
-def run(accounts: Any) -> int:
+def run(accounts: Any, planning_enterprises: int = PLANNING_ENTERPRISES) -> int:
     """Measure everything, write the files, and return a process exit code (1 if a target is missed)."""
     results = measure_gas(accounts)
     measure_compliance(accounts, results)
@@ -470,6 +515,7 @@ def run(accounts: Any) -> int:
     measure_primary_auction(accounts, results)
     measure_throughput(accounts, results)
     measure_simulation(accounts, results)
+    measure_planning(accounts, results, planning_enterprises)
     measure_watch_latency(accounts, results)
     write(results)
     over = missed(results)

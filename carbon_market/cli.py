@@ -22,6 +22,8 @@ from carbon_market.failures import BAD_INPUT, CarbonMarketError
 INTERRUPTED, INTERNAL = 130, 3
 #: where the simulation writes its report unless told (``carbon_market.commands.SIMULATION_OUT``)
 SIMULATION_OUT = "out/simulation"
+#: where a planning study keeps its runs and report unless told (``carbon_market.commands.PLANNING_OUT``)
+PLANNING_OUT = "out/planning"
 
 
 #: the networks a command runs on unless told (``--network``)
@@ -124,9 +126,16 @@ def _parser() -> Any:
                          help=f"the brownie network (network-config.yaml; default {network})")
         return sub
 
-    command("demo", "simulate a compliance year of 50 enterprises under every policy scenario; report in "
-                    "out/simulation")
-    sub = command("scenarios", "simulate chosen scenarios and write the comparison")
+    command("demo", "the ten-year planning study at its default size (50 enterprises, every scenario, 20 seeds); "
+                    "report in out/planning")
+    sub = command("plan", "a planning study: scenarios x seeds, each many compliance years on the real contracts, set "
+                          "beside the least-cost path; an HTML report and tidy data (a stopped study resumes)")
+    sub.add_argument("--enterprises", type=int, default=50, help="enterprises (default 50)")
+    sub.add_argument("--years", type=int, default=10, help="compliance years from 2026 (default 10)")
+    sub.add_argument("--seeds", type=int, default=20, help="seeds per scenario (default 20)")
+    sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
+    sub.add_argument("--out", default="", help=f"the study's folder (default {PLANNING_OUT})")
+    sub = command("scenarios", "one compliance year: simulate chosen scenarios beside the static equilibrium")
     sub.add_argument("--enterprises", type=int, default=50, help="enterprises per scenario (default 50)")
     sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
     sub.add_argument("--out", default="", help=f"report folder (default {SIMULATION_OUT})")
@@ -161,7 +170,9 @@ def _parser() -> Any:
     sub.add_argument("--out", default="", help="the alerts, appended (default surveillance/<network>-alerts.jsonl)")
     sub.add_argument("--poll", type=float, default=2.0, help="seconds between looks at the chain (default 2)")
     sub.add_argument("--until-block", type=int, default=None, help="stop once this block is judged (default never)")
-    command("bench", "measure gas and throughput into benchmarks/results.json, checked against targets.json")
+    sub = command("bench", "measure gas and throughput into benchmarks/results.json, checked against targets.json")
+    sub.add_argument("--planning", type=int, default=200,
+                     help="enterprises of the ten-year planning run measured (default 200; 3000: the national scale)")
     return parser
 
 
@@ -171,6 +182,7 @@ def _run(args: Any, accounts: Any) -> int:
         run_audit,
         run_deploy,
         run_operations,
+        run_plan,
         run_scenarios,
         run_story,
         run_surveil,
@@ -179,7 +191,9 @@ def _run(args: Any, accounts: Any) -> int:
     )
 
     if args.command == "demo":
-        return run_scenarios("50", "", "", accounts)
+        return run_plan(50, 10, 20, "", "", accounts)
+    if args.command == "plan":
+        return run_plan(args.enterprises, args.years, args.seeds, args.scenarios, args.out, accounts)
     if args.command == "scenarios":
         return run_scenarios(str(args.enterprises), args.scenarios, args.out, accounts)
     if args.command == "story":
@@ -196,7 +210,7 @@ def _run(args: Any, accounts: Any) -> int:
         return run_surveil(args.from_block, args.to_block, args.policy, args.out, accounts)
     if args.command == "watch":
         return run_watch(args, accounts)
-    return bench.run(accounts)
+    return bench.run(accounts, args.planning)
 
 
 def main(argv: list[str] | None = None) -> int:

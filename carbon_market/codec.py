@@ -8,6 +8,8 @@ of a deployed suite) and a web3 connection for reading logs.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,14 +96,14 @@ class Codec:
         values = abi_decode([_type(i) for i in item["inputs"]], body)
         return item["name"], [(i["name"] or "_", v) for i, v in zip(item["inputs"], values)]
 
-    def decode_logs(self, w3: Web3, logs: Sequence[Any]) -> tuple[Event, ...]:
+    def decode_logs(self, w3: Web3, logs: Sequence[Any], name: str | None = None) -> tuple[Event, ...]:
         """The events of raw JSON-RPC logs, web3 logs or a brownie receipt's logs, in their order; logs of
-        addresses not watched are left out."""
+        addresses not watched are left out, and with ``name`` every event of another name (not decoded)."""
         out = []
         for log in logs:
             topics = log.get("topics") or []
             item = self.events.get((str(log["address"]).lower(), _bytes(topics[0]))) if topics else None
-            if item is not None:
+            if item is not None and (name is None or item["name"] == name):
                 fields = item["decode"]([_bytes(t) for t in topics], _bytes(log["data"]))
                 out.append(Event(item["contract"], item["name"], fields, _number(log["blockNumber"]),
                                  _hex(log.get("transactionHash")), _number(log["logIndex"])))
@@ -149,16 +151,42 @@ def _event_decoder(item: dict[str, Any]) -> Any:
     plain = [i for i in inputs if not i.get("indexed")]
     plain_types = [_type(i) for i in plain]
 
+    words = [_word_decoder(kind) for kind in plain_types]
+    keys = [(i, _type(i), _word_decoder(_type(i))) for i in indexed]
+
     def decode(topics: list[bytes], data: bytes) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for i, topic in zip(indexed, topics[1:]):
-            kind = _type(i)
-            out[i["name"]] = topic if _dynamic(kind) else _shape(i, abi_decode([kind], topic)[0])
-        for i, value in zip(plain, abi_decode(plain_types, data) if plain else ()):
+        for (i, kind, word), topic in zip(keys, topics[1:]):
+            if _dynamic(kind):
+                out[i["name"]] = topic
+            else:
+                out[i["name"]] = _shape(i, abi_decode([kind], topic)[0] if word is None else word(topic))
+        if None in words:
+            values = abi_decode(plain_types, data) if plain else ()
+        else:  # every value is one 32-byte word: sliced here, as the ABI lays them out (several times faster)
+            values = tuple(word(data[32 * k:32 * k + 32]) for k, word in enumerate(words))  # type: ignore[misc]
+        for i, value in zip(plain, values):
             out[i["name"]] = _shape(i, value)
         return out
 
     return decode
+
+
+def _word_decoder(kind: str) -> Any:
+    """How a value of an elementary static ``kind`` is read from its 32-byte word (what eth_abi returns for it);
+    None for any other kind (decoded by eth_abi)."""
+    if kind.startswith("uint"):
+        return lambda w: int.from_bytes(w, "big")
+    if kind.startswith("int"):
+        return lambda w: int.from_bytes(w, "big", signed=True)
+    if kind == "address":
+        return lambda w: "0x" + w[12:].hex()
+    if kind == "bool":
+        return lambda w: w != bytes(32)
+    if kind.startswith("bytes") and kind[5:].isdigit():
+        size = int(kind[5:])
+        return lambda w: w[:size]
+    return None
 
 
 def _dynamic(kind: str) -> bool:
@@ -173,8 +201,14 @@ def _shape(item: dict[str, Any], value: Any) -> Any:
     if kind == "tuple":
         return {c["name"]: _shape(c, v) for c, v in zip(item["components"], value)}
     if kind == "address":
-        return to_checksum_address(value)
+        return _checksum(value)
     return value
+
+
+@functools.lru_cache(maxsize=65_536)
+def _checksum(address: str) -> str:
+    """An address checksummed (a keccak each: the same few thousand addresses come back in every event)."""
+    return to_checksum_address(address)
 
 
 def _number(value: Any) -> int:

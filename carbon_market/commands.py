@@ -220,6 +220,37 @@ def run_audit(block: str, out: str, accounts: Any) -> int:
 
 #: where the simulation writes its report unless told
 SIMULATION_OUT = Path("out/simulation")
+#: where a planning study keeps its runs and report unless told
+PLANNING_OUT = Path("out/planning")
+
+
+def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any) -> int:
+    """``carbon-market plan`` and ``demo``: run the study's runs not yet in its folder, print the comparison and
+    write the report. Stopped (Ctrl-C), the runs finished are kept and the same command resumes."""
+    from carbon_market.sim import dashboard, study
+
+    chosen = tuple(n.strip() for n in names.split(",") if n.strip()) if names else tuple(study.SCENARIOS)
+    if not 1 <= seeds <= 1_000:
+        raise BadInput(f"the number of seeds must be between 1 and 1,000, not {seeds}")
+    plan = study.Study(chosen, tuple(range(1, seeds + 1)), enterprises, years=years)
+    folder = Path(out) if out else PLANNING_OUT
+    say(f"planning study: {len(chosen)} scenarios x {seeds} seeds, {enterprises} enterprises over {years} years "
+        f"({len(plan.runs)} runs on one chain) in {folder}")
+    try:
+        with quiet():
+            records = study.run_study(plan, accounts, folder, progress=show)
+    except KeyboardInterrupt:
+        kept = sum(1 for s, seed in plan.runs if study.run_path(folder, s, seed).exists())
+        say(f"stopped: {kept} of {len(plan.runs)} runs kept in {folder}; the same command resumes")
+        return 130
+    written = dashboard.write(records, folder)
+    runs = study.frames(records)["runs"]
+    for line in dashboard.text(runs):
+        show(line)
+    for line in dashboard.headlines(runs):
+        say(line)
+    say(f"report: {written[0]} (years.csv, groups.csv and runs.csv beside it)")
+    return 0
 
 
 def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:

@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,18 +52,55 @@ class Signer:
     key: str | None = None
 
 
+class LazyLogs(Sequence[Event]):
+    """A receipt's events, decoded when first read: most receipts of a large batch are read for their count or one
+    event, and decoding every log of every receipt cost a bulk sender more than sending."""
+
+    def __init__(self, decode: Callable[..., Sequence[Event]]) -> None:
+        self._decode: Callable[..., Sequence[Event]] | None = decode
+        self._events: tuple[Event, ...] = ()
+
+    def named(self, name: str) -> Sequence[Event]:
+        """The events called ``name``, decoding no other."""
+        if self._decode is None:
+            return tuple(e for e in self._events if e.name == name)
+        return self._decode(name=name)
+
+    def _all(self) -> tuple[Event, ...]:
+        if self._decode is not None:
+            self._events, self._decode = tuple(self._decode()), None
+        return self._events
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(frozen=True)
 class Receipt:
     tx: str
     block: int
     gas_used: int
-    logs: tuple[Event, ...] = field(default=())
+    logs: Sequence[Event] = field(default=())
     #: the transaction's position in its block
     index: int = 0
     #: what the sender had in hand (a brownie receipt for the direct sender), for callers that inspect it
     raw: Any = field(default=None, compare=False, repr=False)
 
     def events(self, name: str) -> list[dict[str, Any]]:
+        if isinstance(self.logs, LazyLogs):
+            return [log.fields for log in self.logs.named(name)]
         return [log.fields for log in self.logs if log.name == name]
 
     def event(self, name: str) -> dict[str, Any]:

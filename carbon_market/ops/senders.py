@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from carbon_market import bulk
-from carbon_market.ops.node import Node, Receipt, Signer
+from carbon_market.ops.node import LazyLogs, Node, Receipt, Signer
 from carbon_market.ops.spec import KINDS, Context, fields
 from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
 from carbon_market.suite import MONEY_UNIT, Suite, codec_for
@@ -103,7 +104,7 @@ class Operator:
         gas = max(HEAVY_GAS.get(tx.method._name.rsplit(".", 1)[-1], bulk.DEFAULT_GAS) for tx in batch)
         decode = self.run.node.codec.decode_logs
         return [Receipt(r["transactionHash"], int(r["blockNumber"], 16), int(r["gasUsed"], 16),
-                        decode(web3, r["logs"]), int(r["transactionIndex"], 16), raw=r)
+                        LazyLogs(partial(decode, web3, r["logs"])), int(r["transactionIndex"], 16), raw=r)
                 for r in bulk.send(calls, gas=gas)]
 
 

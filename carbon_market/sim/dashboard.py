@@ -19,6 +19,13 @@ from carbon_market.sim.study import bands, frames, paired_effect
 
 #: the charts of the report, by element id, in order
 CHARTS = ("price", "emissions", "bank", "compliance", "scenarios", "sectors", "provinces", "credit")
+#: the provinces' usual two-letter abbreviations, for the tiles
+ABBREVIATIONS = {
+    110000: "BJ", 120000: "TJ", 130000: "HE", 140000: "SX", 150000: "NM", 210000: "LN", 220000: "JL", 230000: "HL",
+    310000: "SH", 320000: "JS", 330000: "ZJ", 340000: "AH", 350000: "FJ", 360000: "JX", 370000: "SD", 410000: "HA",
+    420000: "HB", 430000: "HN", 440000: "GD", 450000: "GX", 460000: "HI", 500000: "CQ", 510000: "SC", 520000: "GZ",
+    530000: "YN", 540000: "XZ", 610000: "SN", 620000: "GS", 630000: "QH", 640000: "NX", 650000: "XJ",
+}
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
 #: collects the page's errors (uncaught ones and console.error) where a headless browser can read them
 ERROR_PROBE = """<script>window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(
@@ -54,7 +61,8 @@ def _fan(go: Any, years: Any, column: str, title: str, unit: str, *, least: str 
             fig.add_trace(go.Scatter(x=list(lc["year"]), y=list(lc["median"] * scale), mode="lines",
                                      name=f"{scenario}: least cost", legendgroup=scenario,
                                      line={"color": colour, "dash": "dot"}, visible="legendonly" if k else True))
-    fig.update_layout(title=title, xaxis_title="compliance year", yaxis_title=unit, hovermode="x unified",
+    fig.update_layout(title=title, xaxis={"title": "compliance year", "dtick": 1, "tickformat": "d"},
+                      yaxis_title=unit, hovermode="x unified",
                       margin={"t": 50, "l": 60, "r": 20, "b": 40}, legend={"font": {"size": 10}})
     return fig
 
@@ -113,7 +121,7 @@ def _provinces(go: Any, groups: Any, scenario: str) -> Any:
     for code, (name, row, col, _) in pl.PROVINCES.items():
         xs.append(col)
         ys.append(-row)
-        text.append(name[:3])
+        text.append(ABBREVIATIONS[code])
         if code in seen:
             p = per.loc[code]
             colour.append(float(p["cost"] / p["emissions"]) if p["emissions"] else 0.0)
@@ -139,8 +147,9 @@ def _provinces(go: Any, groups: Any, scenario: str) -> Any:
 
 def _credit(go: Any, runs: Any, off: str) -> Any:
     fig = go.Figure()
-    measures = (("compliance_rate", "compliant on time (share)"), ("early", "early surrenders"),
-                ("late", "late surrenders"), ("cost_gap", "cost above least cost (share)"))
+    measures = (("compliance_rate", "compliant on time"), ("early_share", "surrendered early"),
+                ("late_share", "surrendered late"), ("short_share", "short"),
+                ("cost_gap", "abatement cost above least cost"))
     labels, med, low, high = [], [], [], []
     for column, label in measures:
         effect = paired_effect(runs, column, "baseline", off)
@@ -151,8 +160,9 @@ def _credit(go: Any, runs: Any, off: str) -> Any:
     fig.add_trace(go.Bar(x=med, y=labels, orientation="h", marker={"color": COLOURS[2]},
                          error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
                          hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))
-    fig.update_layout(title="The credit token's effect: with incentives minus without, seed by seed (median, "
-                      "5-95% band)", height=320, margin={"l": 220, "t": 60, "r": 20, "b": 40})
+    fig.update_layout(title="The credit token's effect: with incentives minus without, seed by seed (shares of "
+                      "enterprise-years; median, 5-95% band)", height=340, margin={"l": 220, "t": 60, "r": 20, "b": 40},
+                      xaxis={"tickformat": "+.1%"})
     return fig
 
 
@@ -178,9 +188,9 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
     first = cap[cap["scenario"] == cap["scenario"].iloc[0]]
     out["emissions"].add_trace(go.Scatter(x=list(first["year"]), y=list(first["median"] * 1e-6), name="cap (first "
                                           "scenario)", line={"color": "black", "dash": "dash"}))
-    off = [s for s in dict.fromkeys(runs["scenario"]) if "credit" in s and "off" in s]
-    if "baseline" in set(runs["scenario"]) and off:
-        out["credit"] = _credit(go, runs, off[0])
+    off = credit_scenario(runs)
+    if off is not None:
+        out["credit"] = _credit(go, runs, off)
     return out
 
 
@@ -247,6 +257,30 @@ def summary_table(runs: Any) -> str:
                          "</td>")
         rows.append(f"<tr><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>scenario (median [5%, 95%])</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def credit_scenario(runs: Any) -> str | None:
+    """The scenario that switches the credit incentives off, if the study has it and the baseline."""
+    names = list(dict.fromkeys(runs["scenario"]))
+    off = [s for s in names if "credit" in s and "off" in s]
+    return off[0] if off and "baseline" in names else None
+
+
+def headlines(runs: Any) -> list[str]:
+    """What a planner asks first: how far the market's cost is from the least cost, and what credit changes."""
+    lines = []
+    for name in dict.fromkeys(runs["scenario"]):
+        gap = runs[runs["scenario"] == name]["cost_gap"]
+        lines.append(f"{name}: abatement cost {gap.median():+.1%} against the least-cost path "
+                     f"(5-95%: {gap.quantile(0.05):+.1%} to {gap.quantile(0.95):+.1%})")
+    off = credit_scenario(runs)
+    if off is not None:
+        for column, what in (("compliance_rate", "on-time compliance"), ("early_share", "early surrender"),
+                             ("late_share", "late surrender")):
+            e = paired_effect(runs, column, "baseline", off)
+            lines.append(f"credit token: {what} {e['median'] * 100:+.1f} points with the incentives than without "
+                         f"(5-95%: {e['p5'] * 100:+.1f} to {e['p95'] * 100:+.1f}, {e['seeds']} seeds paired)")
+    return lines
 
 
 def text(runs: Any) -> list[str]:

@@ -188,6 +188,10 @@ def frames(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
              emissions=("emissions", "sum"), cap=("cap", "sum"), fines=("fines", "sum"),
              transactions=("transactions", "sum")).reset_index()
     runs["cost_gap"] = runs["pv_cost"] / runs["lc_pv_cost"] - 1
+    size = {(r["scenario"], r["seed"]): r["enterprises"] * len(r["years"]) for r in records}
+    enterprise_years = [size[(s, seed)] for s, seed in zip(runs["scenario"], runs["seed"])]
+    for outcome in ("early", "on_time", "late", "short"):
+        runs[f"{outcome}_share"] = runs[outcome] / enterprise_years
     seconds = {(r["scenario"], r["seed"]): r["seconds"] for r in records}
     runs["seconds"] = [seconds[(s, seed)] for s, seed in zip(runs["scenario"], runs["seed"])]
     return {"years": years, "groups": groups, "runs": runs}

@@ -199,7 +199,7 @@ class Run:
             out.fines[i] = int(r["fine"]) / MONEY_UNIT
             out.credit[i] = int(points)
             out.spent[i] = (money_before[i] - money_after[i]) / MONEY_UNIT
-        out.bank = sum(self._holdings(year, every_vintage=True))
+        out.bank = sum(self._holdings(year))
         out.transactions = self.transactions - start_tx
         return out
 
@@ -208,20 +208,15 @@ class Run:
     def _money(self) -> list[int]:
         return [int(x) for x in bulk.read([(self.suite.money.balanceOf, a) for a in self.addresses])]
 
-    def _holdings(self, year: int, every_vintage: bool = False) -> list[int]:
+    def _holdings(self, year: int) -> list[int]:
         """Allowances of vintages up to ``year`` each enterprise holds (what it may surrender for ``year``)."""
-        vintages = list(range(self.plan.first_year, year + 1))
-        balances = bulk.read([(self.suite.allowance.balanceOf, a, allowance_id(v))
-                              for a in self.addresses for v in vintages])
-        n = len(vintages)
-        return [sum(int(b) for b in balances[k * n:(k + 1) * n]) for k in range(len(self.addresses))]
+        return [sum(row) for row in self._vintage_balances(year)]
 
     def _vintage_balances(self, year: int) -> list[list[int]]:
-        vintages = list(range(self.plan.first_year, year + 1))
-        balances = bulk.read([(self.suite.allowance.balanceOf, a, allowance_id(v))
-                              for a in self.addresses for v in vintages])
-        n = len(vintages)
-        return [[int(b) for b in balances[k * n:(k + 1) * n]] for k in range(len(self.addresses))]
+        """Each enterprise's balance of each vintage from the first year's to ``year``'s (one view each)."""
+        ids = [allowance_id(v) for v in range(self.plan.first_year, year + 1)]
+        rows = bulk.read([(self.suite.allowance.balanceOfBatch, [a] * len(ids), ids) for a in self.addresses])
+        return [[int(b) for b in row] for row in rows]
 
     def _situations(self, t: int, year: int, benchmarks: dict[int, int]) -> list[pl.Situation]:
         """Each enterprise's view before it trades: what it holds plus the true-up it expects (its free allocation
@@ -331,13 +326,13 @@ class Run:
             self.do("place", token=f"allowance {year}", orders=orders)
             cleared = self.do("call_auction", exchange="exchange", token=f"allowance {year}")
             claimed = self.do("claim", by="exchange", orders=[o["ref"] for o in orders])
-            event = next(e.fields for r in cleared for e in r.logs if e.name == "CallCleared")
+            event = next(e for r in cleared for e in r.events("CallCleared"))
             tick, volume = int(event["priceTick"]), int(event["volume"])
             if volume:
                 trades.append((tick, volume))
                 self.close_tick = tick
             owners = {self.op.ref(o["ref"]): (index[o["trader"]], o["side"]) for o in orders}
-            for e in (e.fields for r in claimed for e in r.logs if e.name == "OrderClaimed"):
+            for e in (e for r in claimed for e in r.events("OrderClaimed")):
                 who, side = owners[int(e["orderId"])]
                 lots = int(e["lots"])
                 self.bought[who] += lots * LOT if side == Side.BUY else -lots * LOT
@@ -404,7 +399,7 @@ class Run:
                     if rested:
                         resting[i] = refs[k]
                         owner[int(placed["orderId"])] = i
-                    for fill in (e.fields for e in receipts[k].logs if e.name == "OrderFilled"):
+                    for fill in receipts[k].events("OrderFilled"):
                         maker, lots, tick = owner[int(fill["orderId"])], int(fill["lots"]), int(fill["price"]) // TICK
                         self.bought[maker] += -lots * LOT if side == Side.BUY else lots * LOT
                         trades.append((tick, lots))
