@@ -106,7 +106,18 @@ else
 TEST_GROUPS ?= $(COVERAGE_GROUPS) "development=tests/integration tests/unit/test_gas_ceilings.py"
 endif
 
-test: $(SETUP)
+# The planning report's test opens it in Debian's Chromium (headless): installed once from Debian's packages (as root,
+# which a new CI machine is); elsewhere the line says what to install.
+CHROMIUM_STAMP := .toolchain/chromium.installed
+
+$(CHROMIUM_STAMP):
+	@mkdir -p $(dir $@)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] || { echo "make test needs Debian's chromium: apt-get install chromium (as root)"; exit 1; }; \
+		apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+	chromium --version
+	touch $@
+
+test: $(SETUP) $(CHROMIUM_STAMP)
 ifeq ($(TESTS),)
 	rm -f reports/coverage-evaluation*.json
 	$(BROWNIE) compile

@@ -301,11 +301,7 @@ def measure_primary_auction(accounts: Any, results: Results, bids: int = 5_000, 
     suite, (_, regulator, _) = _setup(accounts)
     op = Operator(suite, {"regulator": regulator, "keeper": accounts[4]})
     names = _enterprises(op, bidders, f"auction {len(accounts)}")
-    from brownie import web3
-
-    addresses = [op.run.address(n) for n in names]  # the bulk sender sends from them: impersonated, with gas money
-    web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in addresses]
-                                     + [("anvil_setBalance", [a, hex(10**21)]) for a in addresses])
+    bulk.act_for([op.run.address(n) for n in names])  # the bulk sender sends from them
     op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 10_000_000} for n in names])
     os.environ.setdefault(BID_SECRET, "the bench's bidders' secret")
     levels = max(1, bids // 10)

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from brownie import web3
 from brownie.exceptions import VirtualMachineError
+from eth_utils import keccak, to_checksum_address
 
 from carbon_market import errors
 from carbon_market.failures import REFUSED, CarbonMarketError
@@ -55,6 +56,18 @@ class Call:
 
 def _shown(value: Any) -> str:
     return "0x" + bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def address_of(label: str) -> str:
+    """A development account's address made from a label (the same label, the same address; no key exists)."""
+    return to_checksum_address(keccak(label.encode())[12:])
+
+
+def act_for(addresses: Sequence[str], gas_money: int = 10**21) -> None:
+    """Let the node send from ``addresses`` (anvil: impersonated) and give each ``gas_money`` wei of gas money, in
+    one batch. Development chains only: what the simulations, the bench and the tests' traders send from."""
+    web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in addresses]
+                                     + [("anvil_setBalance", [a, hex(gas_money)]) for a in addresses])
 
 
 def call(method: Any, *args: Any, sender: Any) -> Call:

@@ -135,6 +135,9 @@ def _parser() -> Any:
     sub.add_argument("--seeds", type=int, default=20, help="seeds per scenario (default 20)")
     sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
     sub.add_argument("--out", default="", help=f"the study's folder (default {PLANNING_OUT})")
+    sub.add_argument("--workers", type=int, default=0,
+                     help="processes, each on a development chain of its own (default: one per core, at most 2)")
+    sub.add_argument("--share", default="", help=argparse.SUPPRESS)  # a worker's part, k/n
     sub = command("scenarios", "one compliance year: simulate chosen scenarios beside the static equilibrium")
     sub.add_argument("--enterprises", type=int, default=50, help="enterprises per scenario (default 50)")
     sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
@@ -193,7 +196,9 @@ def _run(args: Any, accounts: Any) -> int:
     if args.command == "demo":
         return run_plan(50, 10, 20, "", "", accounts)
     if args.command == "plan":
-        return run_plan(args.enterprises, args.years, args.seeds, args.scenarios, args.out, accounts)
+        share = tuple(int(x) for x in args.share.split("/")) if args.share else None
+        return run_plan(args.enterprises, args.years, args.seeds, args.scenarios, args.out, accounts,
+                        workers=args.workers, share=share)  # type: ignore[arg-type]
     if args.command == "scenarios":
         return run_scenarios(str(args.enterprises), args.scenarios, args.out, accounts)
     if args.command == "story":

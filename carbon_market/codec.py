@@ -9,7 +9,6 @@ of a deployed suite) and a web3 connection for reading logs.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any

@@ -224,9 +224,20 @@ SIMULATION_OUT = Path("out/simulation")
 PLANNING_OUT = Path("out/planning")
 
 
-def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any) -> int:
+#: the development networks a study's workers run on, one chain each (network-config.yaml)
+WORKER_NETWORKS = ("development", "development-2")
+
+
+def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any, *,
+             workers: int = 0, share: tuple[int, int] | None = None) -> int:
     """``carbon-market plan`` and ``demo``: run the study's runs not yet in its folder, print the comparison and
-    write the report. Stopped (Ctrl-C), the runs finished are kept and the same command resumes."""
+    write the report. Stopped (Ctrl-C), the runs finished are kept and the same command resumes. On a development
+    chain the runs are divided between ``workers`` processes (default: one per core, at most one per development
+    network), each on a chain of its own; ``share`` is a worker's part (the command a worker is started with)."""
+    import os
+
+    from brownie._config import CONFIG
+
     from carbon_market.sim import dashboard, study
 
     chosen = tuple(n.strip() for n in names.split(",") if n.strip()) if names else tuple(study.SCENARIOS)
@@ -234,23 +245,49 @@ def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, acc
         raise BadInput(f"the number of seeds must be between 1 and 1,000, not {seeds}")
     plan = study.Study(chosen, tuple(range(1, seeds + 1)), enterprises, years=years)
     folder = Path(out) if out else PLANNING_OUT
-    say(f"planning study: {len(chosen)} scenarios x {seeds} seeds, {enterprises} enterprises over {years} years "
-        f"({len(plan.runs)} runs on one chain) in {folder}")
+    if CONFIG.network_type != "development":
+        raise BadInput("a planning study runs on a development chain (it moves the clock and acts for enterprises)")
+    if share is not None:  # a worker: its part, no report
+        with quiet():
+            study.run_study(plan, accounts, folder, share=share, progress=lambda line: show(f"[{share[0] + 1}] {line}"))
+        return 0
+    count = max(1, min(workers or (os.cpu_count() or 1), len(WORKER_NETWORKS), len(plan.runs)))
+    study.check_folder(plan, folder)
+    say(f"planning study: {len(chosen)} scenarios x {seeds} seeds, {enterprises} enterprises over {years} years: "
+        f"{len(plan.runs)} runs on {count} chain(s), kept in {folder}")
+    helpers = [_start_worker(k, count, enterprises, years, seeds, names, folder) for k in range(1, count)]
     try:
         with quiet():
-            records = study.run_study(plan, accounts, folder, progress=show)
+            study.run_study(plan, accounts, folder, share=(0, count), progress=lambda line: show(f"[1] {line}"))
+        failed = [k for k, helper in enumerate(helpers, 2) if helper.wait() != 0]
     except KeyboardInterrupt:
+        for helper in helpers:
+            helper.wait()
         kept = sum(1 for s, seed in plan.runs if study.run_path(folder, s, seed).exists())
         say(f"stopped: {kept} of {len(plan.runs)} runs kept in {folder}; the same command resumes")
         return 130
+    if failed:
+        raise BadInput(f"worker {failed[0]} stopped (its lines above say why); the same command resumes")
+    records = study.load_study(plan, folder)
     written = dashboard.write(records, folder)
     runs = study.frames(records)["runs"]
     for line in dashboard.text(runs):
         show(line)
+    say("headlines")
     for line in dashboard.headlines(runs):
-        say(line)
+        show(line)
     say(f"report: {written[0]} (years.csv, groups.csv and runs.csv beside it)")
     return 0
+
+
+def _start_worker(k: int, count: int, enterprises: int, years: int, seeds: int, names: str, folder: Path) -> Any:
+    """A worker process for share ``k`` of ``count`` on a development chain of its own."""
+    import subprocess
+
+    command = [sys.executable, "-c", "import sys; from carbon_market.cli import main; sys.exit(main())", "plan",
+               "--network", WORKER_NETWORKS[k], "--enterprises", str(enterprises), "--years", str(years),
+               "--seeds", str(seeds), "--scenarios", names, "--out", str(folder), "--share", f"{k}/{count}"]
+    return subprocess.Popen(command)
 
 
 def run_scenarios(enterprises: str, names: str, out: str, accounts: Any) -> int:

@@ -17,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from brownie import web3
-from eth_utils import keccak, to_checksum_address
-
 from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.clock import latest_timestamp, sleep_until
@@ -85,8 +82,7 @@ class Sim:
         self.population, self.rng = population, random.Random(seed)
         self.roles = dict(zip(("admin", "regulator", "verifier", "exchange", "developer"), accounts))
         self.firms = population.enterprises
-        self.addresses = [to_checksum_address(keccak(f"sim enterprise {seed} {e.index}".encode())[12:])
-                          for e in self.firms]
+        self.addresses = [bulk.address_of(f"sim enterprise {seed} {e.index}") for e in self.firms]
         self.names = [f"e{e.index}" for e in self.firms]
         self._op: Operator | None = None
         self.orders = 0  # references handed out
@@ -121,8 +117,7 @@ class Sim:
 
     def setup(self) -> None:
         s = deploy_suite(self.roles["admin"], self.roles["regulator"])
-        web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in self.addresses]
-                                         + [("anvil_setBalance", [a, hex(10**21)]) for a in self.addresses])
+        bulk.act_for(self.addresses)
         self._op = Operator(s, {**self.roles, **dict(zip(self.names, self.addresses))}, sender="bulk")
         self.do("onboard", by="regulator", participants=[
             {"account": "verifier", "roles": Role.VERIFIER}, {"account": "exchange", "roles": Role.EXCHANGE},

@@ -117,17 +117,22 @@ def _provinces(go: Any, groups: Any, scenario: str) -> Any:
         .groupby(["seed", "code"])[["cost", "emissions", "abatement", "enterprises", "compliant"]].sum() \
         .groupby("code").median()
     seen = set(per.index)
-    xs, ys, colour, text, hover = [], [], [], [], []
+    xs: list[int] = []
+    ys: list[int] = []
+    colour: list[float | None] = []
+    text: list[str] = []
+    hover: list[str] = []
     for code, (name, row, col, _) in pl.PROVINCES.items():
         xs.append(col)
         ys.append(-row)
         text.append(ABBREVIATIONS[code])
         if code in seen:
             p = per.loc[code]
-            colour.append(float(p["cost"] / p["emissions"]) if p["emissions"] else 0.0)
+            per_tonne = float(p["cost"] / p["emissions"]) if p["emissions"] else 0.0
+            colour.append(per_tonne)
             years = rows["year"].nunique()
             hover.append(f"{name}<br>{int(p['enterprises'] / years)} enterprises<br>abated {p['abatement']:,.0f} t"
-                         f"<br>cost {p['cost'] / 1e6:,.2f} million tCNY ({colour[-1]:.2f} per t emitted)"
+                         f"<br>cost {p['cost'] / 1e6:,.2f} million tCNY ({per_tonne:.2f} per t emitted)"
                          f"<br>compliant on time {p['compliant'] / p['enterprises']:.0%}")
         else:
             colour.append(None)

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,28 +98,43 @@ def _write(path: Path, data: Any) -> None:
     part.replace(path)
 
 
-def run_study(study: Study, accounts: Any, out: Path, *,
-              progress: Callable[[str], None] = lambda _: None) -> list[dict[str, Any]]:
-    """Every run of ``study`` not yet in ``out``; returns every run's record (those found and those made)."""
+def run_study(study: Study, accounts: Any, out: Path, *, share: tuple[int, int] = (0, 1),
+              progress: Callable[[str], None] = lambda _: None) -> int:
+    """The runs of ``study`` not yet in ``out`` (of share ``k`` of ``n``: every n-th run from the k-th, so that n
+    workers on n chains divide a study); returns how many it ran. The folder is checked first (:func:`check_folder`)
+    by whoever divides the study."""
     from carbon_market.sim import years
 
-    check_folder(study, out)
+    k, n = share
     population = pl.firms(study.enterprises)
-    todo = [(s, seed) for s, seed in study.runs if not run_path(out, s, seed).exists()]
-    if len(todo) < len(study.runs):
-        progress(f"resuming: {len(study.runs) - len(todo)} of {len(study.runs)} runs already in {out}")
+    mine = [run for index, run in enumerate(study.runs) if index % n == k]
+    todo = [(s, seed) for s, seed in mine if not run_path(out, s, seed).exists()]
+    if len(todo) < len(mine):
+        progress(f"resuming: {len(mine) - len(todo)} of {len(mine)} runs already in {out}")
     stage = None
-    for k, (scenario, seed) in enumerate(todo, 1):
-        label = f"{scenario!r} seed {seed} ({k} of {len(todo)})"
+    for done, (scenario, seed) in enumerate(todo, 1):
+        label = f"{scenario!r} seed {seed} ({done} of {len(todo)})"
         if stage is None:
             progress(f"deploying the suite and onboarding {study.enterprises} enterprises")
             stage = years.Stage(accounts, population)
         eco = pl.economy(population, study.plan(scenario), seed)
         started = time.perf_counter()
-        run = years.Run(stage, eco, progress=lambda s, label=label: progress(f"{label}: {s}"))
+        run = years.Run(stage, eco, progress=partial(_labelled, progress, label))
         outcomes = run.run()
         seconds = time.perf_counter() - started
         _write(run_path(out, scenario, seed), record(eco, outcomes, seconds, run.transactions))
+    return len(todo)
+
+
+def _labelled(progress: Callable[[str], None], label: str, line: str) -> None:
+    progress(f"{label}: {line}")
+
+
+def load_study(study: Study, out: Path) -> list[dict[str, Any]]:
+    """Every run of ``study`` from its folder, in the study's order."""
+    missing = [f"{s!r} seed {seed}" for s, seed in study.runs if not run_path(out, s, seed).exists()]
+    if missing:
+        raise BadInput(f"{out} lacks {len(missing)} run(s) of the study, the first {missing[0]}: run it again")
     return [json.loads(run_path(out, s, seed).read_text()) for s, seed in study.runs]
 
 
@@ -214,5 +230,5 @@ def paired_effect(runs: Any, column: str, scenario: str, baseline: str = "baseli
 
 
 def load(out: Path) -> list[dict[str, Any]]:
-    """Every run recorded in a study's folder."""
+    """Every run recorded in a study's folder (a Python API: ``frames(load(folder))``)."""
     return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*/seed-*.json"))]

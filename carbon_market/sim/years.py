@@ -16,13 +16,12 @@ address anvil lets us send from (impersonated). Development chains only: the clo
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from brownie import web3
-from eth_utils import keccak, to_checksum_address
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
@@ -86,12 +85,10 @@ class Stage:
     def __init__(self, accounts: Any, population: list[pl.Firm]) -> None:
         self.population = population
         self.roles = dict(zip(("admin", "regulator", "verifier", "exchange", "developer"), accounts))
-        self.addresses = [to_checksum_address(keccak(f"planning enterprise {f.index}".encode())[12:])
-                          for f in population]
+        self.addresses = [bulk.address_of(f"planning enterprise {f.index}") for f in population]
         self.names = [f"e{f.index}" for f in population]
         self.suite = deploy_suite(self.roles["admin"], self.roles["regulator"])
-        web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in self.addresses]
-                                         + [("anvil_setBalance", [a, hex(10**24)]) for a in self.addresses])
+        bulk.act_for(self.addresses, gas_money=10**24)
         op = self.operator()
         op.do("onboard", by="regulator", participants=[
             {"account": "verifier", "roles": Role.VERIFIER}, {"account": "exchange", "roles": Role.EXCHANGE},
@@ -102,7 +99,6 @@ class Stage:
         op.do("approve", traders=self.names)
         auction, money_token = self.suite.auction, self.suite.money
         bulk.send([bulk.call(money_token.approve, auction.address, 2**256 - 1, sender=a) for a in self.addresses])
-        self.params = tuple(self.suite.market.params())
         self._snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
 
     def operator(self) -> Operator:
@@ -137,13 +133,14 @@ class Run:
                                                           sender=stage.roles["regulator"])]))
 
     def _rules(self) -> cy.Rules:
+        """The compliance year's rules under the plan: China's defaults, the plan's fine and offset limit, and no
+        rewards or penalties in credit when the plan switches the incentives off."""
         base = cy.Rules(pre_allocation_bps=7_000, offset_limit_bps=self.plan.offset_limit_bps,
                         fine_per_tonne=round(self.plan.fine_per_tonne * MONEY_UNIT))
         if self.plan.credit:
             return base
-        return cy.Rules(pre_allocation_bps=7_000, offset_limit_bps=self.plan.offset_limit_bps,
-                        fine_per_tonne=base.fine_per_tonne, reward_early=0, reward_on_time=0, reward_accurate=0,
-                        penalty_late=0, penalty_shortfall=0, penalty_rejected=0)
+        return replace(base, reward_early=0, reward_on_time=0, reward_accurate=0, penalty_late=0, penalty_shortfall=0,
+                       penalty_rejected=0)
 
     def do(self, kind: str, **args: Any) -> list[Receipt]:
         receipts = self.op.do(kind, **args)
@@ -257,7 +254,7 @@ class Run:
                 reserve_price=money(round(self.plan.reserve_price * MONEY_UNIT)), tick=money(MONEY_UNIT // 100),
                 commit_for=COMMIT_FOR, reveal_for=REVEAL_FOR, max_discount_bps=10_000, reference=None,
                 cancel_below_minimum=False, enterprise_limit_bps=2_500)
-        bids = []
+        bids: list[dict[str, Any]] = []
         for i, s in enumerate(situations):
             top = max(s.price * 1.2, self.plan.reserve_price + 1)
             grid = [self.plan.reserve_price + (top - self.plan.reserve_price) * k / 3 for k in (1, 2, 3)]
@@ -291,10 +288,8 @@ class Run:
         self.bought = [0] * len(self.names)
         self.free = self._vintage_balances(year)
         if self.plan.trading == "call":
-            trades = self._calls(year, situations)
-        else:
-            trades = self._continuous(year, situations)
-        return trades
+            return self._calls(year, situations)
+        return self._continuous(year, situations)
 
     def _limits(self) -> tuple[int, int]:
         market = self.suite.market
@@ -309,32 +304,30 @@ class Run:
         limits; trading ends once a call clears inside the limits (the price found) or trades nothing."""
         trades = []
         start = [s.holdings for s in situations]
-        index = {n: i for i, n in enumerate(self.names)}
+        name = f"allowance {year}"
         for day in range(CALLS):
             if day:
                 sleep_until(latest_timestamp() + cy.DAY)
             low, high = self._limits()
-            orders = []
-            for i, s in enumerate(situations):
-                for side, tick, lots in self._schedule(i, s, low, high):
-                    orders.append({"ref": self.ref(), "trader": self.names[i], "side": side,
-                                   "price": money(tick * TICK), "lots": lots, "max_fee_bps": FEE_CAP_BPS})
-            if len({o["trader"] for o in orders if o["side"] == Side.BUY}) == 0 or \
-                    len({o["trader"] for o in orders if o["side"] == Side.SELL}) == 0:
-                break
-            self.do("open_call", exchange="exchange", token=f"allowance {year}")
-            self.do("place", token=f"allowance {year}", orders=orders)
-            cleared = self.do("call_auction", exchange="exchange", token=f"allowance {year}")
-            claimed = self.do("claim", by="exchange", orders=[o["ref"] for o in orders])
+            entries = [(i, side, tick, lots, self.ref()) for i, s in enumerate(situations)
+                       for side, tick, lots in self._schedule(i, s, low, high)]
+            if {side for _, side, *_ in entries} != {Side.BUY, Side.SELL}:
+                break  # one side only: nothing can trade
+            self.do("open_call", exchange="exchange", token=name)
+            self.do("place", token=name, orders=[
+                {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
+                 "max_fee_bps": FEE_CAP_BPS} for i, side, tick, lots, ref in entries])
+            cleared = self.do("call_auction", exchange="exchange", token=name)
+            claimed = self.do("claim", by="exchange", orders=[ref for *_, ref in entries])
             event = next(e for r in cleared for e in r.events("CallCleared"))
             tick, volume = int(event["priceTick"]), int(event["volume"])
             if volume:
                 trades.append((tick, volume))
                 self.close_tick = tick
-            owners = {self.op.ref(o["ref"]): (index[o["trader"]], o["side"]) for o in orders}
-            for e in (e for r in claimed for e in r.events("OrderClaimed")):
-                who, side = owners[int(e["orderId"])]
-                lots = int(e["lots"])
+            owners = {self.op.ref(ref): (i, side) for i, side, _, _, ref in entries}
+            for claim in (e for r in claimed for e in r.events("OrderClaimed")):
+                who, side = owners[int(claim["orderId"])]
+                lots = int(claim["lots"])
                 self.bought[who] += lots * LOT if side == Side.BUY else -lots * LOT
             situations[:] = [_held(s, base + self.bought[i]) for i, (s, base) in enumerate(zip(situations, start))]
             if not volume or low < tick < high:

@@ -15,9 +15,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from brownie import web3
-from eth_utils import keccak, to_checksum_address
-
 from carbon_market import bulk
 from carbon_market.clock import latest_timestamp
 from carbon_market.history import OrderKey
@@ -68,8 +65,8 @@ class ZIMarket:
         self.suite, self.rng, self.band_bps = suite, random.Random(seed), band_bps
         traders = [(Side.BUY, units) for units in plan.buyers] + [(Side.SELL, units) for units in plan.sellers]
         market_number = int(suite.market.instrumentCount())  # fresh traders for each market of a suite
-        self.traders = [Trader(to_checksum_address(keccak(f"zi trader {seed} {market_number} {i}".encode())[12:]),
-                               side, list(units)) for i, (side, units) in enumerate(traders)]
+        self.traders = [Trader(bulk.address_of(f"zi trader {seed} {market_number} {i}"), side, list(units))
+                        for i, (side, units) in enumerate(traders)]
         self.names = [f"z{i}" for i in range(len(self.traders))]
         self.op = Operator(suite, {"regulator": regulator, "exchange": exchange}
                            | {n: t.address for n, t in zip(self.names, self.traders)}, sender="bulk")
@@ -82,8 +79,7 @@ class ZIMarket:
 
     def _setup(self, regulator: Any, issuer: Any) -> None:
         s, addresses = self.suite, [t.address for t in self.traders]
-        web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in addresses]
-                                         + [("anvil_setBalance", [a, hex(10**21)]) for a in addresses])
+        bulk.act_for(addresses)
         self.op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE}
                                                             for n in self.names])
         params = s.market.params()

@@ -26,6 +26,7 @@ LAYERS = {
     "cli": APPLICATIONS, "commands": APPLICATIONS, "console": APPLICATIONS, "story": APPLICATIONS,
     "trace": APPLICATIONS, "audit": APPLICATIONS, "bench": APPLICATIONS,
     "sim.chain": APPLICATIONS, "sim.scenarios": APPLICATIONS, "sim.report": APPLICATIONS, "sim.zi": APPLICATIONS,
+    "sim.planning": DOMAIN, "sim.years": APPLICATIONS, "sim.study": APPLICATIONS, "sim.dashboard": APPLICATIONS,
     "surveillance": APPLICATIONS, "surveillance.tape": APPLICATIONS, "surveillance.policy": APPLICATIONS,
     "surveillance.rules": APPLICATIONS, "surveillance.alerts": APPLICATIONS, "surveillance.monitor": APPLICATIONS,
 }

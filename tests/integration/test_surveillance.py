@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from carbon_market import bulk
 from carbon_market.clock import latest_timestamp, sleep_until
 from carbon_market.compliance import Rules
 from carbon_market.ids import allowance_id
@@ -69,9 +70,8 @@ def _run_seed(seed: int, suite, accounts, regulator, issuer, exchange, verifier)
 
     names = ["w1", "w2", "i1", "i2", "c1", "c2", "c3", "s1", "l1", "x1", "x2", "n1", "n2", "m1", "m2", "h1", "v1",
              "r1", "r2"]
-    people = {n: to_checksum_address(keccak(f"abuse {seed} {n}".encode())[12:]) for n in names}
-    web3.provider.make_batch_request([("anvil_impersonateAccount", [a]) for a in people.values()]
-                                     + [("anvil_setBalance", [a, hex(10**21)]) for a in people.values()])
+    people = {n: bulk.address_of(f"abuse {seed} {n}") for n in names}
+    bulk.act_for(list(people.values()))
     op = Operator(suite, {"regulator": regulator, "exchange": exchange, "verifier": verifier, **people})
     investor = {"v1"}
     op.do("onboard", by="regulator", participants=[
@@ -271,8 +271,8 @@ def test_watch_gives_each_alert_once_across_restarts_and_within_two_blocks(seeds
     first = monitor.watch(suite, POLICY, checkpoint=checkpoint, out=out, confirmations=1, start=start, polls=1)
     assert first and len(monitor.given_in(out)) == len(first)
 
-    people = {n: to_checksum_address(keccak(f"watch {n}".encode())[12:]) for n in ("p", "q")}
-    web3.provider.make_batch_request([("anvil_impersonateAccount", [x]) for x in people.values()])
+    people = {n: bulk.address_of(f"watch {n}") for n in ("p", "q")}
+    bulk.act_for(list(people.values()))
     op = Operator(suite, {"regulator": regulator, "exchange": exchange, **people})
     op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE, "identity": "one owner"}
                                                    for n in people])
