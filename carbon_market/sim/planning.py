@@ -34,6 +34,9 @@ OUTPUT_SHOCK, ABATEMENT_POTENTIAL = 0.04, 0.30
 LEARNING = 0.03
 #: the share of next year's emissions an enterprise would bank when the market prices the future above today
 BANK_SHARE = 0.10
+#: a shortfall's credit penalty is a number of points however large the shortfall: an enterprise weighs it per
+#: tonne over a shortfall of this share of its emissions
+SHORTFALL_SPREAD = 0.10
 #: private discount rates: the planner's rate plus a premium drawn per enterprise (cost of capital)
 RATE_PREMIUM = (0.0, 0.06)
 #: price expectations: next year's price = this year's x (1 + own rate) x a belief drawn each year (log-normal)
@@ -76,6 +79,19 @@ class Plan:
     #: the share of the cap sold in a sealed-bid primary auction instead of given free, and its reserve price
     auction_share: float = 0.0
     reserve_price: float = 0.0
+    #: a supply reserve after the EU's MSR (with auctions only): when the bank (the allowances in circulation once
+    #: a year is settled) is above ``msr_upper`` of the first year's cap, 24% of it is withheld from the next
+    #: auctions; below ``msr_lower``, ``msr_release`` of the cap is released to them. The EU's thresholds (833 and
+    #: 400 million) are a third and a sixth of its cap, set for a bank of years of surplus; the simulated market
+    #: banks a few per cent of a year's cap, and the thresholds are set to that scale
+    supply_reserve: bool = False
+    msr_upper: float = 0.02
+    msr_lower: float = 0.005
+    msr_release: float = 0.01
+    #: a cost containment reserve after California's: ``containment_share`` of each year's cap sold to enterprises
+    #: at ``containment_price`` once the market's reference reaches it (0: none)
+    containment_price: float = 0.0
+    containment_share: float = 0.02
     #: offsets may cover this share of verified emissions; they cost ``offset_price`` tCNY per tonne
     offset_limit_bps: int = 0
     offset_price: float = 35.0
@@ -97,6 +113,11 @@ class Plan:
             raise ValueError(f"auction_share must be in [0, 1), not {self.auction_share}")
         if self.years < 1:
             raise ValueError(f"a plan covers at least one year, not {self.years}")
+        if self.supply_reserve and not self.auction_share:
+            raise ValueError("a supply reserve withholds from or adds to auctions: the plan auctions nothing")
+        if not 0 <= self.msr_lower < self.msr_upper:
+            raise ValueError(f"the supply reserve's lower threshold ({self.msr_lower}) must be under its upper "
+                             f"({self.msr_upper})")
 
     @property
     def calendar(self) -> range:
@@ -202,13 +223,14 @@ def situation(eco: Economy, t: int, i: int, holdings: int, price: float, point_v
               penalty_points: int) -> Situation:
     """Enterprise ``i``'s view in year ``t``: its expectation of next year's price is this year's rising at its
     own rate times a belief; a tonne short costs the fine, the deduction from next year's allocation (worth next
-    year's price, discounted) and the credit a shortfall burns."""
+    year's price, discounted) and its part of the credit a shortfall burns (``penalty_points``, once a year however
+    large the shortfall: spread over a shortfall of :data:`SHORTFALL_SPREAD` of its emissions)."""
     rate = eco.rate(i)
     last = t == eco.plan.years - 1
     expected_next = price * (1 + rate) * eco.belief[t][i]
     bank_value = 0.0 if last else expected_next / (1 + rate)
-    shortfall = eco.plan.fine_per_tonne + bank_value + penalty_points * point_value
     emissions = eco.emissions(t, i)
+    shortfall = eco.plan.fine_per_tonne + bank_value + penalty_points * point_value / (SHORTFALL_SPREAD * emissions)
     cap = 0 if last else int(BANK_SHARE * emissions)
     return Situation(emissions, eco.slope[t][i], eco.max_abatement(t, i), holdings, price, bank_value, shortfall, cap)
 
@@ -250,6 +272,14 @@ def abatement(s: Situation, held: int, price: float) -> int:
     by_price = abatement_at(s, price)
     needed = min(max(s.emissions - held, 0), s.shortfall_cost / s.slope)
     return int(min(max(by_price, needed), s.max_abatement))
+
+
+def offsets_bought(eco: Economy, t: int, i: int, expected_price: float) -> int:
+    """Offsets an enterprise buys for year ``t``: as many as the limit lets it surrender even at its most abatement
+    (the limit is a share of verified emissions), when allowances are expected to cost more than offsets."""
+    if not eco.plan.offset_limit_bps or expected_price <= eco.plan.offset_price:
+        return 0
+    return (eco.emissions(t, i) - eco.max_abatement(t, i)) * eco.plan.offset_limit_bps // 10_000
 
 
 def point_value(traded_tonnes: float, price: float) -> float:
@@ -299,8 +329,8 @@ def _supply(eco: Economy, t: int, price: float) -> tuple[float, float]:
 
 
 def _offset_supply(eco: Economy, t: int) -> float:
-    return sum(eco.emissions(t, i) * (1 - ABATEMENT_POTENTIAL) for i in range(len(eco.firms))) \
-        * eco.plan.offset_limit_bps / 10_000
+    return sum((eco.emissions(t, i) - eco.max_abatement(t, i)) * eco.plan.offset_limit_bps // 10_000
+               for i in range(len(eco.firms)))
 
 
 def _top_price(eco: Economy, t: int) -> float:

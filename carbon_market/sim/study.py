@@ -22,11 +22,15 @@ from carbon_market.failures import BadInput
 from carbon_market.sim import planning as pl
 from carbon_market.sim.model import SECTORS
 
-#: the scenarios of ``make demo`` and ``carbon-market plan``, by name (each differs from the baseline in one thing)
+#: the scenarios of ``make demo`` and ``carbon-market plan``, by name (each differs from the baseline in one thing,
+#: the supply reserve from the auctioned scenario)
 SCENARIOS: dict[str, pl.Plan] = {
     "baseline": pl.Plan(),
     "credit incentives off": pl.Plan(credit=False),
-    "30% auctioned, reserve 40": pl.Plan(auction_share=0.3, reserve_price=40.0),
+    "30% auctioned (reserve 40)": pl.Plan(auction_share=0.3, reserve_price=40.0),
+    "auctioned + supply reserve": pl.Plan(auction_share=0.3, reserve_price=40.0, supply_reserve=True),
+    "containment reserve at 100": pl.Plan(containment_price=100.0),
+    "offsets up to 5%": pl.Plan(offset_limit_bps=500),
     "tighter cap (-3.5%/yr)": pl.Plan(tightening=0.035),
     "low fine (10 tCNY/t)": pl.Plan(fine_per_tonne=10.0),
     "narrow band (+/-3%)": pl.Plan(band_bps=300),
@@ -154,6 +158,8 @@ def record(eco: pl.Economy, outcomes: Sequence[Any], seconds: float, transaction
             "year": o.year, "cap": o.cap, "price": o.price, "close": o.close, "volume": o.volume,
             "emissions_bau": sum(eco.emissions(t, i) for i in range(n)), "emissions": sum(o.emissions.values()),
             "abatement": sum(o.abatement.values()), "abatement_cost": sum(cost.values()), "bank": o.bank,
+            "offsets": sum(o.offsets.values()), "offset_cost": sum(o.offsets.values()) * eco.plan.offset_price,
+            "containment_sold": o.containment_sold, "reserve_held": o.withheld,
             "fines": sum(o.fines.values()), "spent": sum(o.spent.values()),
             **{k: counts.get(k, 0) for k in OUTCOMES},
             "compliance_rate": (counts.get("early", 0) + counts.get("on_time", 0)) / n,
@@ -194,7 +200,7 @@ def frames(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rate = {r["scenario"]: r["plan"]["discount_rate"] for r in records}
     first = {r["scenario"]: r["plan"]["first_year"] for r in records}
     years["discount"] = [(1 + rate[s]) ** -(y - first[s]) for s, y in zip(years["scenario"], years["year"])]
-    runs = years.assign(pv_cost=years["abatement_cost"] * years["discount"],
+    runs = years.assign(pv_cost=(years["abatement_cost"] + years["offset_cost"]) * years["discount"],
                         lc_pv_cost=years["lc_cost"] * years["discount"],
                         price_gap=(years["price"] - years["lc_price"]).abs() / years["lc_price"].clip(lower=1e-9)) \
         .groupby(["scenario", "seed"], sort=False) \

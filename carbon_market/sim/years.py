@@ -25,6 +25,7 @@ from brownie import web3
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
+from carbon_market.auctions import purchase_limit
 from carbon_market.clock import latest_timestamp, sleep_until
 from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
@@ -47,7 +48,13 @@ DAYS, ROUNDS_A_DAY, QUOTE_CHANCE = 3, 6, 0.5
 FUNDS = 10**9
 #: the auction's windows (seconds)
 COMMIT_FOR, REVEAL_FOR = 2 * cy.DAY, cy.DAY
+#: the most one enterprise may buy in an auction, a share of its volume (California's 25%)
+ENTERPRISE_LIMIT_BPS = 2_500
 BID_SECRET = "PLANNING_BID_SECRET"  # unset: a development chain's bids use the known development secret
+#: each year takes this much of the chain's time (open, trade, the deadlines at 60 and 90 days, settle): the supply
+#: reserve's period, so that it is computed once a year and a containment tier's bound is a year's
+YEAR_SPAN = 100 * cy.DAY
+PROJECT = "planning-offsets"
 
 
 def per_tonne(tick: int) -> float:
@@ -64,7 +71,7 @@ class YearOutcome:
 
     year: int
     cap: int  # the full cap (free and auctioned)
-    price: float  # volume-weighted price of the year's trades (the last close if none)
+    price: float  # volume-weighted price of the year's trades and auction sales (the close if none)
     close: float
     volume: int  # tonnes traded in the market
     emissions: dict[int, int] = field(default_factory=dict)  # verified, per enterprise
@@ -76,6 +83,9 @@ class YearOutcome:
     bank: int = 0  # allowances of vintages up to the year held after settlement
     auction_price: float | None = None
     auction_sold: int = 0
+    offsets: dict[int, int] = field(default_factory=dict)  # offsets bought (and surrendered first)
+    containment_sold: int = 0
+    withheld: int = 0  # allowances the supply reserve holds after the year's auction
     transactions: int = 0
 
 
@@ -98,7 +108,8 @@ class Stage:
         op.do("issue_money", by="regulator", payments=[{"account": n, "amount": FUNDS} for n in self.names])
         op.do("approve", traders=self.names)
         auction, money_token = self.suite.auction, self.suite.money
-        bulk.send([bulk.call(money_token.approve, auction.address, 2**256 - 1, sender=a) for a in self.addresses])
+        bulk.send([bulk.call(money_token.approve, spender, 2**256 - 1, sender=a)
+                   for a in self.addresses for spender in (auction.address, self.suite.reserve.address)])
         self._snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
 
     def operator(self) -> Operator:
@@ -121,8 +132,17 @@ class Run:
         self.rng = random.Random(eco.seed * 7919 + 1)
         self.orders = 0
         self.close_tick = tick_of(self.plan.reference_price)
+        self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
         self.transactions = 0
         self.rules = self._rules()
+        self.origin = latest_timestamp()
+        if self.plan.offset_limit_bps:
+            self.do("register_project", by="regulator", ref=PROJECT, developer="developer")
+        if self.plan.supply_reserve:
+            cap = eco.cap(0)
+            self.do("supply_rules", by="regulator", origin=str(self.origin), period=f"{YEAR_SPAN}s",
+                    first_vintage=self.plan.first_year, vintages=self.plan.years, upper=int(cap * self.plan.msr_upper),
+                    lower=int(cap * self.plan.msr_lower), release=int(cap * self.plan.msr_release))
         if self.plan.band_bps != 1_000 or not self.plan.credit:
             changes: dict[str, Any] = {"bandBps": self.plan.band_bps}
             if not self.plan.credit:
@@ -163,6 +183,11 @@ class Run:
     def year(self, t: int, year: int) -> YearOutcome:
         start_tx = self.transactions
         eco, firms = self.eco, range(len(self.names))
+        sleep_until(self.origin + t * YEAR_SPAN)
+        if self.plan.supply_reserve:
+            # the allowances in circulation once last year is settled and before this year's are issued (the
+            # bank, as the EU counts it after each compliance deadline)
+            self.do("compute_supply", by="exchange")
         now = latest_timestamp()
         rules = cy.Rules(**{**self.rules.__dict__, "early_deadline": now + 60 * cy.DAY, "deadline": now + 90 * cy.DAY})
         free = 1 - self.plan.auction_share
@@ -174,17 +199,26 @@ class Run:
             {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)])
         money_before = self._money()
         out = YearOutcome(year, eco.cap(t), 0.0, 0.0, 0)
-        situations = self._situations(t, year, benchmarks)
+        self._list(year)
+        out.offsets = self._offsets(t, year)
+        situations = self._situations(t, year, benchmarks, out.offsets)
         if self.plan.auction_share > 0:
             self._auction(t, year, situations, out)
-            situations = self._situations(t, year, benchmarks)
+            situations = self._situations(t, year, benchmarks, out.offsets)
+        if self.plan.containment_price > 0:
+            self._containment(t, year, situations, out)
+            situations = self._situations(t, year, benchmarks, out.offsets)
         trades = self._trade(t, year, situations)
         out.volume = sum(lots for _, lots in trades) * LOT
         out.close = per_tonne(self.close_tick)
-        out.price = (sum(per_tonne(tick) * lots for tick, lots in trades) / (out.volume / LOT)) if trades else out.close
+        # the year's price: what the market's trades and the auction's sales paid, per tonne (the close if neither)
+        paid = sum(per_tonne(tick) * lots * LOT for tick, lots in trades) + (out.auction_price or 0) * out.auction_sold
+        sold = out.volume + out.auction_sold
+        out.price = paid / sold if sold else out.close
+        self.last_price = out.price
         held = self._holdings(year)
         for i in firms:
-            out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i], out.price)
+            out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i] + out.offsets[i], out.price)
             out.emissions[i] = eco.emissions(t, i) - out.abatement[i]
         self._comply(t, year, out)
         money_after = self._money()
@@ -215,9 +249,9 @@ class Run:
         rows = bulk.read([(self.suite.allowance.balanceOfBatch, [a] * len(ids), ids) for a in self.addresses])
         return [[int(b) for b in row] for row in rows]
 
-    def _situations(self, t: int, year: int, benchmarks: dict[int, int]) -> list[pl.Situation]:
-        """Each enterprise's view before it trades: what it holds plus the true-up it expects (its free allocation
-        at this year's output less what it was pre-allocated and any debt still owed)."""
+    def _situations(self, t: int, year: int, benchmarks: dict[int, int], offsets: dict[int, int]) -> list[pl.Situation]:
+        """Each enterprise's view before it trades: what it holds (its offsets too) plus the true-up it expects (its
+        free allocation at this year's output less what it was pre-allocated and any debt still owed)."""
         eco = self.eco
         held = self._holdings(year)
         debts = bulk.read([(self.suite.compliance.debtOf, a) for a in self.addresses])
@@ -226,14 +260,15 @@ class Run:
         limit = int(self.suite.market.params()["lowestTierMaxLots"])
         # the lowest credit tier's orders are limited in size (a privilege credit buys): 0 is no limit
         self.max_lots = [limit if int(tier) == 0 and limit else 2**32 - 1 for tier in tiers]
-        price = per_tonne(self.close_tick)
+        price = self.last_price
         self.top_up, out = [], []
         for i, (record, debt) in enumerate(zip(records, debts)):
             r = dict(zip(cy.ENTERPRISE_YEAR_FIELDS, record))
             free = benchmarks[eco.firms[i].sector] * eco.output[t][i] // cy.BENCHMARK_SCALE
             self.top_up.append(max(free - int(r["allocated"]) - int(debt), 0))
             value = self._point_value(i, t, price) if self.plan.credit else 0.0
-            out.append(pl.situation(eco, t, i, held[i] + self.top_up[i], price, value, self.rules.penalty_shortfall))
+            out.append(pl.situation(eco, t, i, held[i] + self.top_up[i] + offsets[i], price, value,
+                                    self.rules.penalty_shortfall))
         return out
 
     def _point_value(self, i: int, t: int, price: float) -> float:
@@ -252,15 +287,17 @@ class Run:
         ref = f"a{year}"
         self.do("offer_auction", by="regulator", ref=ref, vintage=year, volume=volume,
                 reserve_price=money(round(self.plan.reserve_price * MONEY_UNIT)), tick=money(MONEY_UNIT // 100),
-                commit_for=COMMIT_FOR, reveal_for=REVEAL_FOR, max_discount_bps=10_000, reference=None,
-                cancel_below_minimum=False, enterprise_limit_bps=2_500)
+                commit_for=f"{COMMIT_FOR}s", reveal_for=f"{REVEAL_FOR}s", reference=None,
+                cancel_below_minimum=False, enterprise_limit_bps=ENTERPRISE_LIMIT_BPS)
+        # what is on offer once the supply reserve withheld or added: each bidder's limit is a share of it
+        limit = purchase_limit(int(self.suite.auction.auction(self.op.ref(ref))["volume"]), ENTERPRISE_LIMIT_BPS)
         bids: list[dict[str, Any]] = []
         for i, s in enumerate(situations):
             top = max(s.price * 1.2, self.plan.reserve_price + 1)
             grid = [self.plan.reserve_price + (top - self.plan.reserve_price) * k / 3 for k in (1, 2, 3)]
             taken = 0
             for price in reversed(grid):  # highest price first: cumulative demand rises as the price falls
-                quantity = min(pl.want(s, price), volume // 4) - taken
+                quantity = min(pl.want(s, price), limit) - taken
                 if quantity > 0:
                     bids.append({"ref": f"{ref}b{len(bids)}", "bidder": self.names[i],
                                  "price": money(round(price * 100) * MONEY_UNIT // 100), "quantity": quantity})
@@ -276,15 +313,58 @@ class Run:
         record = self.suite.auction.auction(self.op.ref(ref))
         out.auction_sold = int(record["sold"])
         out.auction_price = int(record["priceTick"]) / 100 if out.auction_sold else None
+        out.withheld = int(self.suite.reserve.supply()["reserve"])
+
+    # -- offsets and the containment reserve -------------------------------------------------------------------
+
+    def _offsets(self, t: int, year: int) -> dict[int, int]:
+        """The offsets each enterprise buys (:func:`planning.offsets_bought`), issued to the developer (vintage of
+        the year before) and sold to them at the offset price, outside the market."""
+        expected = self.last_price
+        wanted = {i: pl.offsets_bought(self.eco, t, i, expected) for i in range(len(self.names))}
+        if not any(wanted.values()):
+            return wanted
+        s, developer = self.suite, self.stage.roles["developer"]
+        self.do("issue_offsets", project=PROJECT, vintage=year - 1, amount=sum(wanted.values()),
+                developer="developer", verifier="verifier")
+        unit = self.op.run.token_id(token(f"offset {PROJECT} {year - 1}", self.op.context))
+        price = round(self.plan.offset_price * MONEY_UNIT)
+        calls = [c for i, q in wanted.items() if q for c in (
+            bulk.call(s.allowance.safeTransferFrom, developer, self.addresses[i], unit, q, b"", sender=developer),
+            bulk.call(s.money.transfer, developer.address, q * price, sender=self.addresses[i]))]
+        self.transactions += len(bulk.send(calls))
+        return wanted
+
+    def _containment(self, t: int, year: int, situations: list[pl.Situation], out: YearOutcome) -> None:
+        """The regulator offers a tier of the containment reserve (``containment_share`` of the cap at
+        ``containment_price``, referenced to this year's listing); once the reference reaches the trigger, each
+        enterprise that wants allowances at that price buys, the tier's bound shared in proportion to the wants."""
+        plan, trigger = self.plan, self.plan.containment_price
+        volume = int(self.eco.cap(t) * plan.containment_share)
+        self.do("containment", by="regulator", reference=f"allowance {year}", tiers=[
+            {"trigger": money(round(trigger * MONEY_UNIT)), "per_period": volume, "volume": volume}])
+        if per_tonne(self.close_tick) < trigger:
+            return
+        wants = {i: max(pl.want(s, trigger), 0) for i, s in enumerate(situations)}
+        total = sum(wants.values())
+        share = min(volume / total, 1.0) if total else 0.0
+        for i, w in wants.items():
+            quantity = int(w * share)
+            if quantity:
+                self.do("reserve_sale", buyer=self.names[i], tier=0, vintage=year, quantity=quantity)
+                out.containment_sold += quantity
 
     # -- trading ----------------------------------------------------------------------------------------------
 
-    def _trade(self, t: int, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
-        """The year's trades as (tick, lots)."""
+    def _list(self, year: int) -> None:
+        """List the year's vintage at last year's close (the enterprises approved the market once, at the stage)."""
         name = f"allowance {year}"
         self.do("list", regulator="regulator", exchange="exchange", token=name, lot=LOT, tick=money(TICK),
                 reference=money(self.close_tick * TICK), traders=self.names[:1])
         self.instrument = self.op.run.instrument(token(name, self.op.context))
+
+    def _trade(self, t: int, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
+        """The year's trades as (tick, lots)."""
         self.bought = [0] * len(self.names)
         self.free = self._vintage_balances(year)
         if self.plan.trading == "call":
@@ -437,6 +517,10 @@ class Run:
             early_bonus = (self.rules.reward_early - self.rules.reward_on_time) * value
             when = pl.timing(eco, t, i, stake, early_bonus)
             due = out.emissions[i]
+            offsets = min(out.offsets.get(i, 0), due)
+            if offsets:
+                rows[when].append({"enterprise": n, "token": f"offset {PROJECT} {year - 1}", "amount": offsets})
+                due -= offsets
             for k, held in enumerate(balances[i]):
                 amount = min(held, due)
                 if amount:

@@ -23,7 +23,7 @@ from carbon_market.sim import planning as pl
 from carbon_market.sim import study as st
 
 ENTERPRISES, YEARS = 8, 3
-SCENARIOS = ("baseline", "credit incentives off", "30% auctioned, reserve 40", "low fine (10 tCNY/t)")
+SCENARIOS = ("baseline", "credit incentives off", "30% auctioned (reserve 40)", "low fine (10 tCNY/t)")
 STUDY = st.Study(SCENARIOS, (1, 2), ENTERPRISES, years=YEARS)
 
 
@@ -93,24 +93,28 @@ def test_the_chain_carries_banks_debt_and_credit_from_year_to_year(accounts):
     suite, addresses = stage.suite, stage.addresses
     first = allowance_id(2026)
     outcomes, banked = [], []
-    credit = [0] * len(addresses)
+    rewarded: list[int | None] = [0] * len(addresses)
     for t, year in enumerate(eco.plan.calendar):
         outcomes.append(run.year(t, year))
         banked.append([int(b) for b in bulk.read([(suite.allowance.balanceOf, a, first) for a in addresses])])
         records = bulk.read([(suite.compliance.enterpriseYear, year, a) for a in addresses])
         balances = [int(c) for c in bulk.read([(suite.credit.balanceOf, a) for a in addresses])]
+        owed = [int(c) for c in bulk.read([(suite.credit.owedOf, a) for a in addresses])]
         for i, rec in enumerate(records):
             r = dict(zip(cy.ENTERPRISE_YEAR_FIELDS, rec))
             assert int(r["verifiedEmissions"]) == outcomes[-1].emissions[i]
             assert cy.Outcome(int(r["outcome"])).name.lower() == outcomes[-1].outcome[i]
-            # credit carries: last year's balance plus this year's rewards less its penalties
-            assert balances[i] == credit[i] + int(r["creditRewarded"]) - int(r["creditBurned"])
             assert outcomes[-1].credit[i] == balances[i]
-        credit = balances
+            before = rewarded[i]
+            if before is not None:
+                # never penalised: credit carries, every year's rewards are still there
+                rewarded[i] = None if int(r["creditBurned"]) or owed[i] else before + int(r["creditRewarded"])
+            if rewarded[i] is not None:
+                assert balances[i] == rewarded[i]
         assert outcomes[-1].bank == sum(run._holdings(year))
     assert sum(banked[0]) > 0, "some of the first vintage is banked after the first year"
     assert sum(banked[-1]) < sum(banked[0]), "and surrendered in a later year"
-    assert any(credit)
+    assert any(rewarded), "some enterprise carried the rewards of every year"
     shorts = [i for i, o in outcomes[-1].outcome.items() if o == "short"]
     assert shorts, "a fine of 10 tCNY leaves someone short in the last year"
     debts = bulk.read([(suite.compliance.debtOf, addresses[i]) for i in shorts])
@@ -163,3 +167,33 @@ def test_the_report_renders_every_chart_offline_in_a_headless_browser(records, t
     assert rendered == len(dashboard.figures(st.frames(records))) == len(dashboard.CHARTS)
     assert errors == []
     assert "Uncaught" not in shown.stderr
+
+
+def test_offsets_a_supply_reserve_and_a_containment_reserve_in_a_plan(accounts):
+    """Offsets bought within the limit are surrendered first; the supply reserve withholds from the auctions once
+    the bank is above its upper threshold; the containment reserve sells at its trigger once the reference reaches
+    it, within the tier's bound."""
+    population = pl.firms(ENTERPRISES)
+    stage = years.Stage(accounts, population)
+    suite, addresses = stage.suite, stage.addresses
+
+    run = years.Run(stage, pl.economy(population, pl.Plan(years=2, offset_limit_bps=500), 1))
+    outcomes = run.run()
+    assert all(sum(o.offsets.values()) > 0 for o in outcomes)
+    records = [dict(zip(cy.ENTERPRISE_YEAR_FIELDS, r))
+               for r in bulk.read([(suite.compliance.enterpriseYear, 2027, a) for a in addresses])]
+    assert [int(r["offsetsSurrendered"]) for r in records] == [outcomes[-1].offsets[i] for i in range(ENTERPRISES)]
+
+    plan = pl.Plan(years=3, auction_share=0.3, reserve_price=40.0, supply_reserve=True, msr_upper=0.001,
+                   msr_lower=0.0005)
+    run = years.Run(stage, pl.economy(population, plan, 1))
+    outcomes = run.run()
+    assert outcomes[0].withheld == 0 and any(o.withheld > 0 for o in outcomes[1:])
+    assert int(suite.reserve.supply()["reserve"]) == outcomes[-1].withheld
+
+    plan = pl.Plan(years=1, containment_price=55.0, containment_share=0.01)
+    run = years.Run(stage, pl.economy(population, plan, 1))
+    (outcome,) = run.run()
+    offered = int(pl.economy(population, plan, 1).cap(0) * 0.01)
+    assert 0 < outcome.containment_sold <= offered
+    assert int(suite.reserve.tiers()[0]["remaining"]) == offered - outcome.containment_sold
