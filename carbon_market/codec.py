@@ -173,7 +173,9 @@ def _event_decoder(item: dict[str, Any]) -> Any:
 
 def _word_decoder(kind: str) -> Any:
     """How a value of an elementary static ``kind`` is read from its 32-byte word (what eth_abi returns for it);
-    None for any other kind (decoded by eth_abi)."""
+    None for any other kind (arrays, tuples, dynamic types: decoded by eth_abi)."""
+    if "[" in kind or "(" in kind:
+        return None
     if kind.startswith("uint"):
         return lambda w: int.from_bytes(w, "big")
     if kind.startswith("int"):

@@ -111,12 +111,13 @@ def _sectors(go: Any, groups: Any) -> Any:
     return fig
 
 
-def _provinces(go: Any, groups: Any, scenario: str) -> Any:
+def _province_tiles(go: Any, groups: Any, scenario: str, visible: bool) -> Any:
+    """One scenario's tiles: colour the compliance cost per tonne emitted (median across seeds)."""
     rows = groups[(groups["kind"] == "province") & (groups["scenario"] == scenario)]
     per = rows.assign(cost=rows["abatement_cost"] + rows["spent"] + rows["fines"]) \
         .groupby(["seed", "code"])[["cost", "emissions", "abatement", "enterprises", "compliant"]].sum() \
         .groupby("code").median()
-    seen = set(per.index)
+    years = max(rows["year"].nunique(), 1)
     xs: list[int] = []
     ys: list[int] = []
     colour: list[float | None] = []
@@ -126,27 +127,35 @@ def _provinces(go: Any, groups: Any, scenario: str) -> Any:
         xs.append(col)
         ys.append(-row)
         text.append(ABBREVIATIONS[code])
-        if code in seen:
+        if code in per.index:
             p = per.loc[code]
             per_tonne = float(p["cost"] / p["emissions"]) if p["emissions"] else 0.0
             colour.append(per_tonne)
-            years = rows["year"].nunique()
             hover.append(f"{name}<br>{int(p['enterprises'] / years)} enterprises<br>abated {p['abatement']:,.0f} t"
                          f"<br>cost {p['cost'] / 1e6:,.2f} million tCNY ({per_tonne:.2f} per t emitted)"
                          f"<br>compliant on time {p['compliant'] / p['enterprises']:.0%}")
         else:
             colour.append(None)
             hover.append(f"{name}<br>no enterprise in this simulation")
-    fig = go.Figure(go.Scatter(
+    return go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text, textfont={"size": 10}, hovertext=hover, hoverinfo="text",
+        name=scenario, visible=visible, showlegend=False,
         marker={"symbol": "square", "size": 46, "color": [c if c is not None else 0 for c in colour],
                 "colorscale": "YlOrRd", "showscale": True, "colorbar": {"title": "tCNY/t"},
                 "line": {"color": ["#999" if c is None else "#333" for c in colour], "width": 1},
-                "opacity": [0.25 if c is None else 1.0 for c in colour]}))
-    fig.update_layout(title=f"Provinces ({html.escape(scenario)}): compliance cost per tonne emitted, median "
-                      "across seeds (a tile per province; pale: no enterprise simulated)",
+                "opacity": [0.25 if c is None else 1.0 for c in colour]})
+
+
+def _provinces(go: Any, groups: Any, scenarios: list[str]) -> Any:
+    """A tile map of the provinces, one scenario shown at a time (a menu switches)."""
+    fig = go.Figure([_province_tiles(go, groups, s, k == 0) for k, s in enumerate(scenarios)])
+    buttons = [{"label": s, "method": "update", "args": [{"visible": [j == k for j in range(len(scenarios))]}]}
+               for k, s in enumerate(scenarios)]
+    fig.update_layout(title="Provinces: compliance cost per tonne emitted, median across seeds (a tile per province; "
+                      "pale: no enterprise simulated; the menu picks the scenario)",
+                      updatemenus=[{"buttons": buttons, "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}],
                       xaxis={"visible": False, "range": [0, 9]}, yaxis={"visible": False, "range": [-7.7, 0.7]},
-                      height=520, margin={"t": 60, "l": 20, "r": 20, "b": 20}, plot_bgcolor="white")
+                      height=560, margin={"t": 90, "l": 20, "r": 20, "b": 20}, plot_bgcolor="white")
     return fig
 
 
@@ -187,7 +196,7 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
                            "share", scale=1.0),
         "scenarios": _scenarios(go, make_subplots, runs),
         "sectors": _sectors(go, groups),
-        "provinces": _provinces(go, groups, str(runs["scenario"].iloc[0])),
+        "provinces": _provinces(go, groups, list(dict.fromkeys(runs["scenario"]))),
     }
     cap = bands(years, "cap")
     first = cap[cap["scenario"] == cap["scenario"].iloc[0]]
