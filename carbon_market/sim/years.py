@@ -41,7 +41,7 @@ LOT = 100  # tonnes per lot
 TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 #: call auctions a year at most (a call that clears inside the day's limits ends the year's trading), and the
 #: price steps of an enterprise's schedule
-CALLS, CALL_STEPS = 4, 4
+CALLS, CALL_STEPS = 4, 3
 #: continuous trading: days, quoting rounds a day, the chance an enterprise quotes in a round
 DAYS, ROUNDS_A_DAY, QUOTE_CHANCE = 3, 6, 0.5
 #: money each enterprise starts with (tCNY): enough for any year's purchases
