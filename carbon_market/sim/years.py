@@ -285,6 +285,7 @@ class Run:
         volume = int(sum(self.plan.benchmark(f.sector, t) * eco.output[max(t - 1, 0)][f.index] for f in eco.firms)
                      * self.plan.auction_share)
         ref = f"a{year}"
+        offered = latest_timestamp()
         self.do("offer_auction", by="regulator", ref=ref, vintage=year, volume=volume,
                 reserve_price=money(round(self.plan.reserve_price * MONEY_UNIT)), tick=money(MONEY_UNIT // 100),
                 commit_for=f"{COMMIT_FOR}s", reveal_for=f"{REVEAL_FOR}s", reference=None,
@@ -304,9 +305,9 @@ class Run:
                     taken += quantity
         if bids:
             self.do("commit_bids", auction=ref, secret=BID_SECRET, bids=bids)
-            sleep_until(latest_timestamp() + COMMIT_FOR)
+            sleep_until(offered + COMMIT_FOR)
             self.do("reveal_bids", auction=ref, secret=BID_SECRET, bids=bids)
-        sleep_until(latest_timestamp() + REVEAL_FOR)
+        sleep_until(offered + COMMIT_FOR + REVEAL_FOR)  # cleared once the reveal window closes, bids or none
         self.do("clear_auction", by="regulator", auction=ref)
         if bids:
             self.do("claim_bids", by="regulator", bids=[b["ref"] for b in bids])

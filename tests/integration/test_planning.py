@@ -197,3 +197,14 @@ def test_offsets_a_supply_reserve_and_a_containment_reserve_in_a_plan(accounts):
     offered = int(pl.economy(population, plan, 1).cap(0) * 0.01)
     assert 0 < outcome.containment_sold <= offered
     assert int(suite.reserve.tiers()[0]["remaining"]) == offered - outcome.containment_sold
+
+
+def test_an_auction_nobody_bids_in_is_cleared_after_its_reveal_window(accounts):
+    """A reserve price above what any enterprise would pay: no bids, and the auction is still cleared (its volume
+    unsold) once its reveal window closes, not before (the last year of a study stopped on it)."""
+    population = pl.firms(ENTERPRISES)
+    stage = years.Stage(accounts, population)
+    run = years.Run(stage, pl.economy(population, pl.Plan(years=1, auction_share=0.3, reserve_price=1_000.0), 1))
+    (outcome,) = run.run()
+    assert outcome.auction_sold == 0 and outcome.auction_price is None
+    assert int(stage.suite.auction.auction(run.op.ref("a2026"))["stage"]) in (3, 4)  # cleared or cancelled
