@@ -138,7 +138,9 @@ class Run:
         self.origin = latest_timestamp()
         if self.plan.offset_limit_bps:
             self.do("register_project", by="regulator", ref=PROJECT, developer="developer")
-        if self.plan.supply_reserve:
+        if self.plan.supply_reserve or self.plan.containment_price:
+            # the reserve's periods are the years: the supply reserve is counted once a year, and a containment
+            # tier's bound is a year's (without a schedule every sale would fall in one period forever)
             cap = eco.cap(0)
             self.do("supply_rules", by="regulator", origin=str(self.origin), period=f"{YEAR_SPAN}s",
                     first_vintage=self.plan.first_year, vintages=self.plan.years, upper=int(cap * self.plan.msr_upper),
