@@ -506,17 +506,13 @@ def run(accounts: Any, planning_enterprises: int = PLANNING_ENTERPRISES) -> int:
     # the simulation paths first, beside the bulk path, on a chain that holds nothing else yet: anvil writes each
     # block's state beyond its in-memory window, so a chain already holding the other measurements' suites (a
     # 1,000-enterprise year, a 5,000-bid auction) slows every later block, and the paths would be measured on it
-    measure_throughput(accounts, results)
-    measure_planning(accounts, results, planning_enterprises)
-    measure_gas(accounts, results)
-    measure_compliance(accounts, results)
-    measure_scale(accounts, results)
-    measure_market(accounts, results)
-    measure_block_trade(accounts, results)
-    measure_call_auction(accounts, results)
-    measure_primary_auction(accounts, results)
-    measure_simulation(accounts, results)
-    measure_watch_latency(accounts, results)
+    for measure, args in ((measure_throughput, ()), (measure_planning, (planning_enterprises,)), (measure_gas, ()),
+                          (measure_compliance, ()), (measure_scale, ()), (measure_market, ()),
+                          (measure_block_trade, ()), (measure_call_auction, ()), (measure_primary_auction, ()),
+                          (measure_simulation, ()), (measure_watch_latency, ())):
+        began = time.perf_counter()
+        measure(accounts, results, *args)
+        print(f"bench: {measure.__name__} took {time.perf_counter() - began:.0f} s", flush=True)
     write(results)
     over = missed(results)
     for line in over:

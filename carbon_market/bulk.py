@@ -150,16 +150,22 @@ _ANVIL: dict[str, bool] = {}
 
 
 def _is_anvil() -> bool:
-    """Whether the node is anvil (asked once per endpoint). A node on this machine is also told apart here: requests
-    looks for proxy settings in the environment before every request (a tenth of a millisecond each, a tenth of a
-    large batch's time), and a node on this machine is never reached through a proxy."""
+    """Whether the node is anvil (asked once per endpoint)."""
     endpoint = str(getattr(web3.provider, "endpoint_uri", ""))
     if endpoint not in _ANVIL:
         _ANVIL[endpoint] = str(web3.client_version).lower().startswith("anvil")
-        manager = getattr(web3.provider, "_request_session_manager", None)
-        if manager is not None and urlparse(endpoint).hostname in ("127.0.0.1", "localhost"):
-            manager.cache_and_return_session(endpoint).trust_env = False
+        go_direct()
     return _ANVIL[endpoint]
+
+
+def go_direct() -> None:
+    """Reach a node on this machine without looking for proxies. Before every request, requests reads the
+    environment's proxy settings and the user's ``.netrc`` (about 1.5 ms: a tenth of a large batch's time, a quarter
+    of a brownie test's), and a node on this machine is never reached through a proxy. Other nodes are left alone."""
+    endpoint = str(getattr(web3.provider, "endpoint_uri", ""))
+    manager = getattr(web3.provider, "_request_session_manager", None)
+    if manager is not None and urlparse(endpoint).hostname in ("127.0.0.1", "localhost"):
+        manager.cache_and_return_session(endpoint).trust_env = False
 
 
 def _pool_size() -> tuple[int, int]:

@@ -71,7 +71,7 @@ def connect(network_name: str, root: Path) -> Any:
         raise ProjectError(f"brownie cannot start: {_first_line(exc)}") from None
     from brownie.exceptions import ProjectNotFound
 
-    from carbon_market import errors, receipts
+    from carbon_market import bulk, errors, receipts
     from carbon_market.console import quiet
 
     receipts.install()
@@ -83,6 +83,7 @@ def connect(network_name: str, root: Path) -> Any:
                 project.load(root, name="CarbonMarketProject")
         if not network.is_connected():
             network.connect(network_name)
+        bulk.go_direct()
     except (ProjectNotFound, ConnectionError) as exc:
         raise ProjectError(str(exc)) from None
     except FileNotFoundError as exc:

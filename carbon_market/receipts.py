@@ -1,4 +1,4 @@
-"""A fix for brownie 1.22.2 waiting for a receipt on anvil.
+"""Two fixes for brownie 1.22.2 on anvil: waiting for a receipt, and moving the clock.
 
 Brownie decides that a transaction was dropped when the sender's nonce has moved past it while the node has
 no receipt for it yet (``TransactionReceipt._await_confirmation``: nonce first, receipt second, then
@@ -9,14 +9,24 @@ not there at its first look, which is what makes transactions signed here so slo
 
 :func:`install` wraps that method: on a development chain it first polls for the receipt with a short,
 growing interval (up to :data:`PATIENCE` seconds), then hands over to brownie, which then finds the
-receipt at its first look. On live networks nothing changes. Installed when :mod:`carbon_market` is imported.
+receipt at its first look. On live networks nothing changes.
+
+Brownie's ``Rpc`` (``chain.sleep``, ``chain.mine``, snapshots and reverts) checks who called it with
+``inspect.stack()``, which reads the source lines of every frame on the stack: 26 ms to 120 ms a call, most of a
+simulated year's clock moves and a fifth of a test's isolation. :func:`install` gives it the frames alone
+(:class:`_Frames`), which is all it looks at.
+
+Installed by the command line (:func:`carbon_market.cli.connect`) and the tests' configuration.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from types import FrameType, SimpleNamespace
 from typing import Any
 
+import brownie.network.rpc
 from brownie._config import CONFIG
 from brownie.network.transaction import TransactionReceipt
 from brownie.network.web3 import web3
@@ -45,8 +55,24 @@ def wait_for_receipt(txid: str, patience: float = PATIENCE) -> bool:
     return True
 
 
+class _Frames:
+    """What brownie's ``Rpc`` asks of :mod:`inspect` (whether ``chain`` called it): the frames on the call stack,
+    innermost first, without their source lines."""
+
+    @staticmethod
+    def stack() -> list[SimpleNamespace]:
+        frame: FrameType | None = sys._getframe(1)
+        frames = []
+        while frame is not None:
+            frames.append(SimpleNamespace(frame=frame))
+            frame = frame.f_back
+        return frames
+
+
 def install() -> None:
-    """Wrap ``TransactionReceipt._await_confirmation`` once (see the module's documentation)."""
+    """Wrap ``TransactionReceipt._await_confirmation`` once, and give brownie's ``Rpc`` :class:`_Frames` (see the
+    module's documentation)."""
+    brownie.network.rpc.inspect = _Frames  # type: ignore[assignment]
     original = TransactionReceipt._await_confirmation
     if getattr(original, "_carbon_market_fix", False):
         return

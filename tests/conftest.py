@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from carbon_market.ids import allowance_id, offset_id
@@ -22,9 +24,21 @@ def module_isolation(module_isolation):
     pass
 
 
+@pytest.fixture(scope="session", autouse=True)
+def direct_to_the_node():
+    """The test chain is on this machine: requests skips its proxy and .netrc lookups (``bulk.go_direct``)."""
+    from carbon_market import bulk
+
+    bulk.go_direct()
+
+
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
-    pass
+    # brownie runs a full garbage collection at every revert (its registry of objects to revert): with the project,
+    # hypothesis and a module's fixtures loaded, that walked about two million objects, a third of a second at every
+    # test's end. What exists when a test starts is left out of the collector's walks (frozen); what the test made
+    # is still collected.
+    gc.freeze()
 
 
 # ---------------------------------------------------------------- accounts by role
@@ -220,7 +234,7 @@ _COLLECTOR = None
 
 
 def pytest_configure(config):
-    """brownie's receipt wait fixed for anvil (``carbon_market.receipts``), revert data kept for the one codec
+    """brownie's receipt wait and clock fixed for anvil (``carbon_market.receipts``), revert data kept for the one codec
     (``carbon_market.errors``), and with ``CARBON_MARKET_COVERAGE=1``
     (what `make coverage` sets) everything the session runs on chain traced."""
     global _COLLECTOR

@@ -22,6 +22,8 @@ import json
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,10 @@ CALL_OPS = {"CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"}
 TRACE_OPTIONS = {"disableStorage": True, "disableMemory": True, "enableMemory": False}
 
 
+#: the collector installed in this process, if any (the stateful tests' invariants pause it)
+ACTIVE: Collector | None = None
+
+
 class Collector:
     """Traces what a test session runs and accumulates the coverage evaluation (contract -> source -> sets)."""
 
@@ -46,6 +52,8 @@ class Collector:
         self.build = build
         self.evaluation: dict[str, dict[str, Sets]] = defaultdict(lambda: defaultdict(lambda: [set(), set(), set()]))
         self.traced = 0
+        #: whether view calls are traced now (see :meth:`calls_untraced`)
+        self.tracing_calls = True
         self._maps: dict[str, dict[int, dict[str, Any]] | None] = {}
         self._names: dict[str, str | None] = {}
 
@@ -65,12 +73,24 @@ class Collector:
                 collector.trace_transaction(receipt["transactionHash"], receipt["to"])
 
         def traced_call(method: Any, *args: Any, block_identifier: Any = None, override: Any = None) -> Any:
-            if block_identifier is None and override is None:
+            if block_identifier is None and override is None and collector.tracing_calls:
                 collector.trace_call(method, args)
             return call(method, *args, block_identifier=block_identifier, override=override)
 
         transaction.TransactionReceipt._set_from_receipt = traced_receipt
         contract._ContractMethod.call = traced_call
+        global ACTIVE
+        ACTIVE = collector
+
+    @contextmanager
+    def calls_untraced(self) -> Iterator[None]:
+        """View calls made meanwhile are not traced: a stateful test's invariants read the chain after every step
+        to check it, and what coverage measures is what the steps ran (half a step's time was tracing the reads)."""
+        before, self.tracing_calls = self.tracing_calls, False
+        try:
+            yield
+        finally:
+            self.tracing_calls = before
 
     def trace_transaction(self, txid: Any, to: str) -> None:
         from brownie import web3

@@ -26,6 +26,8 @@ from pathlib import Path
 REPORTS = Path("reports")
 
 
+#: how many of a group's slowest tests its summary names (where a long run's time goes, in CI's own output)
+SLOWEST = 8
 #: seconds between two progress lines
 PROGRESS_EVERY = 120
 #: a line of pytest's progress: one character per test, then the share done
@@ -36,6 +38,19 @@ def _done(log: Path) -> int:
     """How many tests a group's log reports run so far."""
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
     return sum(len(m.group(1)) for m in map(PROGRESS_LINE.match, (line.strip() for line in lines)) if m)
+
+
+def _slowest(lines: list[str]) -> list[str]:
+    """The lines of pytest's ``--durations`` table in a group's log (the slowest tests and their seconds)."""
+    start = next((i for i, line in enumerate(lines) if "slowest" in line and "durations" in line), None)
+    if start is None:
+        return []
+    table = []
+    for line in lines[start + 1:]:
+        if not re.match(r"^\d+\.\d+s ", line.strip()):
+            break
+        table.append(line.strip())
+    return table
 
 
 def _wait_until_loaded(proc: subprocess.Popen, log: Path, patience: float = 600.0) -> None:
@@ -64,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             env["CARBON_MARKET_COVERAGE"] = "1"
             env["CARBON_MARKET_COVERAGE_OUT"] = str(REPORTS / f"coverage-evaluation-{network}.json")
         log = REPORTS / f"tests-{network}.log"
-        command = [args.brownie, "test", *shlex.split(paths), "--network", network]
+        command = [args.brownie, "test", *shlex.split(paths), "--network", network, f"--durations={SLOWEST}"]
         print(f"[{network}] {' '.join(shlex.split(paths))} (log: {log})", flush=True)
         handle = log.open("w")
         proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
@@ -87,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             summary = next((line for line in reversed(lines) if " in " in line and ("passed" in line or "failed" in line
                             or "error" in line)), lines[-1] if lines else "(no output)")
             print(f"[{network}] {summary.strip('= ')} -- done after {minutes}m{seconds:02d}s", flush=True)
+            for line in _slowest(lines):
+                print(f"[{network}]   {line}", flush=True)
             if proc.returncode != 0:
                 failed.append(network)
                 print(log.read_text(errors="replace"), flush=True)

@@ -25,6 +25,9 @@ from carbon_market.failures import REFUSED, CarbonMarketError
 #: gas added to each estimate: state can move between the estimate and the block that includes the transaction
 GAS_MARGIN_PCT = 25
 RECEIPT_TIMEOUT = 300.0
+#: seconds between looks for a receipt: the first look comes at once, then the pause doubles up to the last (a
+#: local chain mines in milliseconds, a public one in seconds)
+FIRST_POLL, LAST_POLL = 0.002, 0.5
 #: views per JSON-RPC batch of :meth:`Node.read_many`
 READ_BATCH = 500
 
@@ -193,11 +196,12 @@ class Node:
     def wait(self, tx_hash: str, call: dict[str, Any] | None = None, timeout: float = RECEIPT_TIMEOUT) -> Receipt:
         """The transaction's receipt once mined; a failed one raises :class:`Reverted` with its error, found by
         replaying ``call`` on the state before its block."""
-        deadline = time.monotonic() + timeout
+        deadline, pause = time.monotonic() + timeout, FIRST_POLL
         while (raw := self.rpc("eth_getTransactionReceipt", [tx_hash])) is None:
             if time.monotonic() > deadline:
                 raise OpsError(f"{tx_hash} not mined after {timeout:.0f} s")
-            time.sleep(0.2)
+            time.sleep(pause)
+            pause = min(pause * 2, LAST_POLL)
         block = int(raw["blockNumber"], 16)
         if int(raw["status"], 16) != 1:
             raise Reverted(self._why(tx_hash, block, call))
