@@ -21,12 +21,12 @@ Installed by the command line (:func:`carbon_market.cli.connect`) and the tests'
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from types import FrameType, SimpleNamespace
 from typing import Any
 
-import brownie.network.rpc
 from brownie._config import CONFIG
 from brownie.network.transaction import TransactionReceipt
 from brownie.network.web3 import web3
@@ -72,7 +72,8 @@ class _Frames:
 def install() -> None:
     """Wrap ``TransactionReceipt._await_confirmation`` once, and give brownie's ``Rpc`` :class:`_Frames` (see the
     module's documentation)."""
-    brownie.network.rpc.inspect = _Frames  # type: ignore[assignment]
+    # the module, not ``brownie.network.rpc``: brownie.network names its Rpc instance so
+    setattr(importlib.import_module("brownie.network.rpc"), "inspect", _Frames)  # noqa: B010
     original = TransactionReceipt._await_confirmation
     if getattr(original, "_carbon_market_fix", False):
         return
