@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+from carbon_market.market import session_open, trading_day
+
 
 def latest_timestamp() -> int:
     """The timestamp of the chain's latest block."""
@@ -20,3 +22,10 @@ def sleep_until(timestamp: int) -> None:
         warnings.simplefilter("ignore", FutureWarning)
         chain.sleep(max(timestamp - latest_timestamp(), 0))
         chain.mine()
+
+
+def next_session() -> None:
+    """Mine a block at the opening of the next trading day's session (development chains only): the chain's clock
+    starts at the wall clock, and a simulation that moved it by whole days would trade at whatever hour it began,
+    near a close as often as not."""
+    sleep_until(session_open(trading_day(latest_timestamp()) + 1))

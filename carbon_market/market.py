@@ -55,11 +55,24 @@ def band(reference_tick: int, band_bps: int) -> tuple[int, int]:
 
 #: ``MarketIds``: trading days are China Standard Time days
 DAY_OFFSET = 8 * 3_600
+#: when a simulated trading session opens, in seconds into the trading day: 09:30, as China's exchanges
+SESSION_OPEN = 9 * 3_600 + 30 * 60
 
 
 def trading_day(timestamp: int) -> int:
     """``MarketMath.tradingDay``."""
     return (timestamp + DAY_OFFSET) // 86_400
+
+
+def session_open(day: int) -> int:
+    """The timestamp at which the simulations open trading day ``day``'s session (:data:`SESSION_OPEN`)."""
+    return day * 86_400 - DAY_OFFSET + SESSION_OPEN
+
+
+def session_close(day: int) -> int:
+    """The timestamp at which trading day ``day`` ends (midnight, China Standard Time: the close sets the next
+    day's reference)."""
+    return (day + 1) * 86_400 - DAY_OFFSET
 
 
 def limits(instrument: Any, band_bps: int, timestamp: int) -> tuple[int, int]:

@@ -72,7 +72,7 @@ class _Frames:
 def install() -> None:
     """Wrap ``TransactionReceipt._await_confirmation`` once, and give brownie's ``Rpc`` :class:`_Frames` (see the
     module's documentation)."""
-    # the module, not ``brownie.network.rpc``: brownie.network names its Rpc instance so
+    # set on the module itself: the attribute ``brownie.network.rpc`` is brownie's Rpc instance, not the module
     setattr(importlib.import_module("brownie.network.rpc"), "inspect", _Frames)  # noqa: B010
     original = TransactionReceipt._await_confirmation
     if getattr(original, "_carbon_market_fix", False):

@@ -230,14 +230,10 @@ def list_for_trading(suite, regulator, exchange, traders, *, reference, token="a
 
 # ---------------------------------------------------------------- coverage
 
-_COLLECTOR = None
-
-
 def pytest_configure(config):
     """brownie's receipt wait and clock fixed for anvil (``carbon_market.receipts``), revert data kept for the one codec
     (``carbon_market.errors``), and with ``CARBON_MARKET_COVERAGE=1``
     (what `make coverage` sets) everything the session runs on chain traced."""
-    global _COLLECTOR
     import os
 
     from carbon_market import errors, receipts
@@ -248,11 +244,13 @@ def pytest_configure(config):
     if os.environ.get("CARBON_MARKET_COVERAGE") == "1":
         from toolchain.coverage import Collector
 
-        _COLLECTOR = Collector()
-        _COLLECTOR.install()
+        Collector().install()  # the session's collector: ``toolchain.coverage.ACTIVE``
 
 
 def pytest_sessionfinish(session):
-    if _COLLECTOR is not None:
-        _COLLECTOR.save()
-        print(f"\ncoverage: {_COLLECTOR.traced} transactions and calls traced")
+    import sys
+
+    coverage = sys.modules.get("toolchain.coverage")  # imported only when the session is traced
+    if coverage is not None and coverage.ACTIVE is not None:
+        coverage.ACTIVE.save()
+        print(f"\ncoverage: {coverage.ACTIVE.traced} transactions and calls traced")

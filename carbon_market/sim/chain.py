@@ -19,7 +19,7 @@ from typing import Any
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
-from carbon_market.clock import latest_timestamp, sleep_until
+from carbon_market.clock import latest_timestamp, next_session
 from carbon_market.codec import Event
 from carbon_market.history import OrderKey
 from carbon_market.ids import allowance_id
@@ -346,7 +346,7 @@ class Sim:
         self._claim_day()
 
     def next_day(self) -> None:
-        sleep_until(latest_timestamp() + cy.DAY)
+        next_session()
 
     # -- the rest of the year ------------------------------------------------------------------------------
 
@@ -392,6 +392,7 @@ def run(population: Population, accounts: Any, *, seed: int = 1,
     progress(f"deploying and onboarding {len(population.enterprises)} enterprises")
     sim.setup()
     policy, day = population.policy, 0
+    next_session()  # trading begins at a session's opening, whatever the hour the chain's clock began
     if "call" in policy.trading:
         progress("opening call auction")
         sim.call_auction(day)

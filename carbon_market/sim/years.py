@@ -26,7 +26,7 @@ from brownie import web3
 from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.auctions import purchase_limit
-from carbon_market.clock import latest_timestamp, sleep_until
+from carbon_market.clock import latest_timestamp, next_session, sleep_until
 from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
 from carbon_market.ops.node import Receipt
@@ -390,7 +390,7 @@ class Run:
         name = f"allowance {year}"
         for day in range(CALLS):
             if day:
-                sleep_until(latest_timestamp() + cy.DAY)
+                next_session()
             low, high = self._limits()
             entries = [(i, side, tick, lots, self.ref()) for i, s in enumerate(situations)
                        for side, tick, lots in self._schedule(i, s, low, high)]
@@ -447,7 +447,7 @@ class Run:
         owner: dict[int, int] = {}
         for day in range(DAYS):
             if day:
-                sleep_until(latest_timestamp() + cy.DAY)
+                next_session()
             low, high = self._limits()
             for _ in range(ROUNDS_A_DAY):
                 chosen = [i for i in range(len(situations)) if self.rng.random() < QUOTE_CHANCE]

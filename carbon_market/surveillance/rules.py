@@ -9,15 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from carbon_market.market import Side, band, choose_price
+from carbon_market.market import Side, band, choose_price, session_close
 from carbon_market.roles import Role
 from carbon_market.surveillance.alerts import Alert, freeze, make
 from carbon_market.surveillance.policy import Policy
 from carbon_market.surveillance.tape import Order, Tape, Trade, day_of, is_allowance
 
 DAY = 86_400
-#: trading days are China Standard Time days (``MarketIds``): the close is at 16:00 UTC
-CST = 8 * 3_600
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,7 @@ def marking_close(tape: Tape, p: dict[str, Any], window: Window) -> list[Alert]:
         listed = tape.instruments[t.instrument]
         before = last.get((t.instrument, day), listed.reference_at(t.time) * listed.tick)
         last[(t.instrument, day)] = t.price
-        to_close = (day + 1) * DAY - CST - t.time
+        to_close = session_close(day) - t.time
         if not window.holds(t.block) or to_close > p["close_minutes"] * 60 or not before:
             continue
         move = abs(t.price - before) * 10_000 // before

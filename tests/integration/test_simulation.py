@@ -8,12 +8,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from brownie import web3
 
 from carbon_market import compliance as cy
+from carbon_market.clock import latest_timestamp, sleep_until
+from carbon_market.market import session_close, trading_day
 from carbon_market.sim import chain as simchain
 from carbon_market.sim import report
 from carbon_market.sim.model import Policy, generate
 from carbon_market.sim.scenarios import simulate
+from carbon_market.surveillance import monitor, policy
 
 ENTERPRISES = 16
 
@@ -88,3 +92,18 @@ def test_the_scenarios_command_prints_the_comparison_and_writes_the_report(accou
     assert (tmp_path / "report.html").exists()
     with pytest.raises(BadInput, match="unknown scenario 'dark pool only'; scenarios: baseline"):
         run_scenarios("6", "dark pool only", str(tmp_path), accounts)
+
+
+def test_a_year_begun_just_before_a_close_trades_in_the_session(accounts):
+    """The chain's clock starts at the wall clock: a year begun 25 minutes before a trading day's close still trades
+    in the day's session, far from its close, so honest trades are not taken for marking the close (a bench run at
+    such an hour gave 29 marking_close alerts)."""
+    sleep_until(session_close(trading_day(latest_timestamp())) - 25 * 60)
+    first = web3.eth.block_number + 1
+    sim, out = simchain.run(generate(ENTERPRISES, Policy(), seed=11), accounts, seed=11)
+    surveyed = monitor.surveil(sim.suite, policy.default(), first, web3.eth.block_number)
+    trades = [t for t in surveyed.tape.trades if t.kind == "continuous"]
+    closing = policy.default().rules["marking_close"]["close_minutes"] * 60
+    assert out.trades and trades
+    assert all(session_close(trading_day(t.time)) - t.time > closing for t in trades)
+    assert not [a for a in surveyed.alerts if a.rule == "marking_close"]
