@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {ICarbonAllowance} from "../interfaces/ICarbonAllowance.sol";
 import {ICompliance} from "../interfaces/ICompliance.sol";
 import {ICreditToken} from "../interfaces/ICreditToken.sol";
@@ -26,7 +27,10 @@ import {ComplianceStorage, Year, Record, Standing, Allocation, Verification, Acc
 ///     burned, debt carried, a fine owed), full surrender rewarded (more if early).
 /// It must hold the allowance's `ISSUER_ROLE` and `SURRENDER_ROLE` and the credit's `RULES_ROLE`, and be an
 /// active participant of the registry.
-contract Compliance is ICompliance, RegistryAccessControl {
+/// @dev `multicall` (OpenZeppelin's) runs several of these functions in one transaction, each as its sender with
+/// its sender's roles and all or nothing: a verifier's attestations of many reports, an enterprise's surrender of
+/// several vintages.
+contract Compliance is ICompliance, RegistryAccessControl, Multicall {
     using ComplianceStorage for Year;
     using ComplianceStorage for mapping(uint16 => Year);
 

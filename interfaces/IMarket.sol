@@ -102,8 +102,6 @@ interface IMarket {
     error Market__UnknownOrder(uint256 orderId);
     /// @notice Thrown when someone other than the owner cancels an order.
     error Market__NotOwner(uint256 orderId, address caller);
-    /// @notice Thrown when one claim lists orders of different owners.
-    error Market__MixedOwners(uint256 orderId, address owner, address expected);
     /// @notice Thrown when a call order is claimed before its auction cleared.
     error Market__NotCleared(uint32 instrument, uint32 round);
     /// @notice Thrown when a parameter is out of its range.
@@ -217,7 +215,8 @@ interface IMarket {
     /// Allowed while paused; refused for a call order while its auction clears.
     function cancel(uint256 orderId) external;
 
-    /// @notice Pay out the fills of orders of one owner (anyone may call; the owner receives).
+    /// @notice Pay out the fills of orders to their owners (anyone may call; each owner receives its own: list an
+    /// owner's orders together and it is paid once).
     function claim(uint256[] calldata orderIds) external;
 
     /// @notice Return stale continuous orders to their owners (exchange): orders out of the book (suspended, or in

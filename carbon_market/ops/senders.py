@@ -29,7 +29,8 @@ Send = Callable[[list[Tx]], list[Receipt]]
 
 #: gas limits of the bulk sender where the default would not do (batches of many enterprises)
 HEAVY_GAS = {"onboardBatch": 15_000_000, "enroll": 9_500_000, "finalize": 15_000_000, "settle": 15_000_000,
-             "closeCall": 15_000_000, "advanceClearing": 15_000_000,
+             "closeCall": 15_000_000, "advanceClearing": 15_000_000, "Market.claim": 15_000_000,
+             "Compliance.multicall": 15_000_000,
              # a claim of up to 200 bids (about 35,000 gas each) and a clearing of 1,000 price levels
              "PrimaryAuction.claim": 15_000_000, "PrimaryAuction.clear": 15_000_000}
 
@@ -101,14 +102,17 @@ class Operator:
         from brownie import web3
 
         # a brownie account that signs here carries its key; any other name goes out as its address (held by the node)
-        calls = [bulk.call(tx.method, *tx.args, sender=self.people.get(tx.signer, self.run.address(tx.signer)))
-                 for tx in batch]
-        gas = max(HEAVY_GAS.get(tx.method._name, HEAVY_GAS.get(tx.method._name.rsplit(".", 1)[-1], bulk.DEFAULT_GAS))
-                  for tx in batch)
+        calls = [bulk.call(tx.method, *tx.args, sender=self.people.get(tx.signer, self.run.address(tx.signer)),
+                           gas=gas_limit(tx.method._name)) for tx in batch]
         decode = self.run.node.codec.decode_logs
         return [Receipt(r["transactionHash"], int(r["blockNumber"], 16), int(r["gasUsed"], 16),
                         LazyLogs(partial(decode, web3, r["logs"])), int(r["transactionIndex"], 16), raw=r)
-                for r in bulk.send(calls, gas=gas)]
+                for r in bulk.send(calls)]
+
+
+def gas_limit(method: str) -> int:
+    """The gas limit the bulk sender gives a call of ``method`` (``Contract.function``)."""
+    return HEAVY_GAS.get(method, HEAVY_GAS.get(method.rsplit(".", 1)[-1], bulk.DEFAULT_GAS))
 
 
 def executed(receipts: Sequence[Receipt]) -> list[int]:

@@ -37,6 +37,11 @@ from carbon_market.suite import Suite, onboarding
 
 #: participants per ``onboardBatch``
 ONBOARD_BATCH = 50
+#: orders per claim transaction (a call order's claim is about 40,000 gas, and each owner's payment about
+#: 30,000 more: 150 orders of 150 owners stay under 11 million)
+CLAIM_BATCH = 150
+#: attestations per verifier transaction (a multicall of ``attest``: about 40,000 gas each)
+ATTEST_BATCH = 150
 
 
 @dataclass(frozen=True)
@@ -171,8 +176,24 @@ def reject(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def attest(run: Run, a: dict[str, Any]) -> Steps:
-    yield [Tx(f"attest {name}", a["verifier"], run.suite.compliance.attest, (a["year"], run.address(name)))
-           for name in a["enterprises"]]
+    """The verifier attests the listed reports, up to :data:`ATTEST_BATCH` in one transaction (a multicall)."""
+    compliance, names = run.suite.compliance, a["enterprises"]
+    yield [_together(f"attest {_span(group)}", a["verifier"], compliance,
+                     [(compliance.attest, (a["year"], run.address(name))) for name in group])
+           for group in (names[start:start + ATTEST_BATCH] for start in range(0, len(names), ATTEST_BATCH))]
+
+
+def _span(names: list[str]) -> str:
+    """How a label names a group: ``alpha``, or ``alpha..omega (24)``."""
+    return names[0] if len(names) == 1 else f"{names[0]}..{names[-1]} ({len(names)})"
+
+
+def _together(label: str, signer: str, contract: Any, calls: list[tuple[Any, tuple[Any, ...]]]) -> Tx:
+    """One transaction of ``signer``'s for ``calls`` of ``contract``: the call itself if there is one, else the
+    contract's ``multicall`` of them (each runs as the signer, all or nothing)."""
+    if len(calls) == 1:
+        return Tx(label, signer, *calls[0])
+    return Tx(label, signer, contract.multicall, ([method.encode_input(*args) for method, args in calls],))
 
 
 def true_up(run: Run, a: dict[str, Any]) -> Steps:
@@ -265,13 +286,17 @@ def cancel(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def claim(run: Run, a: dict[str, Any]) -> Steps:
-    """Claim the fills of the listed orders that still have something to claim: one transaction per owner (a
-    claim pays one owner)."""
-    market, by_owner = run.suite.market, dict[str, list[int]]()
+    """Claim the fills of the listed orders that still have something to claim, each owner's together (a claim
+    pays each owner once for a run of its orders), in transactions of up to :data:`CLAIM_BATCH` orders, each named
+    by the orders it claims (a re-run claims what is still live, under names of its own)."""
+    market, by_owner = run.suite.market, dict[str, list[tuple[str, int]]]()
     for ref, order_id in zip(a["orders"], _live_orders(run, a["orders"], keep_gone=True), strict=True):
         if order_id:
-            by_owner.setdefault(run.owner(ref), []).append(order_id)
-    yield [Tx(f"claim for {owner}", a["by"], market.claim, (ids,)) for owner, ids in by_owner.items()]
+            by_owner.setdefault(run.owner(ref), []).append((ref, order_id))
+    live = [item for items in by_owner.values() for item in items]
+    chunks = [live[start:start + CLAIM_BATCH] for start in range(0, len(live), CLAIM_BATCH)]
+    yield [Tx(f"claim {_span([ref for ref, _ in chunk])}", a["by"], market.claim,
+              ([order_id for _, order_id in chunk],)) for chunk in chunks]
 
 
 def _live_orders(run: Run, refs: list[str], keep_gone: bool = False) -> list[int]:
@@ -333,8 +358,15 @@ def claim_allocation(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def surrender(run: Run, a: dict[str, Any]) -> Steps:
-    yield [Tx(f"surrender row {row}", s["enterprise"], run.suite.compliance.surrender,
-              (a["year"], run.token_id(s["token"]), s["amount"])) for row, s in enumerate(a["surrenders"], 1)]
+    """Each enterprise surrenders its rows (several vintages, offsets) in one transaction of its own, in the
+    order listed."""
+    compliance, rows = run.suite.compliance, dict[str, list[tuple[int, dict[str, Any]]]]()
+    for row, s in enumerate(a["surrenders"], 1):
+        rows.setdefault(s["enterprise"], []).append((row, s))
+    yield [_together(f"surrender row{'s' if len(mine) > 1 else ''} {'+'.join(str(row) for row, _ in mine)}",
+                     enterprise, compliance,
+                     [(compliance.surrender, (a["year"], run.token_id(s["token"]), s["amount"])) for _, s in mine])
+           for enterprise, mine in rows.items()]
 
 
 def credit(run: Run, a: dict[str, Any]) -> Steps:

@@ -170,9 +170,10 @@ library OrderBook {
         if (units != 0 && side == IMarket.Side.Buy && ins.tPlusOne) TPlusOne.add(s.bought, owner, id, units);
     }
 
-    /// @notice Claim `orderIds` (of one owner, either book) and pay the owner (runs in the market's context): the
-    /// units of consecutive orders of one instrument in one transfer, the money in one at the end. Returns the fees
-    /// they paid.
+    /// @notice Claim `orderIds` (of any owners, either book) and pay each owner (runs in the market's context): for
+    /// each run of consecutive orders of one owner, the units of consecutive orders of one instrument in one
+    /// transfer and the money in one at the end of the run (a caller that lists each owner's orders together pays
+    /// each owner once). Returns the fees they paid.
     function claimBatch(
         Storage storage s,
         mapping(address => mapping(uint32 => uint64)) storage openBuy,
@@ -182,8 +183,13 @@ library OrderBook {
         IERC20 money,
         IERC1155 allowance
     ) public returns (uint256) {
-        Payout memory p = Payout({owner: _owner(s, orderIds[0]), tokenId: 0, units: 0, lastUnits: 0, money: 0, fees: 0});
+        Payout memory p = Payout({owner: address(0), tokenId: 0, units: 0, lastUnits: 0, money: 0, fees: 0});
         for (uint256 i; i < orderIds.length; ++i) {
+            address owner = _owner(s, orderIds[i]);
+            if (owner != p.owner) {
+                _pay(p, money, allowance);
+                p.owner = owner;
+            }
             uint256 tokenId = _claimOne(s, openBuy, calls, instruments, orderIds[i], p);
             if (p.units != 0 && tokenId != p.tokenId) {
                 allowance.safeTransferFrom(address(this), p.owner, p.tokenId, p.units, "");
@@ -192,9 +198,15 @@ library OrderBook {
             p.tokenId = tokenId;
             p.units += p.lastUnits;
         }
+        _pay(p, money, allowance);
+        return p.fees;
+    }
+
+    /// @dev Pay `p.owner` the money and units gathered in `p` (nothing when there are none), and empty them.
+    function _pay(Payout memory p, IERC20 money, IERC1155 allowance) private {
         if (p.money != 0) money.safeTransfer(p.owner, p.money);
         if (p.units != 0) allowance.safeTransferFrom(address(this), p.owner, p.tokenId, p.units, "");
-        return p.fees;
+        (p.money, p.units) = (0, 0);
     }
 
     /// @dev Claim one order of `p.owner`'s (either book) into `p`; returns its token id (its units are left in
@@ -207,13 +219,11 @@ library OrderBook {
         uint256 orderId,
         Payout memory p
     ) private returns (uint256 tokenId) {
-        address o = _owner(s, orderId);
-        if (o != p.owner) revert IMarket.Market__MixedOwners(orderId, o, p.owner);
         // slither-disable-next-line unused-return (only the instrument is needed; side and tick are read from the level)
         (uint32 id,,) = MarketIds.level(orderId);
         IMarket.Instrument storage ins = instruments[id];
         (uint256 money, uint256 units, uint256 fee) = _claimAny(s, openBuy, calls, ins, orderId);
-        _noteDelivery(s, ins, orderId, o, units);
+        _noteDelivery(s, ins, orderId, p.owner, units);
         p.money += money;
         p.fees += fee;
         p.lastUnits = units;

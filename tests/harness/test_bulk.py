@@ -27,6 +27,36 @@ def test_calls_of_one_sender_land_in_order(credit, issuer, alice, bob):
     assert issuer.nonce == nonce + 600
 
 
+def test_each_batch_is_mined_before_the_next_is_posted(credit, issuer, alice):
+    """600 calls of one sender: posted and mined batch by batch (anvil's pool never holds more than a batch),
+    so the blocks they land in follow the batches."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(600)]
+    blocks = [int(r["blockNumber"], 16) for r in bulk.send(calls)]
+    batches = [blocks[start:start + bulk.BATCH] for start in range(0, len(blocks), bulk.BATCH)]
+    assert all(max(earlier) < min(later) for earlier, later in zip(batches, batches[1:]))
+
+
+def test_a_call_may_carry_its_own_gas_limit(registry, regulator, newcomers):
+    """A call's own limit wins over the batch's: the same onboarding with too little gas of its own fails."""
+    calls = [bulk.call(registry.onboard, onboarding(newcomers[0], Role.INVESTOR), sender=regulator),
+             bulk.call(registry.onboard, onboarding(newcomers[1], Role.INVESTOR), sender=regulator, gas=30_000)]
+    with pytest.raises(bulk.BulkError, match=r"1 of 2 calls failed; first #1 .*out of gas"):
+        bulk.send(calls)
+
+
+def test_fuller_blocks_for_a_while(credit, issuer, alice, outsider):
+    """Blocks of the given gas inside, the node's own limit again after (and after a failure inside)."""
+    from brownie import web3
+
+    before = web3.eth.get_block("latest")["gasLimit"]
+    with pytest.raises(bulk.BulkError), bulk.fuller_blocks(100_000_000):
+        receipt, = bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
+        assert web3.eth.get_block(int(receipt["blockNumber"], 16))["gasLimit"] == 100_000_000
+        bulk.send([bulk.call(credit.reward, outsider, 1, TAG, sender=issuer)])  # not a participant: fails
+    chain.mine()
+    assert web3.eth.get_block("latest")["gasLimit"] == before
+
+
 def test_several_senders_interleaved(allowance, issuer, alice, bob):
     allowance.mint(alice, ALLOWANCE_2026, 100, {"from": issuer})
     allowance.mint(bob, ALLOWANCE_2026, 100, {"from": issuer})

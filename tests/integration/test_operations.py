@@ -23,7 +23,7 @@ from carbon_market.trace import suite_events
 PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
 YEAR = 2026
 #: the pilot's transactions, as the full run sends them (a re-run after any crash must add up to the same)
-PILOT_TRANSACTIONS = 109
+PILOT_TRANSACTIONS = 100
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +176,9 @@ def test_an_account_the_node_does_not_hold_is_refused(bare, pilot, monkeypatch):
 #: where to crash: after the n-th transaction, before its hash or its receipt is recorded. The re-run replays the
 #: interrupted step: the transactions it had sent are found in the journal, the last one by its hash or by its
 #: sender and nonce (skipped); approvals, which the chain shows done, are not even asked for again.
-#: 1: onboard; 30 and 47: approvals of the list step; 52: the second order of the call; 86: the third sealed bid's
-#: commitment; 90: the second reveal (which the chain shows done: not asked for again); 105: the first settlement
-CRASHES = [(1, False, 1), (30, True, 0), (47, False, 0), (52, True, 2), (86, True, 3), (90, False, 0), (105, True, 1)]
+#: 1: onboard; 26 and 43: approvals of the list step; 48: the second order of the call; 77: the third sealed bid's
+#: commitment; 81: the second reveal (which the chain shows done: not asked for again); 96: the first settlement
+CRASHES = [(1, False, 1), (26, True, 0), (43, False, 0), (48, True, 2), (77, True, 3), (81, False, 0), (96, True, 1)]
 
 
 @pytest.mark.parametrize("after, before_record, skipped", CRASHES)

@@ -159,24 +159,38 @@ class MarketMachine(ChainMachine):
                 money, units = self.model.cancel(oid)
             self._move(who, money, units)
 
-    @rule(t=traders, picks_=st.lists(picks, min_size=1, max_size=3))
-    def claim(self, t, picks_):
-        """The exchange claims up to three orders of one owner on the owner's behalf."""
-        owner = self.traders[t]
-        ids = list(dict.fromkeys(self._pick(p, owner) for p in picks_))
-        if ids[0] is None:
+    @rule(t=traders, u=traders, picks_=st.lists(picks, min_size=1, max_size=3),
+          more=st.lists(picks, min_size=0, max_size=2))
+    def claim(self, t, u, picks_, more):
+        """The exchange claims, on the owners' behalf, up to three orders of one owner followed by up to two of
+        another: each owner is paid its own orders' fills."""
+        ids = [self._pick(p, self.traders[t]) for p in picks_] + [self._pick(p, self.traders[u]) for p in more]
+        ids = list(dict.fromkeys(i for i in ids if i is not None))
+        if not ids:
             return
-        uncleared = [i for i in ids if self.model.orders[i].call_round
-                     and not self.model.auctions[self.model.orders[i].call_round].cleared]
-        payouts = [self.model.payout(i) for i in ids if i not in uncleared]
-        money, units = sum(p[1] for p in payouts), sum(p[2] for p in payouts)
-        error = ("Market__NotCleared" if uncleared
-                 else "Registry__NotActive" if (money or units) and not self.status.active(owner) else None)
-        self.expect(error, self.suite.market.claim, ids, {"from": self.exchange})
-        if error is None:
+        self.expect(self._claim_error(ids), self.suite.market.claim, ids, {"from": self.exchange})
+        if self._claim_error(ids) is None:
             for i in ids:
-                self.model.claim(i)
-            self._move(owner, money, units)
+                owner = self.model.orders[i].owner
+                _, money, units, _ = self.model.claim(i)
+                self._move(owner, money, units)
+
+    def _claim_error(self, ids: list[int]) -> str | None:
+        """The first error a claim of ``ids`` meets, in the contract's order: an order is claimed (an uncleared
+        call order refuses), and each owner is paid when the next order is another owner's, or at the end (an owner
+        no longer active cannot receive)."""
+        owner, due = None, False
+        for i in ids:
+            o = self.model.orders[i]
+            if o.owner != owner:
+                if due and not self.status.active(owner):
+                    return "Registry__NotActive"
+                owner, due = o.owner, False
+            if o.call_round and not self.model.auctions[o.call_round].cleared:
+                return "Market__NotCleared"
+            _, money, units, _ = self.model.payout(i)
+            due = due or bool(money or units)
+        return "Registry__NotActive" if due and not self.status.active(owner) else None
 
     # ------------------------------------------------------------ call auctions
 

@@ -185,6 +185,8 @@ def test_matrix_covers_every_state_changing_function(world):
         "compliance.surrender", "offsets.attestIssuance", "offsets.rejectIssuance",
         "compliance.settle",  # anyone, after the deadline (test_settlement_outcomes uses an outsider)
         "compliance.claimAllocation",  # only what is held for the caller itself (tests/unit/test_hostile_callers.py)
+        # runs the calls it is given as its sender: each call's own rule applies (test_surrender_settlement.py)
+        "compliance.multicall",
         "auction.revokeRole", "auction.renounceRole", "reserve.grantRole", "reserve.revokeRole",
         "reserve.renounceRole", "breaker.grantRole", "breaker.revokeRole", "breaker.renounceRole",
         # each needs an auction in its reveal or claim stage: the bid's owner only (reveal), anyone (clear, claim);

@@ -141,6 +141,16 @@ def test_report_refusals(enrolled, regulator, verifier, alice, carol, outsider):
         c.reject(YEAR, alice, b"\0" * 32, {"from": verifier})
 
 
+def test_a_verifier_attests_many_reports_in_one_transaction(enrolled, verifier, alice, bob):
+    """The verifier's multicall of attestations: each checked as if sent alone, each with its event."""
+    c = enrolled.compliance
+    for who in (alice, bob):
+        c.submitReport(YEAR, 1_000, 1_000, DOC, {"from": who})
+    tx = c.multicall([c.attest.encode_input(YEAR, who) for who in (alice, bob)], {"from": verifier})
+    assert [e["enterprise"] for e in tx.events["ReportAttested"]] == [alice, bob]
+    assert [enterprise_year(c, YEAR, who)["state"] for who in (alice, bob)] == [ReportState.ATTESTED] * 2
+
+
 def test_no_self_verification(enrolled, regulator, alice):
     enrolled.registry.update(onboarding(alice, Role.ENTERPRISE | Role.VERIFIER, sector=POWER), {"from": regulator})
     enrolled.compliance.submitReport(YEAR, 1, 1, DOC, {"from": alice})

@@ -6,7 +6,7 @@ import pytest
 
 from carbon_market.compliance import Outcome, Phase, ReportState, enterprise_year, entitlement, year_totals
 from carbon_market.errors import reverts
-from carbon_market.roles import Status
+from carbon_market.roles import Role, Status
 from carbon_market.clock import sleep_until
 from tests.conftest import BENCHMARKS, DOC, POWER, WHY, YEAR
 from tests.unit.compliance.conftest import A25, A26, A27, ERIN_BASE, OFFSET, past_deadline
@@ -172,3 +172,37 @@ def test_settled_year_refuses_reports(verified, verifier, erin, outsider, rules)
     c.settle(YEAR, 10, {"from": outsider})
     with reverts("Compliance__AlreadySettled", YEAR, erin):
         c.attest(YEAR, erin, {"from": verifier})
+
+
+# ---------------------------------------------------------------- several in one transaction (multicall)
+
+
+def test_an_enterprise_surrenders_several_vintages_in_one_transaction(verified, alice):
+    """Oldest vintages first and offsets, in one transaction of the enterprise's own: each surrender is checked
+    and counted as if sent alone."""
+    c = verified.compliance
+    calls = [c.surrender.encode_input(YEAR, OFFSET, 4_500), c.surrender.encode_input(YEAR, A25, 10_000),
+             c.surrender.encode_input(YEAR, A26, 75_500)]
+    tx = c.multicall(calls, {"from": alice})
+    assert [(e["id"], e["amount"]) for e in tx.events["UnitsSurrendered"]] == \
+        [(OFFSET, 4_500), (A25, 10_000), (A26, 75_500)]
+    record = enterprise_year(c, YEAR, alice)
+    assert (record["allowancesSurrendered"], record["offsetsSurrendered"]) == (85_500, 4_500)
+    assert record["completedAt"] == tx.timestamp
+
+
+def test_a_multicall_is_all_or_nothing_and_names_the_failing_rule(verified, alice):
+    c, a = verified.compliance, verified.allowance
+    before = a.balanceOf(alice, A25)
+    calls = [c.surrender.encode_input(YEAR, A25, 1_000), c.surrender.encode_input(YEAR, A27, 1_000)]
+    with reverts("Compliance__IneligibleUnit", YEAR, A27):
+        c.multicall(calls, {"from": alice})
+    assert a.balanceOf(alice, A25) == before
+    assert enterprise_year(c, YEAR, alice)["allowancesSurrendered"] == 0
+
+
+def test_a_multicall_acts_only_as_its_sender(verified, alice, bob):
+    """Every call of a multicall runs as its sender, with the sender's roles: an enterprise cannot attest."""
+    c = verified.compliance
+    with reverts("Registry__MissingRole", bob, Role.VERIFIER):
+        c.multicall([c.attest.encode_input(YEAR, alice)], {"from": bob})

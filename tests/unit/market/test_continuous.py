@@ -82,11 +82,26 @@ def test_anyone_may_claim_for_the_owner(market, place, money, alice, bob, carol)
         market.claim([maker], {"from": bob})
 
 
-def test_claim_refuses_orders_of_two_owners(market, place, alice, bob, carol):
-    a = order_id(place(bob, SELL, 6_000, 1))
-    b = order_id(place(carol, SELL, 6_000, 1))
-    with reverts("Market__MixedOwners", b, carol, bob):
-        market.claim([a, b], {"from": bob})
+def test_one_claim_pays_each_owner_of_its_orders(market, place, money, allowance, alice, bob, carol):
+    """Orders of several owners in one claim (the exchange claiming a call for everyone): each owner receives
+    what its own orders hold, in one payment per run of its orders."""
+    b1 = order_id(place(bob, SELL, 6_000, 1))
+    c1 = order_id(place(carol, SELL, 6_000, 2))
+    b2 = order_id(place(bob, SELL, 6_000, 3))
+    a1 = order_id(place(alice, BUY, 5_500, 4))
+    place(alice, BUY, 6_000, 6)  # fills all three sell orders
+    place(bob, SELL, 5_500, 4)  # fills alice's resting buy
+    before = {who: money.balanceOf(who) for who in (bob, carol)}
+    units = allowance.balanceOf(alice, ALLOWANCE_2026)
+    tx = market.claim([b1, b2, c1, a1], {"from": carol})
+    p = price(6_000)
+    assert money.balanceOf(bob) - before[bob] == 4 * (p - fee_per_lot(p, FEE))
+    assert money.balanceOf(carol) - before[carol] == 2 * (p - fee_per_lot(p, FEE))
+    assert allowance.balanceOf(alice, ALLOWANCE_2026) == units + 4
+    assert [(e["orderId"], e["owner"]) for e in tx.events["OrderClaimed"]] == \
+        [(b1, bob), (b2, bob), (c1, carol), (a1, alice)]
+    assert [e["value"] for e in tx.events["Transfer"] if e["to"] in (bob, carol)] == \
+        [4 * (p - fee_per_lot(p, FEE)), 2 * (p - fee_per_lot(p, FEE))]
 
 
 def test_buy_maker_claims_units(market, place, allowance, alice, bob):
