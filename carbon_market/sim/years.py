@@ -143,6 +143,7 @@ class Run:
         self.close_tick = tick_of(self.plan.reference_price)
         self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
         self.transactions = 0
+        self.gas = 0  # gas used by the run's transactions
         self.rules = self._rules()
         self.origin = latest_timestamp()
         if self.plan.offset_limit_bps:
@@ -159,9 +160,8 @@ class Run:
             if not self.plan.credit:
                 changes["tierDiscountBps"] = [0, 0, 0, 0]
             # bulk, not brownie: after a revert the same transaction has the same hash, which brownie waits on forever
-            self.transactions += len(bulk.send([bulk.call(self.suite.market.setParams,
-                                                          params_with(self.suite.market, **changes),
-                                                          sender=stage.roles["regulator"])]))
+            self._sent(bulk.send([bulk.call(self.suite.market.setParams, params_with(self.suite.market, **changes),
+                                            sender=stage.roles["regulator"])]))
 
     def _rules(self) -> cy.Rules:
         """The compliance year's rules under the plan: China's defaults, the plan's fine and offset limit, and no
@@ -176,7 +176,13 @@ class Run:
     def do(self, kind: str, **args: Any) -> list[Receipt]:
         receipts = self.op.do(kind, **args)
         self.transactions += len(receipts)
+        self.gas += sum(r.gas_used for r in receipts)
         return receipts
+
+    def _sent(self, receipts: list[dict[str, Any]]) -> None:
+        """Count what the bulk sender sent directly (raw receipts)."""
+        self.transactions += len(receipts)
+        self.gas += sum(map(bulk.gas_used, receipts))
 
     def ref(self) -> str:
         self.orders += 1
@@ -345,7 +351,7 @@ class Run:
         calls = [c for i, q in wanted.items() if q for c in (
             bulk.call(s.allowance.safeTransferFrom, developer, self.addresses[i], unit, q, b"", sender=developer),
             bulk.call(s.money.transfer, developer.address, q * price, sender=self.addresses[i]))]
-        self.transactions += len(bulk.send(calls))
+        self._sent(bulk.send(calls))
         return wanted
 
     def _containment(self, t: int, year: int, situations: list[pl.Situation], out: YearOutcome) -> None:
