@@ -205,14 +205,15 @@ def fuller_blocks(gas: int) -> Iterator[None]:
 
 
 def _mine_pool(limit: int) -> None:
-    """Mine blocks until anvil's pool is empty; at most ``limit`` blocks."""
+    """Mine blocks until anvil's pool is empty, at most ``limit`` blocks; called once transactions were posted, so
+    a block is mined before the pool is first looked at."""
     for _ in range(limit):
+        web3.provider.make_request("evm_mine", [])
         pending, queued = _pool_size()
         if not pending:
             if queued:
                 raise BulkError(f"{queued} transactions wait behind a missing nonce")
             return
-        web3.provider.make_request("evm_mine", [])
     raise BulkError(f"the pool still holds transactions after {limit} blocks")
 
 

@@ -82,9 +82,10 @@ class Run:
         return offset_id(project, token.vintage)
 
     def instrument(self, token: Token) -> int:
-        """The market's instrument for ``token``; raises if it is not listed."""
+        """The market's instrument for ``token``; raises if it is not listed. The newest first: the token a step
+        trades is most often the one listed last (this year's vintage)."""
         market, wanted = self.suite.market, self.token_id(token)
-        for number in range(1, int(self.node.read(market.instrumentCount)) + 1):
+        for number in range(int(self.node.read(market.instrumentCount)), 0, -1):
             if int(self.node.read(market.instrument, number)["tokenId"]) == wanted:
                 return number
         raise OpsError(f"{token} is not listed on the market (a list step comes first)")

@@ -392,7 +392,8 @@ class Run:
 
     def _limits(self) -> tuple[int, int]:
         market = self.suite.market
-        return limits(market.instrument(self.instrument), int(market.params()["bandBps"]), latest_timestamp())
+        instrument, params = bulk.read([(market.instrument, self.instrument), (market.params,)])
+        return limits(instrument, int(params["bandBps"]), latest_timestamp())
 
     def _sellable(self, i: int) -> int:
         """Lots of the current vintage ``i`` may still sell."""
