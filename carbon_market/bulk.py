@@ -175,38 +175,52 @@ def _pool_size() -> tuple[int, int]:
     return int(status["pending"], 16), int(status["queued"], 16)
 
 
+#: inside :func:`fuller_blocks` on anvil: mining is paused for the whole stretch, not once per send
+_PAUSED: list[bool] = []
+
+
 @contextmanager
 def _automine_paused() -> Iterator[None]:
     """Anvil takes a batch's requests concurrently and, mining on arrival, can strand a transaction whose
     predecessor arrived a moment later. With mining paused the pool orders everything by nonce first."""
+    if _PAUSED:  # already paused by an enclosing stretch: three requests a send saved
+        yield
+        return
     before = web3.provider.make_request("anvil_getAutomine", [])["result"]
     web3.provider.make_request("evm_setAutomine", [False])
+    _PAUSED.append(True)
     try:
         yield
     finally:
+        _PAUSED.pop()
         web3.provider.make_request("evm_setAutomine", [before])
 
 
 @contextmanager
 def fuller_blocks(gas: int) -> Iterator[None]:
-    """Blocks of up to ``gas`` gas while inside (anvil only; elsewhere nothing changes), the node's limit restored
-    after. Anvil computes each block's state root over the whole state, so a long simulation on a large state is
-    cheaper in fewer, fuller blocks (3,000 enterprises: 100 million gas a block took the node's time a year down
-    by a sixth); its receipts cost grows with a block's size, so not without bound."""
+    """Blocks of up to ``gas`` gas while inside, mined only when :func:`send` mines them (anvil only; elsewhere
+    nothing changes); the node's limit and its mining restored after. Anvil computes each block's state root over
+    the whole state, so a long simulation on a large state is cheaper in fewer, fuller blocks (3,000 enterprises:
+    100 million gas a block took the node's time a year down by a sixth); its receipts cost grows with a block's
+    size, so not without bound. Inside, a transaction sent by any other way than :func:`send` is not mined until
+    the next block is: a stretch of bulk sends only (a simulation run)."""
     if not _is_anvil():
         yield
         return
     before = int(web3.eth.get_block("latest")["gasLimit"])
     web3.provider.make_request("evm_setBlockGasLimit", [hex(gas)])
     try:
-        yield
+        with _automine_paused():
+            yield
     finally:
         web3.provider.make_request("evm_setBlockGasLimit", [hex(before)])
 
 
 def _mine_pool(limit: int) -> None:
     """Mine blocks until anvil's pool is empty, at most ``limit`` blocks; called once transactions were posted, so
-    a block is mined before the pool is first looked at."""
+    a block is mined before the pool is first looked at. (The pool, not the receipts, is what is asked after each
+    block: a batch of heavy calls takes many blocks, and asking all its receipts after each costs the node a pass
+    over the block per receipt.)"""
     for _ in range(limit):
         web3.provider.make_request("evm_mine", [])
         pending, queued = _pool_size()
@@ -220,14 +234,18 @@ def _mine_pool(limit: int) -> None:
 def _post_all(calls: Sequence[Call], gas: int, *, then: Callable[[int], None] = lambda _: None) -> list[str]:
     """Post every call, :data:`BATCH` to a request; ``then(size)`` after each batch is posted."""
     nonces = _nonces(calls)
-    chain_id, gas_price = web3.eth.chain_id, web3.eth.gas_price
+    signing = _signing() if any(getattr(item.sender, "private_key", None) for item in calls) else (0, 0)
     hashes: list[str] = []
     for start in range(0, len(calls), BATCH):
-        requests = [_request(calls[i], nonces[i], gas, chain_id, gas_price)
-                    for i in range(start, min(start + BATCH, len(calls)))]
+        requests = [_request(calls[i], nonces[i], gas, *signing) for i in range(start, min(start + BATCH, len(calls)))]
         hashes += _post(requests, calls, start)
         then(len(requests))
     return hashes
+
+
+def _signing() -> tuple[int, int]:
+    """The chain id and gas price a transaction signed here carries (asked only when one is)."""
+    return web3.eth.chain_id, web3.eth.gas_price
 
 
 def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.0) -> list[dict[str, Any]]:

@@ -55,6 +55,38 @@ def test_fuller_blocks_for_a_while(credit, issuer, alice, outsider):
         bulk.send([bulk.call(credit.reward, outsider, 1, TAG, sender=issuer)])  # not a participant: fails
     chain.mine()
     assert web3.eth.get_block("latest")["gasLimit"] == before
+    assert web3.provider.make_request("anvil_getAutomine", [])["result"] is True
+
+
+@pytest.fixture
+def requests_made(monkeypatch):
+    """The JSON-RPC requests the harness makes (a batch counted once), by method."""
+    from brownie import web3
+
+    made = []
+    single, batch = web3.provider.make_request, web3.provider.make_batch_request
+    monkeypatch.setattr(web3.provider, "make_request", lambda m, p: made.append(m) or single(m, p))
+    monkeypatch.setattr(web3.provider, "make_batch_request",
+                        lambda requests: made.append("+".join(sorted({m for m, _ in requests}))) or batch(requests))
+    return made
+
+
+def test_a_send_inside_fuller_blocks_takes_five_requests(credit, issuer, alice, requests_made):
+    """Nonces, the batch, a block, the pool (empty), the receipts: mining is paused once for the stretch, not once
+    per send, and nothing is asked that an unsigned call does not need (the chain id, the gas price)."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer)] * 3
+    with bulk.fuller_blocks(100_000_000):
+        requests_made.clear()
+        bulk.send(calls)
+        assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine", "txpool_status",
+                                 "eth_getTransactionReceipt"]
+        requests_made.clear()
+        bulk.send(calls)
+        assert len(requests_made) == 5
+    requests_made.clear()
+    bulk.send(calls)  # alone, a send pauses mining for itself and restores it
+    assert requests_made == ["anvil_getAutomine", "evm_setAutomine", "eth_getTransactionCount", "eth_sendTransaction",
+                             "evm_mine", "txpool_status", "evm_setAutomine", "eth_getTransactionReceipt"]
 
 
 def test_several_senders_interleaved(allowance, issuer, alice, bob):
