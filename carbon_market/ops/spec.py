@@ -498,7 +498,8 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "compute_supply": {"by": (account, R)},
     "containment": {"by": REGULATOR, "reference": (token, R), "tiers": (table(
         trigger=(price, R), per_period=(positive, R), volume=(positive, R)), R)},
-    "reserve_sale": {"buyer": (account, R), "tier": (natural, R), "vintage": (year, R), "quantity": (positive, R)},
+    "reserve_sale": {"tier": (natural, R), "vintage": (year, R),
+                     "purchases": (table(buyer=(account, R), quantity=(positive, R)), R)},
     "breaker": {"by": REGULATOR, "token": (token, R), "limit_hits": (natural, 0), "move_bps": (bps, 0),
                 "window": (duration, 0), "cooling_off": (duration, R)},
     "observe": {"by": (account, R), "tokens": (lambda v, c: [token(t, c) for t in (v if isinstance(v, list) else [v])],

@@ -534,13 +534,19 @@ def containment(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def reserve_sale(run: Run, a: dict[str, Any]) -> Steps:
-    """An enterprise buys allowances from a containment tier at its trigger price."""
+    """Enterprises buy allowances from a containment tier at its trigger price, all in one batch: a buyer that has
+    not yet let the reserve take its money approves it first (the same sender: its approval lands first)."""
     reserve, money_token = run.suite.reserve, run.suite.money
-    if int(run.node.read(money_token.allowance, run.address(a["buyer"]), reserve.address)) < 2**255:
-        yield Tx(f"{a['buyer']} lets the reserve take money", a["buyer"], money_token.approve,
-                 (reserve.address, 2**256 - 1))
-    yield Tx(f"buy {a['quantity']} from tier {a['tier']}", a["buyer"], reserve.buyFromReserve,
-             (a["tier"], a["vintage"], a["quantity"]))
+    buyers = [run.address(p["buyer"]) for p in a["purchases"]]
+    allowed = run.node.read_many([(money_token.allowance, buyer, reserve.address) for buyer in buyers])
+    batch = []
+    for row, (p, buyer, allowance) in enumerate(zip(a["purchases"], buyers, allowed, strict=True), 1):
+        if int(allowance) < 2**255 and buyer not in buyers[:row - 1]:
+            batch.append(Tx(f"{p['buyer']} lets the reserve take money", p["buyer"], money_token.approve,
+                            (reserve.address, 2**256 - 1)))
+        batch.append(Tx(f"row {row}: buy {p['quantity']} from tier {a['tier']}", p["buyer"], reserve.buyFromReserve,
+                        (a["tier"], a["vintage"], p["quantity"])))
+    yield batch
 
 
 def breaker(run: Run, a: dict[str, Any]) -> Steps:

@@ -367,11 +367,10 @@ class Run:
         wants = {i: max(pl.want(s, trigger), 0) for i, s in enumerate(situations)}
         total = sum(wants.values())
         share = min(volume / total, 1.0) if total else 0.0
-        for i, w in wants.items():
-            quantity = int(w * share)
-            if quantity:
-                self.do("reserve_sale", buyer=self.names[i], tier=0, vintage=year, quantity=quantity)
-                out.containment_sold += quantity
+        purchases = [{"buyer": self.names[i], "quantity": int(w * share)} for i, w in wants.items() if int(w * share)]
+        if purchases:
+            self.do("reserve_sale", tier=0, vintage=year, purchases=purchases)
+            out.containment_sold += sum(p["quantity"] for p in purchases)
 
     # -- trading ----------------------------------------------------------------------------------------------
 

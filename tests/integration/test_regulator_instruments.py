@@ -80,8 +80,12 @@ def test_supply_and_containment_reserves_through_operations(op, funded, regulato
     assert funded.reserve.supply()["toWithhold"] == 1_650 * 2_400 // 10_000
     list_for_trading(funded, regulator, exchange, (alice, bob), reference=80 * MONEY_UNIT)
     op.do("containment", reference="allowance 2026", tiers=[dict(trigger="75", per_period=100, volume=400)])
-    op.do("reserve_sale", buyer="alice", tier=0, vintage=2027, quantity=30)
+    before = funded.allowance.balanceOf(bob, allowance_id(2027))
+    # several buyers in one operation: each buyer's approval (if it has none) before its purchase
+    op.do("reserve_sale", tier=0, vintage=2027,
+          purchases=[dict(buyer="alice", quantity=30), dict(buyer="bob", quantity=20)])
     assert funded.allowance.balanceOf(alice, allowance_id(2027)) == 30
+    assert funded.allowance.balanceOf(bob, allowance_id(2027)) == before + 20
 
 
 def test_the_breaker_halts_and_reopens_through_operations(op, funded, regulator, exchange, alice, bob):
