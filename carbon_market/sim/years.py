@@ -367,10 +367,11 @@ class Run:
         wants = {i: max(pl.want(s, trigger), 0) for i, s in enumerate(situations)}
         total = sum(wants.values())
         share = min(volume / total, 1.0) if total else 0.0
-        purchases = [{"buyer": self.names[i], "quantity": int(w * share)} for i, w in wants.items() if int(w * share)]
-        if purchases:
-            self.do("reserve_sale", tier=0, vintage=year, purchases=purchases)
-            out.containment_sold += sum(p["quantity"] for p in purchases)
+        quantities = {i: int(w * share) for i, w in wants.items() if int(w * share)}
+        if quantities:
+            self.do("reserve_sale", tier=0, vintage=year,
+                    purchases=[{"buyer": self.names[i], "quantity": q} for i, q in quantities.items()])
+            out.containment_sold += sum(quantities.values())
 
     # -- trading ----------------------------------------------------------------------------------------------
 
