@@ -72,21 +72,21 @@ def requests_made(monkeypatch):
 
 
 def test_a_send_inside_fuller_blocks_takes_five_requests(credit, issuer, alice, requests_made):
-    """Nonces, the batch, a block, the pool (empty), the receipts: mining is paused once for the stretch, not once
-    per send, and nothing is asked that an unsigned call does not need (the chain id, the gas price)."""
+    """Nonces, the batch, a block, the pool (empty), the block's receipts: mining is paused once for the stretch,
+    not once per send, and nothing is asked that an unsigned call does not need (the chain id, the gas price)."""
     calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer)] * 3
     with bulk.fuller_blocks(100_000_000):
         requests_made.clear()
         bulk.send(calls)
         assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine", "txpool_status",
-                                 "eth_getTransactionReceipt"]
+                                 "eth_getBlockReceipts"]
         requests_made.clear()
         bulk.send(calls)
         assert len(requests_made) == 5
     requests_made.clear()
     bulk.send(calls)  # alone, a send pauses mining for itself and restores it
     assert requests_made == ["anvil_getAutomine", "evm_setAutomine", "eth_getTransactionCount", "eth_sendTransaction",
-                             "evm_mine", "txpool_status", "evm_setAutomine", "eth_getTransactionReceipt"]
+                             "evm_mine", "txpool_status", "eth_getBlockReceipts", "evm_setAutomine"]
 
 
 def test_several_senders_interleaved(allowance, issuer, alice, bob):
