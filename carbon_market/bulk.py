@@ -239,7 +239,8 @@ def _block_receipts(hashes: list[str], blocks: int) -> list[dict[str, Any]] | No
         numbers = [hex(n) for n in range(latest - blocks + 1, latest + 1)]
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(numbers), BATCH):
-        answers = web3.provider.make_batch_request([("eth_getBlockReceipts", [n]) for n in numbers[start:start + BATCH]])
+        chunk = numbers[start:start + BATCH]
+        answers = web3.provider.make_batch_request([("eth_getBlockReceipts", [n]) for n in chunk])
         found.update({r["transactionHash"]: r for answer in answers for r in answer.get("result") or []})
     if any(h not in found for h in hashes):
         return None

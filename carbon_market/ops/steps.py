@@ -539,9 +539,10 @@ def reserve_sale(run: Run, a: dict[str, Any]) -> Steps:
     reserve, money_token = run.suite.reserve, run.suite.money
     buyers = [run.address(p["buyer"]) for p in a["purchases"]]
     allowed = run.node.read_many([(money_token.allowance, buyer, reserve.address) for buyer in buyers])
-    batch = []
+    batch, approving = [], set()
     for row, (p, buyer, allowance) in enumerate(zip(a["purchases"], buyers, allowed, strict=True), 1):
-        if int(allowance) < 2**255 and buyer not in buyers[:row - 1]:
+        if int(allowance) < 2**255 and buyer not in approving:
+            approving.add(buyer)
             batch.append(Tx(f"{p['buyer']} lets the reserve take money", p["buyer"], money_token.approve,
                             (reserve.address, 2**256 - 1)))
         batch.append(Tx(f"row {row}: buy {p['quantity']} from tier {a['tier']}", p["buyer"], reserve.buyFromReserve,
