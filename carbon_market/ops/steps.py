@@ -117,14 +117,11 @@ def _document(text: str, fallback: str) -> bytes:
 
 
 def onboard(run: Run, a: dict[str, Any]) -> Steps:
-    rows = a["participants"]
     batch = []
-    for start in range(0, len(rows), ONBOARD_BATCH):
-        group = rows[start:start + ONBOARD_BATCH]
+    for span, group in _numbered(a["participants"], ONBOARD_BATCH):
         entries = [onboarding(run.address(r["account"]), r["roles"], region=r["region"], sector=r["sector"],
                               identity=r["identity"] or r["account"]) for r in group]
-        batch.append(Tx(f"onboard rows {start + 1}-{start + len(group)}", a["by"], run.suite.registry.onboardBatch,
-                        (entries,)))
+        batch.append(Tx(f"onboard rows {span}", a["by"], run.suite.registry.onboardBatch, (entries,)))
     yield batch
 
 
@@ -158,10 +155,9 @@ def open_year(run: Run, a: dict[str, Any]) -> Steps:
 
 def allocate(run: Run, a: dict[str, Any]) -> Steps:
     """Enrol the enterprises of the year; each gets its pre-allocation (rules' share of benchmark x baseline)."""
-    rows = a["enterprises"]
-    yield [Tx(f"enroll rows {start + 1}-{start + len(group)}", a["by"], run.suite.compliance.enroll,
+    yield [Tx(f"enroll rows {span}", a["by"], run.suite.compliance.enroll,
               (a["year"], [run.address(r["enterprise"]) for r in group], [r["baseline_output"] for r in group]))
-           for start in range(0, len(rows), cy.ENROLL_BATCH) if (group := rows[start:start + cy.ENROLL_BATCH])]
+           for span, group in _numbered(a["enterprises"], cy.ENROLL_BATCH)]
 
 
 def report(run: Run, a: dict[str, Any]) -> Steps:
@@ -187,6 +183,12 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
+def _numbered(items: list[Any], size: int) -> list[tuple[str, list[Any]]]:
+    """:func:`_chunks` with each chunk's rows, counted from one ("51-100"), for its transaction's name."""
+    return [(f"{start + 1}-{start + len(chunk)}", chunk)
+            for start, chunk in zip(range(0, len(items), size), _chunks(items, size), strict=True)]
+
+
 def _span(names: list[str]) -> str:
     """How a label names a group: ``alpha``, or ``alpha..omega (24)``."""
     return names[0] if len(names) == 1 else f"{names[0]}..{names[-1]} ({len(names)})"
@@ -202,10 +204,8 @@ def _together(label: str, signer: str, contract: Any, calls: list[tuple[Any, tup
 
 def true_up(run: Run, a: dict[str, Any]) -> Steps:
     """Finalise attested reports: each enterprise's allocation is trued up to benchmark x verified output."""
-    names = a["enterprises"]
-    yield [Tx(f"true-up {start + 1}-{start + len(group)}", a["by"], run.suite.compliance.finalize,
-              (a["year"], [run.address(n) for n in group]))
-           for start in range(0, len(names), cy.MAX_BATCH) if (group := names[start:start + cy.MAX_BATCH])]
+    yield [Tx(f"true-up {span}", a["by"], run.suite.compliance.finalize, (a["year"], [run.address(n) for n in group]))
+           for span, group in _numbered(a["enterprises"], cy.MAX_BATCH)]
 
 
 def list_token(run: Run, a: dict[str, Any]) -> Steps:
@@ -461,12 +461,8 @@ def commit_bids(run: Run, a: dict[str, Any]) -> Steps:
     with a deposit covering it: unless stated, price x quantity rounded up in the 1-2-5 series, so that the deposit
     does not tell the bid (:func:`carbon_market.auctions.sealing_deposit`); they first let the auction take their
     money."""
-    auction, money_token, aid = run.suite.auction, run.suite.money, run.ref(a["auction"])
-    bidders = list(dict.fromkeys(b["bidder"] for b in a["bids"]))
-    allowed = run.node.read_many([(money_token.allowance, run.address(name), auction.address) for name in bidders])
-    approvals = [Tx(f"{name} lets the auction take money", name, money_token.approve, (auction.address, 2**256 - 1))
-                 for name, amount in zip(bidders, allowed, strict=True) if int(amount) < 2**255]
-    yield approvals
+    auction, aid = run.suite.auction, run.ref(a["auction"])
+    yield _money_approvals(run, auction, "auction", [b["bidder"] for b in a["bids"]])
     receipts = yield [Tx(f"commit {b['ref']}", b["bidder"], auction.commit,
                          (aid, commitment(aid, run.address(b["bidder"]), b["price"], b["quantity"], _salt(run, a, b)),
                           sealing_deposit(b["price"] * b["quantity"]) if b["deposit"] is None else b["deposit"]))
@@ -500,9 +496,8 @@ def claim_bids(run: Run, a: dict[str, Any]) -> Steps:
     ids = [run.ref(r) for r in a["bids"]]
     open_ids = [i for i, bid in zip(ids, run.node.read_many([(auction.bid, i) for i in ids]), strict=True)
                 if int(bid["deposit"])]
-    size = int(run.node.read(auction.MAX_BATCH))
-    yield [Tx(f"claim bids {start + 1}-{start + len(open_ids[start:start + size])}", a["by"], auction.claim,
-              (open_ids[start:start + size],)) for start in range(0, len(open_ids), size)]
+    yield [Tx(f"claim bids {span}", a["by"], auction.claim, (group,))
+           for span, group in _numbered(open_ids, int(run.node.read(auction.MAX_BATCH)))]
     yield from pay_proceeds(run, a)
 
 
@@ -536,18 +531,19 @@ def containment(run: Run, a: dict[str, Any]) -> Steps:
 def reserve_sale(run: Run, a: dict[str, Any]) -> Steps:
     """Enterprises buy allowances from a containment tier at its trigger price, all in one batch: a buyer that has
     not yet let the reserve take its money approves it first (the same sender: its approval lands first)."""
-    reserve, money_token = run.suite.reserve, run.suite.money
-    buyers = [run.address(p["buyer"]) for p in a["purchases"]]
-    allowed = run.node.read_many([(money_token.allowance, buyer, reserve.address) for buyer in buyers])
-    batch, approving = [], set()
-    for row, (p, buyer, allowance) in enumerate(zip(a["purchases"], buyers, allowed, strict=True), 1):
-        if int(allowance) < 2**255 and buyer not in approving:
-            approving.add(buyer)
-            batch.append(Tx(f"{p['buyer']} lets the reserve take money", p["buyer"], money_token.approve,
-                            (reserve.address, 2**256 - 1)))
-        batch.append(Tx(f"row {row}: buy {p['quantity']} from tier {a['tier']}", p["buyer"], reserve.buyFromReserve,
-                        (a["tier"], a["vintage"], p["quantity"])))
-    yield batch
+    reserve = run.suite.reserve
+    yield [*_money_approvals(run, reserve, "reserve", [p["buyer"] for p in a["purchases"]]),
+           *(Tx(f"row {row}: buy {p['quantity']} from tier {a['tier']}", p["buyer"], reserve.buyFromReserve,
+                (a["tier"], a["vintage"], p["quantity"])) for row, p in enumerate(a["purchases"], 1))]
+
+
+def _money_approvals(run: Run, spender: Any, who: str, names: list[str]) -> list[Tx]:
+    """The approvals that let ``spender`` take money from each of ``names`` (once each) that has not yet let it,
+    read in one batch."""
+    money_token, names = run.suite.money, list(dict.fromkeys(names))
+    allowed = run.node.read_many([(money_token.allowance, run.address(name), spender.address) for name in names])
+    return [Tx(f"{name} lets the {who} take money", name, money_token.approve, (spender.address, 2**256 - 1))
+            for name, amount in zip(names, allowed, strict=True) if int(amount) < 2**255]
 
 
 def breaker(run: Run, a: dict[str, Any]) -> Steps:
