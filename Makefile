@@ -86,6 +86,11 @@ compile: $(SETUP)
 # joins a group here.
 STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit_stateful.py \
 	tests/stateful/test_settlement_stateful.py
+# The live-network tests (`local-live`: anvil and Hardhat's node at a block a second, RPC faults) spend most of their
+# time waiting for blocks: a group of their own, beside the others, on a third chain.
+LIVE := tests/integration/test_deploy_live.py tests/integration/test_operations_live.py \
+	tests/integration/test_rpc_faults.py
+LIVE_GROUP := "development-3=$(LIVE)"
 PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
 	--brownie "$(CURDIR)/$(VENV)/bin/brownie"
 
@@ -100,10 +105,11 @@ COVERAGE_GROUPS := "coverage=tests/unit tests/harness --ignore=tests/unit/test_g
 
 ifeq ($(COVERAGE),)
 TEST_GROUPS ?= "development=tests/unit tests/harness tests/stateful $(addprefix --ignore=,$(STATEFUL_2))" \
-	"development-2=$(STATEFUL_2) tests/integration"
+	"development-2=$(STATEFUL_2) tests/integration $(addprefix --ignore=,$(LIVE))" $(LIVE_GROUP)
 else
 # `make test COVERAGE=1` (what CI runs): one run is both the tests and the coverage, for `make coverage-report`
-TEST_GROUPS ?= $(COVERAGE_GROUPS) "development=tests/integration tests/unit/test_gas_ceilings.py"
+TEST_GROUPS ?= $(COVERAGE_GROUPS) "development=tests/integration tests/unit/test_gas_ceilings.py $(addprefix --ignore=,$(LIVE))" \
+	$(LIVE_GROUP)
 endif
 
 # The planning report's test opens it in Debian's Chromium (headless): installed once from Debian's packages (as root,

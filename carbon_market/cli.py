@@ -83,6 +83,7 @@ def connect(network_name: str, root: Path) -> Any:
                 project.load(root, name="CarbonMarketProject")
         if not network.is_connected():
             network.connect(network_name)
+            _resilient_on_live_networks()
         bulk.go_direct()
     except (ProjectNotFound, ConnectionError) as exc:
         raise ProjectError(str(exc)) from None
@@ -98,6 +99,18 @@ def connect(network_name: str, root: Path) -> Any:
     except Exception as exc:  # a malformed configuration, a node that does not answer
         raise ProjectError(f"cannot connect to {network_name}: {_first_line(exc)}") from None
     return accounts
+
+
+def _resilient_on_live_networks() -> None:
+    """On a live network brownie's web3 (deploy, trace, audit, surveillance) goes through the provider that tries
+    again and sends a transaction at most once (:mod:`carbon_market.ops.transport`)."""
+    from brownie import web3
+    from brownie._config import CONFIG
+
+    from carbon_market.ops.transport import Provider
+
+    if CONFIG.network_type == "live":
+        web3.provider = Provider(str(web3.provider.endpoint_uri))
 
 
 def _first_line(exc: BaseException) -> str:

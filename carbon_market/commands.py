@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ def run_deploy(accounts: Any, redeploy: bool) -> int:
           f"{record.path}, commit {record.commit}")
     for contract, entry in record.contracts.items():
         print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
-    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}")
+    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}"
+          + (f"; the deployment paid {fees(record.fees)}" if new else ""))
     return 0
 
 
@@ -96,14 +98,20 @@ def plan_problems(exc: ops.SpecError) -> str:
 def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
     verb = "would send" if dry_run else "sent"
     print(f"{'dry run on ' if dry_run else ''}{outcome.node}: {len(outcome.steps)} steps, {verb} "
-          f"{outcome.sent} transactions, {outcome.gas:,} gas")
+          f"{outcome.sent} transactions, {outcome.gas:,} gas" + ("" if dry_run else f", {fees(outcome.fee)}"))
     for r in outcome.steps:
         if r.resumed:
             state = "done by an earlier run"
         else:
-            state = f"{r.sent} tx, {r.gas:,} gas" + (f" ({r.skipped} found in the journal)" if r.skipped else "")
+            state = f"{r.sent} tx, {r.gas:,} gas" + (f", {fees(r.fee)}" if r.fee else "") + (
+                f" ({r.skipped} found in the journal)" if r.skipped else "")
         made = ", ".join(f"{k}={v:#x}" if v >= 2**64 else f"{k}={v}" for k, v in r.refs.items())
         print(f"  {r.step.title():44} {state}{'  [' + made + ']' if made else ''}")
+
+
+def fees(wei: int) -> str:
+    """What transactions cost, in the chain's currency (18 decimals, as ether)."""
+    return f"fees {Decimal(wei).scaleb(-18):f} in the chain's currency"
 
 
 def run_story(accounts: Any) -> int:

@@ -3,8 +3,10 @@
 Who signs: on a development chain, the node's first two unlocked accounts (admin, regulator). On a live network,
 keys from the environment or a ``.env`` file in the project (``DEPLOYER_PRIVATE_KEY``, ``REGULATOR_PRIVATE_KEY``;
 read with python-dotenv, brownie's own loader, without making the file compulsory for every brownie command) or
-brownie accounts by name (``DEPLOYER_ACCOUNT``, ``REGULATOR_ACCOUNT``); no unlocked account is assumed and every
-transaction waits for its confirmation (brownie's ``required_confs=1`` on live networks).
+brownie accounts by name (``DEPLOYER_ACCOUNT``, ``REGULATOR_ACCOUNT``); a key always signs here, even where the node
+holds the same address, and no unlocked account is assumed. Every transaction waits for its receipt (brownie's
+``required_confs=1`` on live networks, EIP-1559 fees from the node: brownie's ``priority_fee: auto``) and the record
+is written once the last is ``CONFIRMATIONS`` blocks deep. The record gives what the deployment cost in fees.
 
 The record (``deployments/<network>-<chain id>.json``) holds every address, the deployment transactions and
 blocks, the compiler settings and the git commit. Deploying again with a record reuses it (after checking that
@@ -44,6 +46,8 @@ class Record:
     commit: str
     compiler: dict[str, Any]
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> address, tx, block, contract
+    #: what the deployment cost its signers, in the chain currency's smallest unit (every transaction's fee)
+    fees: int = 0
 
     @property
     def path(self) -> Path:
@@ -95,10 +99,25 @@ def signers(accounts: Any, development: bool) -> tuple[Any, Any]:
 def _signer(accounts: Any, who: str) -> Any:
     key, name = settings.secret(f"{who}_PRIVATE_KEY"), settings.secret(f"{who}_ACCOUNT")
     if key:
-        return accounts.add(key)
+        return keyed(accounts, key)
     if name:
         return accounts.load(name)
     return None
+
+
+def keyed(accounts: Any, key: str) -> Any:
+    """A brownie account that signs with ``key`` here. ``accounts.add`` hands back the node's unlocked account
+    when the node holds the same address (a development node's test mnemonic), which then sends with
+    ``eth_sendTransaction``, a method public endpoints refuse: the key must sign, whatever the node holds."""
+    from brownie.network.account import LocalAccount
+    from eth_account import Account
+
+    signer = Account.from_key(key)
+    held = next((a for a in accounts if isinstance(a, LocalAccount) and a.address == signer.address), None)
+    if held is None:
+        held = LocalAccount(signer.address, signer, signer.key)
+        accounts._accounts.append(held)
+    return held
 
 
 def attach(record: Record) -> Suite:
@@ -132,13 +151,35 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
         except DeployError:
             if not development:
                 raise
+    from brownie import web3
+
     deployer, regulator = signers(accounts, development)
+    payers = {str(deployer), str(regulator)}
+    before = sum(web3.eth.get_balance(a) for a in payers)
     suite = deploy_suite(deployer, regulator)
+    entries = _entries(suite)
+    if not development:
+        _confirmed(max(e["block"] for e in entries.values()), settings.current().confirmations)
     record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
-                    commit=_commit(), compiler=_compiler(), contracts=_entries(suite))
+                    commit=_commit(), compiler=_compiler(), contracts=entries,
+                    fees=before - sum(web3.eth.get_balance(a) for a in payers))
     settings.current().deployments.mkdir(exist_ok=True)
     record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
     return suite, record, True
+
+
+def _confirmed(block: int, confirmations: int, timeout: float = 600) -> None:
+    """Wait until ``block`` has ``confirmations`` blocks on top of it, itself included (brownie waited for one)."""
+    import time
+
+    from brownie import web3
+
+    deadline = time.monotonic() + timeout
+    while web3.eth.block_number < block + confirmations - 1:
+        if time.monotonic() > deadline:
+            raise DeployError(f"block {block} was not {confirmations} blocks deep after {timeout:.0f} s; the "
+                              f"record is not written: deploy again")
+        time.sleep(0.5)
 
 
 def _without_brownie_artifacts() -> None:

@@ -20,6 +20,8 @@ class Settings:
     redeploy: bool
     #: stop ``ops`` after this many transactions (fault injection, for the recovery tests)
     crash_after: int | None
+    #: blocks a transaction of ``deploy`` or ``ops`` must have on top of it, itself included, on a live network
+    confirmations: int = 1
 
 
 _dotenv_read = False
@@ -48,4 +50,16 @@ def current() -> Settings:
                     journals=Path(os.environ.get("CARBON_MARKET_JOURNALS") or "journals"),
                     journal=os.environ.get("JOURNAL", ""),
                     redeploy=os.environ.get("REDEPLOY", "") not in ("", "0"),
-                    crash_after=int(crash) if crash.isdigit() else None)
+                    crash_after=int(crash) if crash.isdigit() else None,
+                    confirmations=_whole("CONFIRMATIONS", 1))
+
+
+def _whole(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        from carbon_market.failures import BadInput
+
+        raise BadInput(f"{name} must be a whole number of 1 or more, not {text!r}")
+    return int(text)

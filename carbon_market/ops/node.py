@@ -21,6 +21,7 @@ from web3 import Web3
 
 from carbon_market.codec import Codec, Event
 from carbon_market.failures import REFUSED, CarbonMarketError
+from carbon_market.ops.transport import relay
 
 #: gas added to each estimate: state can move between the estimate and the block that includes the transaction
 GAS_MARGIN_PCT = 25
@@ -30,6 +31,8 @@ RECEIPT_TIMEOUT = 300.0
 FIRST_POLL, LAST_POLL = 0.002, 0.5
 #: views per JSON-RPC batch of :meth:`Node.read_many`
 READ_BATCH = 500
+#: seconds a fork has to start (it reads the chain's head through the harness's retries; a loaded machine is slow)
+FORK_START = 60.0
 
 
 class OpsError(CarbonMarketError):
@@ -100,6 +103,8 @@ class Receipt:
     index: int = 0
     #: what the sender had in hand (a brownie receipt for the direct sender), for callers that inspect it
     raw: Any = field(default=None, compare=False, repr=False)
+    #: what the transaction cost its sender, in the chain currency's smallest unit (gas used x the price paid)
+    fee: int = 0
 
     def events(self, name: str) -> list[dict[str, Any]]:
         if isinstance(self.logs, LazyLogs):
@@ -116,9 +121,12 @@ class Receipt:
 class Node:
     """One chain: the real one, or a fork of it (``fork=True``: senders impersonated, gas free)."""
 
-    def __init__(self, w3: Web3, codec: Codec, *, name: str, development: bool, fork: bool = False) -> None:
+    def __init__(self, w3: Web3, codec: Codec, *, name: str, development: bool, fork: bool = False,
+                 confirmations: int = 1) -> None:
+        """``confirmations``: the blocks a transaction's block must have on top of it, itself included, before
+        :meth:`wait` returns (1: mined)."""
         self.w3, self.codec, self.name = w3, codec, name
-        self.development, self.fork = development, fork
+        self.development, self.fork, self.confirmations = development, fork, max(1, confirmations)
         self.chain_id = int(w3.eth.chain_id)
         self._held: set[str] | None = None
 
@@ -177,12 +185,27 @@ class Node:
     # -- sending ---------------------------------------------------------------------------------------------
 
     def prepare(self, signer: Signer, method: Any, args: Sequence[Any]) -> dict[str, Any]:
-        """The transaction, with its nonce and gas; raises :class:`Reverted` if it would revert now."""
+        """The transaction, with its nonce, gas and fees; raises :class:`Reverted` if it would revert now."""
         tx = {"from": signer.address, "to": method._address, "data": method.encode_input(*args)}
         gas = int(self.rpc("eth_estimateGas", [tx]), 16)
-        price = 0 if self.fork else int(self.rpc("eth_gasPrice", []), 16)
-        return {**tx, "gas": gas * (100 + GAS_MARGIN_PCT) // 100 + 20_000, "gasPrice": price,
+        return {**tx, "gas": gas * (100 + GAS_MARGIN_PCT) // 100 + 20_000, **self.fees(),
                 "nonce": self.nonce(signer.address, "pending"), "chainId": self.chain_id}
+
+    def fees(self) -> dict[str, int]:
+        """What a transaction offers to pay, from the node: on a chain with a base fee (EIP-1559), a tip of the
+        node's suggested priority fee and a ceiling of twice the latest base fee plus that tip (room for six
+        blocks of full-block increases of 12.5%); on a chain without one or where it is zero (a consortium chain
+        without fees, a development chain), the node's gas price. Free on a fork."""
+        if self.fork:
+            return {"gasPrice": 0}
+        base = self.rpc("eth_getBlockByNumber", ["latest", False]).get("baseFeePerGas")
+        if base is None or int(base, 16) == 0:  # no EIP-1559, or a zero-fee chain (Besu's zeroBaseFee)
+            return {"gasPrice": int(self.rpc("eth_gasPrice", []), 16)}
+        try:
+            tip = int(self.rpc("eth_maxPriorityFeePerGas", []), 16)
+        except OpsError:  # a node without the method: what it asks on top of the base fee
+            tip = max(0, int(self.rpc("eth_gasPrice", []), 16) - int(base, 16))
+        return {"maxFeePerGas": 2 * int(base, 16) + tip, "maxPriorityFeePerGas": tip, "type": 2}
 
     def broadcast(self, signer: Signer, tx: dict[str, Any]) -> str:
         if signer.key is not None and not self.fork:
@@ -205,8 +228,13 @@ class Node:
         block = int(raw["blockNumber"], 16)
         if int(raw["status"], 16) != 1:
             raise Reverted(self._why(tx_hash, block, call))
-        return Receipt(tx_hash, block, int(raw["gasUsed"], 16), self.codec.decode_logs(self.w3, raw["logs"]),
-                       int(raw["transactionIndex"], 16))
+        while self.confirmations > 1 and self.block_number() < block + self.confirmations - 1:
+            if time.monotonic() > deadline:
+                raise OpsError(f"{tx_hash} not confirmed {self.confirmations} blocks deep after {timeout:.0f} s")
+            time.sleep(LAST_POLL)
+        gas = int(raw["gasUsed"], 16)
+        return Receipt(tx_hash, block, gas, self.codec.decode_logs(self.w3, raw["logs"]),
+                       int(raw["transactionIndex"], 16), fee=gas * int(raw.get("effectiveGasPrice") or "0x0", 16))
 
     def _why(self, tx_hash: str, block: int, call: dict[str, Any] | None) -> str:
         if call is None:
@@ -246,6 +274,13 @@ def _revert_data(error: dict[str, Any]) -> str | None:
     return "0x" if "revert" in message.lower() else None
 
 
+def _answers(w3: Web3) -> bool:
+    try:
+        return bool(w3.is_connected())
+    except OSError:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -258,25 +293,26 @@ def fork(node: Node, url: str) -> Iterator[Node]:
     anvil = shutil.which("anvil")
     if anvil is None:
         raise OpsError("anvil is not on PATH (it comes from node_modules/.bin: run through make)")
+    with relay(url) as through:  # the fork reads the chain through the harness's retries
+        yield from _forked(node, url, through, anvil)
+
+
+def _forked(node: Node, url: str, through: str, anvil: str) -> Iterator[Node]:
     port = _free_port()
     block = node.block_number()
-    proc = subprocess.Popen([anvil, "--fork-url", url, "--fork-block-number", str(block), "--port", str(port),
+    proc = subprocess.Popen([anvil, "--fork-url", through, "--fork-block-number", str(block), "--port", str(port),
                              "--auto-impersonate", "--block-base-fee-per-gas", "0", "--gas-price", "0",
                              "--silent", "--no-storage-caching"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 120}))
-        for _ in range(200):
+        deadline = time.monotonic() + FORK_START
+        while not _answers(w3):
             if proc.poll() is not None:
                 raise OpsError(f"anvil could not fork {node.name} at {url}")
-            try:
-                if w3.is_connected():
-                    break
-            except OSError:
-                pass
+            if time.monotonic() > deadline:
+                raise OpsError(f"anvil did not start to fork {node.name} in {FORK_START:.0f} s")
             time.sleep(0.05)
-        else:
-            raise OpsError(f"anvil did not start to fork {node.name}")
         yield Node(w3, node.codec, name=f"a fork of {node.name} at block {block}", development=node.development,
                    fork=True)
     finally:

@@ -21,6 +21,7 @@ from carbon_market.ops.journal import Journal, Pending
 from carbon_market.ops.node import Node, OpsError, Receipt, Reverted, Signer, fork
 from carbon_market.ops.spec import AccountSpec, Plan, Step
 from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
+from carbon_market.ops.transport import Provider
 from carbon_market.suite import Suite, codec_for
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -52,6 +53,8 @@ class StepResult:
     sent: int = 0
     skipped: int = 0
     gas: int = 0
+    #: what the step's transactions cost, in the chain currency's smallest unit
+    fee: int = 0
     refs: dict[str, int] = field(default_factory=dict)
     resumed: bool = False  # finished by an earlier run
 
@@ -68,6 +71,10 @@ class Outcome:
     @property
     def gas(self) -> int:
         return sum(s.gas for s in self.steps)
+
+    @property
+    def fee(self) -> int:
+        return sum(s.fee for s in self.steps)
 
 
 def signers(plan: Plan, node: Node, accounts: Any = None) -> dict[str, Signer]:
@@ -183,6 +190,7 @@ class Runner:
         self.journal.done(step.index, tx.label, tx_hash, receipt.block, receipt.gas_used)
         result.sent += 1
         result.gas += receipt.gas_used
+        result.fee += receipt.fee
         return receipt
 
     def _recover(self, pending: Pending) -> str | None:
@@ -230,8 +238,8 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
     chain, which lives as long as the command, it is kept in memory unless a path is given). Raises
     :class:`OpsError` (or its :class:`StepFailed`) with one line for the operator; when the simulation fails
     nothing has been sent."""
-    node = Node(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120})), codec_for(suite), name=network,
-                development=development)
+    node = Node(Web3(Provider(url)), codec_for(suite), name=network, development=development,
+                confirmations=1 if development else settings.current().confirmations)
     people = signers(plan, node, accounts)
     header = {"file": plan.path.name, "network": network, "chain_id": node.chain_id,
               "genesis": node.rpc("eth_getBlockByNumber", ["0x0", False])["hash"], "registry": suite.registry.address}

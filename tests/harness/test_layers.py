@@ -21,6 +21,7 @@ LAYERS = {
     "auctions": DOMAIN, "bids": PLUMBING,
     "codec": PLUMBING, "bulk": PLUMBING, "receipts": PLUMBING, "clock": PLUMBING, "suite": PLUMBING,
     "errors": PLUMBING, "deploy": PLUMBING, "ops.node": PLUMBING, "ops.journal": PLUMBING,
+    "ops.transport": PLUMBING,
     "ops": OPERATIONS, "ops.spec": OPERATIONS, "ops.steps": OPERATIONS, "ops.senders": OPERATIONS,
     "ops.runner": OPERATIONS, "year": OPERATIONS,
     "cli": APPLICATIONS, "commands": APPLICATIONS, "console": APPLICATIONS, "story": APPLICATIONS,

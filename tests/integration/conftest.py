@@ -1,19 +1,20 @@
-"""The live-network path: a second anvil with its own chain id (31338, `local-live` in network-config.yaml),
-reached as brownie reaches a testnet (keys from the environment, every transaction waited for), and the project's
-scripts run against it as an operator runs them."""
+"""The live-network path: `local-live` in network-config.yaml (chain id 31338, port 8546), served by each node
+implementation in turn (anvil, Hardhat's node: :mod:`tests.integration.nodes`) with a testnet-like profile, reached
+as brownie reaches a testnet (through a proxy that refuses the signing methods: keys from the environment, every
+transaction waited for), and the project's commands run against it as an operator runs them."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
-import time
-import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.integration.nodes import NODES, LocalNode
+from tests.integration.rpc_proxy import Proxy
 
 PORT, CHAIN_ID = 8546, 31338
 #: the first key of anvil's public test mnemonic; passed through the environment only
@@ -25,33 +26,29 @@ PARTICIPANT_KEYS = ("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804c
                     "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a")
 
 
-def _rpc_ready(url: str) -> bool:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}),
-                                    timeout=1) as r:
-            return int(json.load(r)["result"], 16) == CHAIN_ID
-    except OSError:
-        return False
+@dataclass
+class LiveChain:
+    """A node started for the tests and the proxy in front of it (what the harness reaches)."""
+
+    node: LocalNode
+    proxy: Proxy
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
 
 
-@pytest.fixture(scope="module")
-def live_chain():
-    anvil = shutil.which("anvil")
-    assert anvil, "anvil from node_modules/.bin is on PATH under make"
-    proc = subprocess.Popen([anvil, "--port", str(PORT), "--chain-id", str(CHAIN_ID), "--block-time", "1",
-                             "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@pytest.fixture(scope="module", params=NODES)
+def live_chain(request, tmp_path_factory):
+    """`local-live` on each node implementation in turn (a module's tests run on anvil, then on Hardhat's node),
+    reached through the keys-only proxy."""
+    node = LocalNode(request.param, CHAIN_ID, tmp_path_factory.mktemp(request.param)).start()
+    proxy = Proxy(PORT, f"127.0.0.1:{node.port}").start()
     try:
-        for _ in range(100):
-            if _rpc_ready(f"http://127.0.0.1:{PORT}"):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the second anvil did not start")
-        yield
+        yield LiveChain(node, proxy)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        proxy.stop()
+        node.stop()
 
 
 @pytest.fixture

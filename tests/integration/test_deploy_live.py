@@ -1,7 +1,7 @@
-"""`carbon-market deploy` on a live network: a second anvil with its own chain id (31338, `local-live` in
-network-config.yaml), reached as brownie reaches a testnet: keys from the environment, signed locally, every
-transaction waited for. The record is written, reused on a second run, replaced with REDEPLOY=1; a missing key is
-one clear line and a non-zero exit."""
+"""`carbon-market deploy` on a live network (`local-live` in network-config.yaml, chain id 31338, on each node
+implementation), reached as brownie reaches a testnet: keys from the environment, signed locally (the endpoint
+refuses the signing methods), every transaction waited for. The record is written, reused on a second run,
+replaced with REDEPLOY=1; a missing key is one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
-from tests.integration.conftest import CHAIN_ID, REGULATOR_KEY, TEST_KEY, cli
+from tests.integration.conftest import CHAIN_ID, PORT, REGULATOR_KEY, TEST_KEY, cli
+from tests.integration.nodes import rpc
+
+URL = f"http://127.0.0.1:{PORT}"
 
 def deploy(records: Path, **env: str) -> subprocess.CompletedProcess:
     return cli(records, "deploy", **env)
@@ -28,6 +32,12 @@ def test_deploy_records_reuses_and_redeploys(live_chain, records):
     assert record["regulator"] != record["deployer"]
     assert set(record["contracts"]) >= {"registry", "market", "desk", "OrderBook"}
     assert all(e["tx"].startswith("0x") and e["block"] > 0 for e in record["contracts"].values())
+    # priced as on a testnet: EIP-1559 transactions, a base fee that moves from block to block, fees paid
+    blocks = sorted({e["block"] for e in record["contracts"].values()})
+    bases = {int(rpc(URL, "eth_getBlockByNumber", [hex(b), False])["baseFeePerGas"], 16) for b in blocks}
+    assert len(bases) > 1 and min(bases) > 0
+    assert {rpc(URL, "eth_getTransactionByHash", [e["tx"]])["type"] for e in record["contracts"].values()} == {"0x2"}
+    assert record["fees"] > 0 and f"the deployment paid fees {Decimal(record['fees']).scaleb(-18):f}" in first.stdout
 
     again = deploy(records, **keys)
     assert again.returncode == 0 and "reusing the suite" in again.stdout

@@ -1,4 +1,4 @@
-"""The command line on a live network (the second anvil, `local-live`): `carbon-market ops`, `trace` and
+"""The command line on a live network (`local-live`, on each node implementation): `carbon-market ops`, `trace` and
 `audit` as an operator runs them, with keys from the environment. A malformed file and a step the
 chain would refuse are one clear line and a non-zero exit with nothing sent; a dry run sends nothing; a run killed
 after a transaction reached the chain is continued by the next run without repeating it."""
@@ -6,6 +6,7 @@ after a transaction reached the chain is continued by the next run without repea
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 
@@ -48,13 +49,28 @@ def rpc(method: str, params: list) -> object:
         return json.load(r)["result"]
 
 
+def paid_for(done: list[dict], printed: str) -> None:
+    """Every transaction is EIP-1559 (type 2), priced from the node: its ceiling covers its block's base fee (not
+    zero); what the run paid is printed in the chain's currency."""
+    for entry in done:
+        tx = rpc("eth_getTransactionByHash", [entry["tx"]])
+        block = rpc("eth_getBlockByNumber", [tx["blockNumber"], False])
+        receipt = rpc("eth_getTransactionReceipt", [entry["tx"]])
+        base = int(block["baseFeePerGas"], 16)
+        assert tx["type"] == "0x2" and int(tx["maxFeePerGas"], 16) >= base > 0
+        assert int(receipt["effectiveGasPrice"], 16) == base + min(int(tx["maxPriorityFeePerGas"], 16),
+                                                                   int(tx["maxFeePerGas"], 16) - base)
+    fee = re.search(r"sent 2 transactions, [\d,]+ gas, fees (\d+\.\d+) in the chain's currency", printed)
+    assert fee and float(fee.group(1)) > 0, printed
+
+
 def sent_by(address: str) -> int:
     return int(rpc("eth_getTransactionCount", [address, "latest"]), 16)
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("live-ops")
+def folder(live_chain, tmp_path_factory):
+    return tmp_path_factory.mktemp(f"live-ops-{live_chain.kind}")
 
 
 def ops(folder: Path, name: str, *options: str, **env: str):
@@ -85,10 +101,18 @@ def test_the_command_line_on_a_live_network(live_chain, folder):
     assert crashed.returncode != 0 and "injected crash after transaction 5" in crashed.stdout + crashed.stderr
     assert sent_by(regulator) == before + 3  # onboard, open, allocate; then the two reports
 
-    resumed = ops(folder, "year.yaml")
+    misconfigured = ops(folder, "year.yaml", CONFIRMATIONS="none")
+    assert misconfigured.returncode == 2
+    assert misconfigured.stderr.strip() == "ops: CONFIRMATIONS must be a whole number of 1 or more, not 'none'"
+
+    resumed = ops(folder, "year.yaml", CONFIRMATIONS="3")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "local-live: 6 steps, sent 2 transactions" in resumed.stdout
     assert "step 4 (report, line 16)" in resumed.stdout and "(2 found in the journal)" in resumed.stdout
+    done = [json.loads(line) for journal in (folder / "journals").glob("*.jsonl")
+            for line in journal.read_text().splitlines() if '"done"' in line]
+    assert int(rpc("eth_blockNumber", []), 16) >= max(e["block"] for e in done) + 2  # three blocks deep
+    paid_for(done, resumed.stdout)
     again = ops(folder, "year.yaml")
     assert "sent 0 transactions" in again.stdout and again.stdout.count("done by an earlier run") == 6
     assert sent_by(regulator) == before + 4  # onboard, open, allocate, true-up: once each
