@@ -103,7 +103,10 @@ def connect(network_name: str, root: Path) -> Any:
 
 def _resilient_on_live_networks() -> None:
     """On a live network brownie's web3 (deploy, trace, audit, surveillance) goes through the provider that tries
-    again and sends a transaction at most once (:mod:`carbon_market.ops.transport`)."""
+    again and sends a transaction at most once (:mod:`carbon_market.ops.transport`), and a network whose entry in
+    network-config.yaml fixes a ``gas_price`` (a consortium chain without fees) is priced at it, legacy
+    transactions, by brownie and by the operations runner alike (brownie 1.22 reads gas settings only per kind of
+    network, development or live)."""
     from brownie import web3
     from brownie._config import CONFIG
 
@@ -111,6 +114,9 @@ def _resilient_on_live_networks() -> None:
 
     if CONFIG.network_type == "live":
         web3.provider = Provider(str(web3.provider.endpoint_uri))
+        fixed = CONFIG.active_network.get("gas_price")
+        if fixed is not None:
+            CONFIG.active_network["settings"].update(gas_price=int(fixed), max_fee=None, priority_fee=None)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -85,9 +85,16 @@ def run_operations(path: str, dry_run: bool, journal: str, accounts: Any) -> int
                           development=CONFIG.network_type == "development", dry_run=dry_run,
                           journal=Path(journal) if journal else None,
                           accounts=accounts, fault=ops.Fault(fault) if fault else None,
-                          progress=_tqdm_progress if sys.stderr.isatty() else None)
+                          progress=_tqdm_progress if sys.stderr.isatty() else None,
+                          gas_price=fixed_gas_price(CONFIG.active_network["settings"].get("gas_price")))
     print_outcome(outcome, dry_run)
     return 0
+
+
+def fixed_gas_price(setting: Any) -> int | None:
+    """The gas price a network's settings fix (0 on development chains, and on a network whose entry in
+    network-config.yaml says so: the consortium chain), or None where the node is to be asked (``auto``, unset)."""
+    return int(setting) if isinstance(setting, int) and not isinstance(setting, bool) else None
 
 
 def plan_problems(exc: ops.SpecError) -> str:

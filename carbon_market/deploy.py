@@ -156,7 +156,11 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     deployer, regulator = signers(accounts, development)
     payers = {str(deployer), str(regulator)}
     before = sum(web3.eth.get_balance(a) for a in payers)
-    suite = deploy_suite(deployer, regulator)
+    try:
+        suite = deploy_suite(deployer, regulator)
+    except ValueError as exc:  # brownie's form of a transaction the node refused (funds, nonce, price)
+        raise DeployError(f"the node refused a deployment transaction: {exc}; nothing was recorded: fix that and "
+                          f"deploy again") from None
     entries = _entries(suite)
     if not development:
         _confirmed(max(e["block"] for e in entries.values()), settings.current().confirmations)

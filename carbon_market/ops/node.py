@@ -122,11 +122,13 @@ class Node:
     """One chain: the real one, or a fork of it (``fork=True``: senders impersonated, gas free)."""
 
     def __init__(self, w3: Web3, codec: Codec, *, name: str, development: bool, fork: bool = False,
-                 confirmations: int = 1) -> None:
+                 confirmations: int = 1, gas_price: int | None = None) -> None:
         """``confirmations``: the blocks a transaction's block must have on top of it, itself included, before
-        :meth:`wait` returns (1: mined)."""
+        :meth:`wait` returns (1: mined). ``gas_price``: a price the network's settings fix (brownie's
+        ``gas_price`` of the network: 0 on a consortium chain without fees), else the node is asked."""
         self.w3, self.codec, self.name = w3, codec, name
         self.development, self.fork, self.confirmations = development, fork, max(1, confirmations)
+        self.gas_price = gas_price
         self.chain_id = int(w3.eth.chain_id)
         self._held: set[str] | None = None
 
@@ -194,10 +196,12 @@ class Node:
     def fees(self) -> dict[str, int]:
         """What a transaction offers to pay, from the node: on a chain with a base fee (EIP-1559), a tip of the
         node's suggested priority fee and a ceiling of twice the latest base fee plus that tip (room for six
-        blocks of full-block increases of 12.5%); on a chain without one or where it is zero (a consortium chain
-        without fees, a development chain), the node's gas price. Free on a fork."""
+        blocks of full-block increases of 12.5%); on a chain without one or where it is zero, the node's gas price.
+        A price the network's settings fix wins over both; free on a fork."""
         if self.fork:
             return {"gasPrice": 0}
+        if self.gas_price is not None:
+            return {"gasPrice": self.gas_price}
         base = self.rpc("eth_getBlockByNumber", ["latest", False]).get("baseFeePerGas")
         if base is None or int(base, 16) == 0:  # no EIP-1559, or a zero-fee chain (Besu's zeroBaseFee)
             return {"gasPrice": int(self.rpc("eth_gasPrice", []), 16)}

@@ -231,15 +231,16 @@ def check_clock(plan: Plan, node: Node, journal: Journal) -> None:
 
 def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bool, dry_run: bool = False,
             journal: Path | None = None, accounts: Any = None, fault: Fault | None = None,
-            progress: Callable[[str, int], Callable[[Step, str | None], None]] | None = None) -> Outcome:
+            progress: Callable[[str, int], Callable[[Step, str | None], None]] | None = None,
+            gas_price: int | None = None) -> Outcome:
     """Check ``plan`` against the chain at ``url`` (brownie network ``network``) by running every pending step
     on a fork of it; unless ``dry_run``, then run it for real. The journal is ``journal``, or on a live network
     one under the journals folder (:mod:`carbon_market.settings`) per file and deployment (on a development
     chain, which lives as long as the command, it is kept in memory unless a path is given). Raises
     :class:`OpsError` (or its :class:`StepFailed`) with one line for the operator; when the simulation fails
-    nothing has been sent."""
+    nothing has been sent. ``gas_price`` fixes the price (the network's setting), else the node prices it."""
     node = Node(Web3(Provider(url)), codec_for(suite), name=network, development=development,
-                confirmations=1 if development else settings.current().confirmations)
+                confirmations=1 if development else settings.current().confirmations, gas_price=gas_price)
     people = signers(plan, node, accounts)
     header = {"file": plan.path.name, "network": network, "chain_id": node.chain_id,
               "genesis": node.rpc("eth_getBlockByNumber", ["0x0", False])["hash"], "registry": suite.registry.address}

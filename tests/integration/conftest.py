@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,17 @@ class LiveChain:
 def live_chain(request, tmp_path_factory):
     """`local-live` on each node implementation in turn (a module's tests run on anvil, then on Hardhat's node),
     reached through the keys-only proxy."""
-    node = LocalNode(request.param, CHAIN_ID, tmp_path_factory.mktemp(request.param)).start()
+    yield from _live(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def live_anvil(tmp_path_factory):
+    """`local-live` on anvil alone, for tests of the command line rather than of the node."""
+    yield from _live("anvil", tmp_path_factory)
+
+
+def _live(kind: str, tmp_path_factory) -> Iterator[LiveChain]:
+    node = LocalNode(kind, CHAIN_ID, tmp_path_factory.mktemp(kind)).start()
     proxy = Proxy(PORT, f"127.0.0.1:{node.port}").start()
     try:
         yield LiveChain(node, proxy)
@@ -56,15 +67,16 @@ def records(tmp_path):
     return tmp_path / "deployments"
 
 
-def cli(records: Path, command: str, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """``carbon-market <command> <args> --network local-live`` with deployment records kept in ``records``, run
-    from ``cwd`` (default: here); the keys and switches the project reads come only from ``env``."""
+def cli(records: Path, command: str, *args: str, cwd: Path | None = None, network: str = "local-live",
+        **env: str) -> subprocess.CompletedProcess:
+    """``carbon-market <command> <args> --network <network>`` (default `local-live`) with deployment records kept in
+    ``records``, run from ``cwd`` (default: here); the keys and switches the project reads come only from ``env``."""
     program = Path(sys.executable).parent / "carbon-market"
     environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records), **env}
     for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY", "JOURNAL", "CARBON_MARKET_CRASH_AFTER"):
         if name not in env:
             environment.pop(name, None)
-    return subprocess.run([str(program), command, *args, "--network", "local-live"],
+    return subprocess.run([str(program), command, *args, "--network", network],
                           capture_output=True, text=True, env=environment, timeout=600, cwd=cwd)
 
 
