@@ -193,11 +193,14 @@ def test_a_node_restarted_in_the_middle_of_a_run(chain, deployment, tmp_path):
         time.sleep(0.05)
     node.restart(down=2.0)
     _, err = running.communicate(timeout=300)
-    if running.returncode != 0:
+    carried_on = running.returncode == 0
+    if not carried_on:
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
         until_done(lambda: year.run(records))
     assert delta(before, sent(node, year.signers)) == operations
     assert len(year.done()) == sum(operations.values())
+    print(f"restart: {'the run carried on' if carried_on else 'the run stopped with one line, the next finished'}, "
+          f"0 duplicated, 0 lost")
 
 
 def _background(records: Path, year: Year) -> subprocess.Popen:
