@@ -86,11 +86,11 @@ compile: $(SETUP)
 # joins a group here.
 STATEFUL_2  := tests/stateful/test_market_stateful.py tests/stateful/test_credit_stateful.py \
 	tests/stateful/test_settlement_stateful.py
-# The live-network tests (`local-live`: anvil and Hardhat's node at a block a second, RPC faults) spend most of their
-# time waiting for blocks: a group of their own, beside the others, on a third chain.
+# The live-network tests (`local-live`: anvil and Hardhat's node at a block a second) spend most of their time waiting
+# for blocks: a group of their own, beside the others, on a third chain. The RPC fault tests (on `local-faults`, ports
+# of their own) stay with the other integration tests.
 LIVE := tests/integration/test_deploy_live.py tests/integration/test_operations_live.py \
-	tests/integration/test_consortium_recipe.py tests/integration/test_cli_paths.py \
-	tests/integration/test_rpc_faults.py
+	tests/integration/test_consortium_recipe.py tests/integration/test_cli_paths.py
 LIVE_GROUP := "development-3=$(LIVE)"
 PARALLEL := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/python" toolchain/parallel_tests.py \
 	--brownie "$(CURDIR)/$(VENV)/bin/brownie"

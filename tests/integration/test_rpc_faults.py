@@ -25,11 +25,14 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from tests.integration.conftest import CHAIN_ID, PORT, cli
+from tests.integration.conftest import CHAIN_ID
+from tests.integration.conftest import cli as live_cli
 from tests.integration.nodes import LocalNode, rpc
 from tests.integration.rpc_proxy import KINDS, Fault, Proxy
 from tests.integration.test_operations_live import KEYS, YEAR_FILE
 
+#: a live network of its own (network-config.yaml), so that this module runs beside the other live-network tests
+NETWORK, PORT, NODE_PORT = "local-faults", 8566, 8576
 #: every 8th request faulted (a rate limit, which asks for a second's pause, every 16th); a delay is 0.3 s
 EVERY, DELAY = {"rate_limit": 16}, 0.3
 #: the deployment's two signers
@@ -46,7 +49,7 @@ class OnArrival(LocalNode):
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    node = OnArrival("anvil", CHAIN_ID, tmp_path_factory.mktemp("faults")).start()
+    node = OnArrival("anvil", CHAIN_ID, tmp_path_factory.mktemp("faults"), port=NODE_PORT).start()
     proxy = Proxy(PORT, f"127.0.0.1:{node.port}").start()
     try:
         yield node, proxy
@@ -63,6 +66,10 @@ def sent(node: LocalNode, signers: dict[str, str]) -> dict[str, int]:
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in before}
+
+
+def cli(records: Path, command: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return live_cli(records, command, *args, network=NETWORK, **env)
 
 
 def until_done(run, tries: int = 3) -> tuple[subprocess.CompletedProcess, int]:
@@ -140,7 +147,7 @@ def test_a_deployment_through_every_fault_at_once(chain, deployment, tmp_path):
     finally:
         injected = proxy.injected
         proxy.inject()
-    assert "deployed the suite on local-live" in out.stdout
+    assert f"deployed the suite on {NETWORK}" in out.stdout
     assert delta(before, sent(node, DEPLOYERS)) == deployed  # no transaction twice, none missing
     assert all(n > 0 for n in injected.values()), injected
     print(f"deploy through {injected}: {runs} run(s), 0 duplicated, 0 lost")
@@ -207,7 +214,7 @@ def _background(records: Path, year: Year) -> subprocess.Popen:
     program = Path(sys.executable).parent / "carbon-market"
     environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records),
                    "CARBON_MARKET_JOURNALS": str(year.folder / "j"), **KEYS, **year.keys}
-    return subprocess.Popen([str(program), "ops", str(year.folder / "year.yaml"), "--network", "local-live"],
+    return subprocess.Popen([str(program), "ops", str(year.folder / "year.yaml"), "--network", NETWORK],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
 
 
