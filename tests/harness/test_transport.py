@@ -43,9 +43,9 @@ def funded():
     accounts[0].transfer(PAYER, "1 ether")
 
 
-def send_one(w3: Web3, nonce_offset: int = 0) -> str:
+def send_one(w3: Web3) -> str:
     tx = {"to": str(accounts[1]), "value": 1, "gas": 21_000, "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 0,
-          "nonce": w3.eth.get_transaction_count(PAYER) + nonce_offset, "chainId": w3.eth.chain_id, "type": 2}
+          "nonce": w3.eth.get_transaction_count(PAYER), "chainId": w3.eth.chain_id, "type": 2}
     signed = Account.sign_transaction(tx, KEY)
     return w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex()
 

@@ -46,6 +46,8 @@ def test_deploy_records_reuses_and_redeploys(live_chain, records):
     assert "ParticipantRegistry.ParticipantOnboarded(account=" + record["regulator"] in traced.stdout
     assert "SettlementToken.RoleGranted(" in traced.stdout  # made the money issuer
 
+    assert live_chain.proxy.refused == []  # nothing asked the node to sign
+
     fresh = deploy(records, REDEPLOY="1", **keys)
     assert fresh.returncode == 0 and "deployed the suite" in fresh.stdout
     replaced = json.loads((records / "local-live-31338.json").read_text())
