@@ -178,12 +178,11 @@ def _confirmed(block: int, confirmations: int, timeout: float = 600) -> None:
 
     from brownie import web3
 
-    deadline = time.monotonic() + timeout
-    while web3.eth.block_number < block + confirmations - 1:
-        if time.monotonic() > deadline:
-            raise DeployError(f"block {block} was not {confirmations} blocks deep after {timeout:.0f} s; the "
-                              f"record is not written: deploy again")
-        time.sleep(0.5)
+    from carbon_market.ops.node import deep
+
+    if not deep(lambda: int(web3.eth.block_number), block, confirmations, time.monotonic() + timeout):
+        raise DeployError(f"block {block} was not {confirmations} blocks deep after {timeout:.0f} s; the "
+                          f"record is not written: deploy again")
 
 
 def _without_brownie_artifacts() -> None:

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from carbon_market.failures import BadInput
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -59,7 +61,5 @@ def _whole(name: str, default: int) -> int:
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        from carbon_market.failures import BadInput
-
         raise BadInput(f"{name} must be a whole number of 1 or more, not {text!r}")
     return int(text)

@@ -232,10 +232,8 @@ class Node:
         block = int(raw["blockNumber"], 16)
         if int(raw["status"], 16) != 1:
             raise Reverted(self._why(tx_hash, block, call))
-        while self.confirmations > 1 and self.block_number() < block + self.confirmations - 1:
-            if time.monotonic() > deadline:
-                raise OpsError(f"{tx_hash} not confirmed {self.confirmations} blocks deep after {timeout:.0f} s")
-            time.sleep(LAST_POLL)
+        if not deep(self.block_number, block, self.confirmations, deadline):
+            raise OpsError(f"{tx_hash} not confirmed {self.confirmations} blocks deep after {timeout:.0f} s")
         gas = int(raw["gasUsed"], 16)
         return Receipt(tx_hash, block, gas, self.codec.decode_logs(self.w3, raw["logs"]),
                        int(raw["transactionIndex"], 16), fee=gas * int(raw.get("effectiveGasPrice") or "0x0", 16))
@@ -276,6 +274,16 @@ def _revert_data(error: dict[str, Any]) -> str | None:
         return data
     message = str(error.get("message", ""))
     return "0x" if "revert" in message.lower() else None
+
+
+def deep(head: Callable[[], int], block: int, confirmations: int, deadline: float) -> bool:
+    """Whether ``block`` came to have ``confirmations`` blocks on top of it, itself included, before ``deadline``
+    (a ``time.monotonic`` time), ``head`` giving the chain's latest block number."""
+    while head() < block + confirmations - 1:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(LAST_POLL)
+    return True
 
 
 def _answers(w3: Web3) -> bool:

@@ -69,10 +69,14 @@ class Provider(HTTPProvider):
     def make_request(self, method: Any, params: Any) -> Any:
         if method == "eth_sendRawTransaction":
             return self._send(params[0])
-        answer = self._tried(method, lambda: super(Provider, self).make_request(method, params))
+        answer = self._tried(method, lambda: self._once(method, params))
         if method in ("eth_getTransactionReceipt", "eth_getTransactionByHash") and params[0] in self._unmined:
             self._follow(params[0], answer.get("result"), method)
         return answer
+
+    def _once(self, method: str, params: Any) -> Any:
+        """One try, as web3's provider makes it."""
+        return super().make_request(method, params)  # type: ignore[arg-type]
 
     def make_batch_request(self, batch_requests: Any) -> Any:
         methods = {m for m, _ in batch_requests}
@@ -110,8 +114,7 @@ class Provider(HTTPProvider):
     def _send(self, raw: str) -> Any:
         tx_hash = "0x" + keccak(hexstr=raw).hex().removeprefix("0x")
         self._unmined[tx_hash] = (raw, time.monotonic())
-        answer = self._tried("eth_sendRawTransaction",
-                             lambda: super(Provider, self).make_request("eth_sendRawTransaction", [raw]))
+        answer = self._tried("eth_sendRawTransaction", lambda: self._once("eth_sendRawTransaction", [raw]))
         if "error" in answer and self._known(tx_hash):  # an earlier try (or a copy of this one) got there
             return {"jsonrpc": "2.0", "id": answer.get("id"), "result": tx_hash}
         if "error" in answer:
@@ -119,8 +122,7 @@ class Provider(HTTPProvider):
         return answer
 
     def _known(self, tx_hash: str) -> bool:
-        found = self._tried("eth_getTransactionByHash",
-                            lambda: super(Provider, self).make_request("eth_getTransactionByHash", [tx_hash]))
+        found = self._tried("eth_getTransactionByHash", lambda: self._once("eth_getTransactionByHash", [tx_hash]))
         return found.get("result") is not None
 
     def _follow(self, tx_hash: str, result: Any, method: str) -> None:
@@ -134,8 +136,7 @@ class Provider(HTTPProvider):
         self._unmined[tx_hash] = (raw, time.monotonic())
         forgotten = result is None if method == "eth_getTransactionByHash" else not self._known(tx_hash)
         if forgotten:  # the same bytes again: at most this one transaction, whatever the node answers
-            self._tried("eth_sendRawTransaction",
-                        lambda: super(Provider, self).make_request("eth_sendRawTransaction", [raw]))
+            self._tried("eth_sendRawTransaction", lambda: self._once("eth_sendRawTransaction", [raw]))
 
 
 @contextlib.contextmanager
