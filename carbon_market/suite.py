@@ -79,6 +79,89 @@ def onboarding(
     return (address, int(roles), identity_hash(doc), region, sector)
 
 
+#: the parts of a suite in deployment order (each one's constructor takes parts before it)
+PARTS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk", "reserve", "auction",
+         "breaker")
+#: the libraries linked into a part's code, deployed (in this order) before it
+LIBRARIES = {"compliance": ("ComplianceLogic",), "market": ("CallAuction", "OrderBook", "MarketParams")}
+#: ERC-1967's slots: a proxy's implementation and its admin (the ProxyAdmin contract that may upgrade it)
+IMPLEMENTATION_SLOT = 0x360894A13BA1A3210667C828492DB98DCA3E2076CC3735A920A3CA505D382BBC
+ADMIN_SLOT = 0xB53127684A568B3173AE13B9F8A6016E243E63B6E8EE1178D6A717850B5D6103
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a deployment may choose."""
+
+    base_uri: str = DEFAULT_BASE_URI
+    tier_thresholds: Sequence[int] = DEFAULT_TIER_THRESHOLDS
+    money: tuple[str, str] = DEFAULT_MONEY
+
+
+def constructor(part: str, parts: dict[str, Any], admin: Any, regulator: Any,
+                options: Options = Options()) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
+    """(contract, constructor arguments, ``initialize`` arguments) of a suite part, from the parts deployed before
+    it. The constructor takes the immutables (the parts it calls) and what
+    ``initialize`` takes, which it runs itself; a proxy runs ``initialize`` on its own storage."""
+    p, o = parts, options
+    tiers = list(o.tier_thresholds)
+    table: dict[str, tuple[str, tuple[Any, ...], tuple[Any, ...]]] = {
+        "registry": ("ParticipantRegistry", (), (admin,)),
+        "allowance": ("CarbonAllowance", (p.get("registry"),), (o.base_uri,)),
+        "credit": ("CreditToken", (p.get("registry"),), (tiers,)),
+        "money": ("SettlementToken", (p.get("registry"),), tuple(o.money)),
+        "compliance": ("Compliance", (p.get("registry"), p.get("allowance"), p.get("credit")), ()),
+        "offsets": ("OffsetRegistry", (p.get("registry"), p.get("allowance")), ()),
+        "market": ("Market", (p.get("registry"), p.get("allowance"), p.get("money"), p.get("credit")), (regulator,)),
+        "desk": ("BlockTradeDesk", (p.get("registry"), p.get("market"), p.get("allowance"), p.get("money"),
+                                    p.get("credit")), ()),
+        "reserve": ("SupplyReserve", (p.get("registry"), p.get("allowance"), p.get("money"), p.get("market")), ()),
+        "auction": ("PrimaryAuction", (p.get("registry"), p.get("allowance"), p.get("money"), p.get("market"),
+                                       p.get("reserve")), (regulator,)),
+        "breaker": ("CircuitBreaker", (p.get("registry"), p.get("market")), ()),
+    }
+    name, immutables, init = table[part]
+    return name, immutables + init, init
+
+
+def implementation(part: str, parts: dict[str, Any], admin: Any, regulator: Any, tx: dict[str, Any],
+                   options: Options = Options(), container: Any = None) -> Any:
+    """Deploy the code of a suite part (``container``, or the part's own contract), its libraries first: the
+    contract itself in a direct deployment, the implementation behind its proxy otherwise."""
+    contracts = project()
+    name, args, _ = constructor(part, parts, admin, regulator, options)
+    for library in LIBRARIES.get(part, ()):
+        getattr(contracts, library).deploy(tx)  # linked by brownie (CallAuction into OrderBook too, so first)
+    code = container if container is not None else getattr(contracts, name)  # an empty container is falsy
+    return code.deploy(*args, tx)
+
+
+def _behind_proxy(code: Any, owner: Any, init: tuple[Any, ...], tx: dict[str, Any]) -> Any:
+    """A transparent proxy of ``code`` (OpenZeppelin's: its own ProxyAdmin, owned by ``owner``, alone may upgrade
+    it), initialized in its constructor, seen through the part's ABI. The proxy's code is not the implementation's,
+    so brownie gets no source map to trace it with."""
+    data = code.initialize.encode_input(*init)
+    proxy = project().SuiteProxy.deploy(code, owner, data, tx)
+    return seen_as(code, proxy.address, proxy.tx)
+
+
+def seen_as(code: Any, address: str, tx: Any = None) -> Any:
+    """The contract at ``address`` (a proxy) through the ABI of ``code`` (its implementation), in brownie's map of
+    contracts, where events and reverts at that address are decoded. The proxy's code is not the implementation's,
+    so brownie gets no source map to trace it with."""
+    from brownie.network.contract import ProjectContract
+    from brownie.network.state import _add_contract, _find_contract, _remove_contract
+
+    known = _find_contract(address)
+    if known is not None:
+        _remove_contract(known)
+    build = dict(code._build)
+    build.pop("pcMap", None)
+    seen = ProjectContract(project(), build, address, None, tx)
+    _add_contract(seen)
+    return seen
+
+
 def deploy_suite(
     admin: Any,
     regulator: Any,
@@ -86,8 +169,13 @@ def deploy_suite(
     base_uri: str = DEFAULT_BASE_URI,
     tier_thresholds: Sequence[int] = DEFAULT_TIER_THRESHOLDS,
     money: tuple[str, str] = DEFAULT_MONEY,
+    upgradeable: bool = False,
 ) -> Suite:
     """Deploy the registry, the three tokens, the compliance and offset contracts, and wire them.
+
+    ``upgradeable``: each part behind a transparent proxy whose admin (a ProxyAdmin owned by ``admin``) may replace
+    its code keeping its storage (`carbon_market.upgrade`); a call costs the proxy's hop, about 5,000 gas the
+    first time in a transaction (README). Otherwise the contracts themselves, whose code is final.
 
     ``regulator`` is onboarded and made the money issuer; the compliance contract is registered as a system
     participant holding the allowance's issuer and surrender roles and the credit's rules role; the offset
@@ -98,24 +186,17 @@ def deploy_suite(
     is the auctioneer and, until it sets another, the auctions' treasury. The circuit breaker is a registered system
     participant holding the market's exchange role (a halt is a call phase).
     """
-    contracts = project()
     tx = {"from": admin}
-    registry = contracts.ParticipantRegistry.deploy(admin, tx)
-    registry.onboard(onboarding(regulator, Role.REGULATOR, identity="regulator"), tx)
-    allowance = contracts.CarbonAllowance.deploy(registry, base_uri, tx)
-    credit = contracts.CreditToken.deploy(registry, list(tier_thresholds), tx)
-    money_token = contracts.SettlementToken.deploy(registry, *money, tx)
-    contracts.ComplianceLogic.deploy(tx)  # linked into Compliance by brownie
-    compliance = contracts.Compliance.deploy(registry, allowance, credit, tx)
-    offsets = contracts.OffsetRegistry.deploy(registry, allowance, tx)
-    for library in (contracts.CallAuction, contracts.OrderBook, contracts.MarketParams):
-        library.deploy(tx)  # linked into Market by brownie (CallAuction into OrderBook too, so first)
-    market = contracts.Market.deploy(registry, allowance, money_token, credit, regulator, tx)
-    desk = contracts.BlockTradeDesk.deploy(registry, market, allowance, money_token, credit, tx)
-    reserve = contracts.SupplyReserve.deploy(registry, allowance, money_token, market, tx)
-    auction = contracts.PrimaryAuction.deploy(registry, allowance, money_token, market, reserve, regulator, tx)
-    breaker = contracts.CircuitBreaker.deploy(registry, market, tx)
-
+    options = Options(base_uri=base_uri, tier_thresholds=tuple(tier_thresholds), money=money)
+    parts: dict[str, Any] = {}
+    for part in PARTS:
+        code = implementation(part, parts, admin, regulator, tx, options)
+        init = constructor(part, parts, admin, regulator, options)[2]
+        parts[part] = _behind_proxy(code, admin, init, tx) if upgradeable else code
+        if part == "registry":
+            parts[part].onboard(onboarding(regulator, Role.REGULATOR, identity="regulator"), tx)
+    registry, allowance, credit, money_token, compliance, offsets, market, desk, reserve, auction, breaker = (
+        parts[part] for part in PARTS)
     by_regulator = {"from": regulator}
     registry.onboardBatch(
         [onboarding(compliance, Role.SYSTEM, identity="compliance contract"),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
@@ -23,7 +24,7 @@ import {TPlusOne} from "./libraries/TPlusOne.sol";
 /// @dev A separate contract so that the market's order book keeps its code-size budget. It holds the escrow of open
 /// proposals and the fees of settled blocks, which are withdrawn to the market's fee recipient (pulled, never
 /// pushed: a recipient that cannot receive never stops a trade).
-contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver {
+contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver, Initializable {
     using SafeERC20 for IERC20;
 
     IMarket private immutable _market;
@@ -34,7 +35,7 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
     uint256 private _blockCount;
     mapping(uint256 blockId => BlockTrade) private _blocks;
     /// @dev Accrued fees plus one (as in `Market`): the slot never returns to zero.
-    uint256 private _feesPlusOne = 1;
+    uint256 private _feesPlusOne;
     /// @dev Lots investors escrow in open sell proposals, per instrument (they count towards positions).
     mapping(address account => mapping(uint32 instrument => uint64)) private _escrowed;
     /// @dev T+1: units block trades delivered to an account today, per instrument, packed as `units << 32 | day`;
@@ -67,6 +68,14 @@ contract BlockTradeDesk is IBlockTradeDesk, RegistryAccessControl, ReentrancyGua
         _allowance = allowance_;
         _money = money_;
         _credit = credit_;
+        initialize();
+    }
+
+    /// @notice Sets what the constructor would: run by the constructor (a direct deployment, or the implementation
+    /// of a proxy, which thereby can never be initialized again) and once by a proxy when it is deployed, whose
+    /// storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    function initialize() public initializer {
+        _feesPlusOne = 1;
     }
 
     // ================================================================== trading

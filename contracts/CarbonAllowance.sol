@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
 import {ERC1155URIStorage} from "@openzeppelin/contracts/token/ERC1155/extensions/ERC1155URIStorage.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -15,7 +16,7 @@ import {AllowanceId} from "./libraries/AllowanceId.sol";
 /// Minted by issuers only, burned by surrender, voluntary retirement, the regulator's invalidation or an
 /// issuer's claw-back, and
 /// moved only between active registered participants (system contracts such as the market included).
-contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessControl {
+contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessControl, Initializable {
     /// @notice May mint units: the allocation and offset-issuance contract(s).
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice May burn a holder's units as surrendered: the compliance contract.
@@ -34,6 +35,14 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     /// @param registry_ the participant registry that decides who may hold and move units
     /// @param baseURI_ the prefix of every per-id metadata URI
     constructor(IParticipantRegistry registry_, string memory baseURI_) ERC1155("") RegistryAccessControl(registry_) {
+        initialize(baseURI_);
+    }
+
+    /// @notice Sets what the constructor would: run by the constructor (a direct deployment, or the implementation
+    /// of a proxy, which thereby can never be initialized again) and once by a proxy when it is deployed, whose
+    /// storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    /// @param baseURI_ the prefix of every per-id metadata URI
+    function initialize(string memory baseURI_) public initializer {
         _setBaseURI(baseURI_);
     }
 

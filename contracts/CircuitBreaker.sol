@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 import {IMarket} from "../interfaces/IMarket.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
@@ -10,7 +11,7 @@ import {MarketMath} from "./libraries/MarketIds.sol";
 /// @title CircuitBreaker
 /// @notice The volatility interruptions of `ICircuitBreaker`. It holds the market's exchange role, which lets it
 /// open and close an instrument's call phase, and nothing else.
-contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl {
+contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl, Initializable {
     uint256 private constant _BPS = 10_000;
 
     IMarket private immutable _market;
@@ -22,7 +23,13 @@ contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl {
     /// @param market_ the market whose instruments this breaker halts
     constructor(IParticipantRegistry registry_, IMarket market_) RegistryAccessControl(registry_) {
         _market = market_;
+        initialize();
     }
+
+    /// @notice Marks the part initialized (it has nothing else to set): run by the constructor (a direct deployment,
+    /// or the implementation of a proxy) and once by a proxy when it is deployed, so no proxy of the suite is ever
+    /// left uninitialized.
+    function initialize() public initializer {}
 
     /// @inheritdoc ICircuitBreaker
     function setGuard(uint32 instrument, Guard calldata g) external onlyRole(DEFAULT_ADMIN_ROLE) {

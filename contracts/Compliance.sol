@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {ICarbonAllowance} from "../interfaces/ICarbonAllowance.sol";
 import {ICompliance} from "../interfaces/ICompliance.sol";
@@ -30,7 +31,7 @@ import {ComplianceStorage, Year, Record, Standing, Allocation, Verification, Acc
 /// @dev `multicall` (OpenZeppelin's) runs several of these functions in one transaction, each as its sender with
 /// its sender's roles and all or nothing: a verifier's attestations of many reports, an enterprise's surrender of
 /// several vintages.
-contract Compliance is ICompliance, RegistryAccessControl, Multicall {
+contract Compliance is ICompliance, RegistryAccessControl, Multicall, Initializable {
     using ComplianceStorage for Year;
     using ComplianceStorage for mapping(uint16 => Year);
 
@@ -61,7 +62,13 @@ contract Compliance is ICompliance, RegistryAccessControl, Multicall {
     {
         _allowance = allowance_;
         _credit = credit_;
+        initialize();
     }
+
+    /// @notice Marks the part initialized (it has nothing else to set): run by the constructor (a direct deployment,
+    /// or the implementation of a proxy) and once by a proxy when it is deployed, so no proxy of the suite is ever
+    /// left uninitialized.
+    function initialize() public initializer {}
 
     // ------------------------------------------------------------------ regulator
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ICreditToken} from "../interfaces/ICreditToken.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
@@ -13,7 +14,7 @@ import {MarketMath} from "./libraries/MarketIds.sol";
 /// enables them (then only between active participants).
 /// @dev The tier thresholds are packed into one slot: up to 7 thresholds of 32 bits each, and their count in
 /// the lowest byte, so `tierOf` costs one storage read.
-contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
+contract CreditToken is ICreditToken, ERC20, RegistryAccessControl, Initializable {
     /// @notice May reward and penalise: the compliance and market rules contracts.
     bytes32 public constant RULES_ROLE = keccak256("RULES_ROLE");
     /// @notice The most thresholds, so the most tiers are `MAX_THRESHOLDS + 1`.
@@ -41,10 +42,28 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl {
     /// @param registry_ the participant registry
     /// @param thresholds the initial tier thresholds (strictly increasing)
     constructor(IParticipantRegistry registry_, uint256[] memory thresholds)
-        ERC20("Carbon Market Credit", "CREDIT")
+        ERC20("", "")
         RegistryAccessControl(registry_)
     {
+        initialize(thresholds);
+    }
+
+    /// @notice Sets what the constructor would: run by the constructor (a direct deployment, or the implementation
+    /// of a proxy, which thereby can never be initialized again) and once by a proxy when it is deployed, whose
+    /// storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    /// @param thresholds the initial tier thresholds (strictly increasing)
+    function initialize(uint256[] memory thresholds) public initializer {
         _setTierThresholds(thresholds);
+    }
+
+    /// @notice The token's name, in the code (a proxy never sees the storage ERC20's constructor writes).
+    function name() public pure override returns (string memory) {
+        return "Carbon Market Credit";
+    }
+
+    /// @notice The token's symbol, in the code.
+    function symbol() public pure override returns (string memory) {
+        return "CREDIT";
     }
 
     /// @notice Credit points are whole: 0 decimals.

@@ -9,6 +9,7 @@ import {EscrowReceiver} from "./utils/EscrowReceiver.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IMarket} from "../interfaces/IMarket.sol";
 import {IBlockTradeDesk} from "../interfaces/IBlockTradeDesk.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -25,7 +26,7 @@ import {MarketParams} from "./libraries/MarketParams.sol";
 /// @dev Book layout (after Clober and Solady): orders rest in a FIFO queue per price level, and a level's order
 /// ids encode instrument, side, price tick and queue position, so an order is one storage slot and a level one
 /// more. A three-level bitmap finds the next occupied level. Fills only update the maker's slot; makers claim.
-contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver {
+contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, EscrowReceiver, Initializable {
     using SafeERC20 for IERC20;
 
     /// @notice Lists instruments, runs call auctions, receives fees.
@@ -42,7 +43,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     IBlockTradeDesk private _desk;
     /// @dev Accrued fees plus one: the slot never returns to zero, so the first fill after a withdrawal does not
     /// pay for setting a zero slot (20,000 gas more than updating one).
-    uint256 private _feesPlusOne = 1;
+    uint256 private _feesPlusOne;
 
     mapping(uint32 => Instrument) private _instruments;
     mapping(uint32 => OrderBook.Book) private _books;
@@ -66,18 +67,20 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
         _allowance = allowance_;
         _money = money_;
         _credit = credit_;
+        initialize(feeRecipient_);
+    }
+
+    /// @notice Sets the fee recipient and the default parameters: run by the constructor (a direct deployment, or
+    /// the implementation of a proxy, which thereby can never be initialized again) and once by a proxy when it is
+    /// deployed, whose storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    /// @param feeRecipient_ who receives the fees
+    function initialize(address feeRecipient_) public {
+        // OpenZeppelin's `initializer` does not fit in this contract's code (24,576 bytes at most): the fee slot
+        // is the flag, as it is set to one here and never returns to zero
+        if (_feesPlusOne != 0) revert InvalidInitialization();
         _feeRecipient = feeRecipient_;
-        _params = MarketParams.Packed({
-            feeBps: 20,
-            bandBps: 1_000,
-            blockBandBps: 3_000,
-            blockMinLots: 100,
-            lowestTierMaxLots: 1_000,
-            blockMinTier: 1,
-            discounts: MarketParams.packDiscounts([uint16(0), 1_000, 2_500, 5_000]),
-            paused: false,
-            callMinTraders: 2
-        });
+        _feesPlusOne = 1;
+        MarketParams.setDefaults(_params);
     }
 
     // ================================================================== trading
@@ -210,8 +213,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function setPaused(bool paused_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _params.paused = paused_;
-        emit PausedChanged(paused_, msg.sender);
+        MarketParams.setPaused(_params, paused_);
     }
 
     /// @inheritdoc IMarket
@@ -222,15 +224,12 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     /// @inheritdoc IMarket
     function setPositionLimit(uint32 id, uint64 units) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _instrument(id);
-        OrderBook.Book storage book = _books[id];
-        emit PositionLimitChanged(id, book.positionLimit, units);
-        book.positionLimit = units;
+        MarketParams.setPositionLimit(_books[id], id, units);
     }
 
     /// @inheritdoc IMarket
     function setTPlusOne(uint32 id, bool on) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _instrument(id).tPlusOne = on;
-        emit TPlusOneChanged(id, on);
+        MarketParams.setTPlusOne(_instrument(id), id, on);
     }
 
     /// @inheritdoc IMarket

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ICarbonAllowance} from "../interfaces/ICarbonAllowance.sol";
 import {IOffsetRegistry} from "../interfaces/IOffsetRegistry.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
@@ -11,7 +12,7 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title OffsetRegistry
 /// @notice Offset projects and the issuance of their verified reductions as offset units (CCER-like).
 /// It must hold the allowance contract's `ISSUER_ROLE` and be an active participant of the registry.
-contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
+contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl, Initializable {
     ICarbonAllowance private immutable _allowance;
 
     mapping(uint64 project => Project) private _projects;
@@ -22,7 +23,13 @@ contract OffsetRegistry is IOffsetRegistry, RegistryAccessControl {
     /// @param allowance_ the carbon allowance contract that mints the offsets
     constructor(IParticipantRegistry registry_, ICarbonAllowance allowance_) RegistryAccessControl(registry_) {
         _allowance = allowance_;
+        initialize();
     }
+
+    /// @notice Marks the part initialized (it has nothing else to set): run by the constructor (a direct deployment,
+    /// or the implementation of a proxy) and once by a proxy when it is deployed, so no proxy of the suite is ever
+    /// left uninitialized.
+    function initialize() public initializer {}
 
     /// @inheritdoc IOffsetRegistry
     function registerProject(address developer, bytes32 metadataHash)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 
@@ -8,7 +9,7 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice Who may act in the carbon market, and in which role. The admin manages the regulators; an
 /// active regulator manages every other participant. Every change emits an event, so the registry's
 /// whole history can be rebuilt from the chain.
-contract ParticipantRegistry is IParticipantRegistry {
+contract ParticipantRegistry is IParticipantRegistry, Initializable {
     uint8 public constant ROLE_REGULATOR = Roles.REGULATOR;
     uint8 public constant ROLE_VERIFIER = Roles.VERIFIER;
     uint8 public constant ROLE_ENTERPRISE = Roles.ENTERPRISE;
@@ -27,6 +28,14 @@ contract ParticipantRegistry is IParticipantRegistry {
 
     /// @param initialAdmin the top admin, who onboards the first regulator
     constructor(address initialAdmin) {
+        initialize(initialAdmin);
+    }
+
+    /// @notice Sets what the constructor would: run by the constructor (a direct deployment, or the implementation
+    /// of a proxy, which thereby can never be initialized again) and once by a proxy when it is deployed, whose
+    /// storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    /// @param initialAdmin the top admin, who onboards the first regulator
+    function initialize(address initialAdmin) public initializer {
         if (initialAdmin == address(0)) revert Registry__ZeroAddress();
         _admin = initialAdmin;
         emit AdminTransferred(address(0), initialAdmin);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -19,7 +20,7 @@ import {UniformPrice} from "./libraries/UniformPrice.sol";
 /// @title PrimaryAuction
 /// @notice The sealed-bid uniform-price auctions of `IPrimaryAuction`. It holds bidders' deposits in escrow (a registered system participant) and
 /// mints allowances (the allowance's issuer role); proceeds accrue for the treasury and are paid out in one transfer.
-contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGuardTransient {
+contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGuardTransient, Initializable {
     using SafeERC20 for IERC20;
 
     /// @notice May offer auctions: the regulator, or the exchange on its behalf.
@@ -62,6 +63,14 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
         _money = money_;
         _market = market_;
         _reserve = reserve_;
+        initialize(treasury_);
+    }
+
+    /// @notice Sets what the constructor would: run by the constructor (a direct deployment, or the implementation
+    /// of a proxy, which thereby can never be initialized again) and once by a proxy when it is deployed, whose
+    /// storage the constructor never sees. The immutables (registry, tokens) are the code's.
+    /// @param treasury_ where proceeds go
+    function initialize(address treasury_) public initializer {
         _treasury = treasury_;
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -17,7 +18,7 @@ import {MarketMath} from "./libraries/MarketIds.sol";
 /// @title SupplyReserve
 /// @notice The supply reserve and the cost containment reserve of `ISupplyReserve`. It mints the allowances it sells
 /// (the allowance's issuer role) and sends their price straight to the primary auction's treasury.
-contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuardTransient {
+contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuardTransient, Initializable {
     using SafeERC20 for IERC20;
 
     /// @notice The most vintages the supply reserve counts.
@@ -47,7 +48,13 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
         _allowance = allowance_;
         _money = money_;
         _market = market_;
+        initialize();
     }
+
+    /// @notice Marks the part initialized (it has nothing else to set): run by the constructor (a direct deployment,
+    /// or the implementation of a proxy) and once by a proxy when it is deployed, so no proxy of the suite is ever
+    /// left uninitialized.
+    function initialize() public initializer {}
 
     modifier onlyAuction() {
         if (msg.sender != address(_auction)) revert Reserve__NotAuction(msg.sender);

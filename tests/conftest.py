@@ -110,8 +110,15 @@ def newcomers(accounts):
 
 
 @pytest.fixture(scope="module")
-def suite(admin, regulator, verifier, exchange, alice, bob, carol, dave, issuer):
-    s = deploy_suite(admin, regulator)
+def upgradeable():
+    """Whether the module's suite stands behind proxies whose code can be replaced (a module says so by overriding
+    this fixture)."""
+    return False
+
+
+@pytest.fixture(scope="module")
+def suite(admin, regulator, verifier, exchange, alice, bob, carol, dave, issuer, upgradeable):
+    s = deploy_suite(admin, regulator, upgradeable=upgradeable)
     s.registry.onboardBatch(
         [
             onboarding(verifier, Role.VERIFIER),

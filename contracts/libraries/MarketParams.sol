@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IMarket} from "../../interfaces/IMarket.sol";
 import {BPS, MarketMath} from "./MarketIds.sol";
 import {AllowanceId} from "./AllowanceId.sol";
+import {OrderBook} from "./OrderBook.sol";
 
 /// @title MarketParams
 /// @notice The market-wide parameters, packed into one slot with the pause flag (an external library, linked).
@@ -19,6 +20,37 @@ library MarketParams {
         uint64 discounts;
         bool paused;
         uint8 callMinTraders;
+    }
+
+    /// @notice Store the parameters a new market starts with (its constructor's or its proxy's initializer).
+    function setDefaults(Packed storage s) public {
+        s.feeBps = 20;
+        s.bandBps = 1_000;
+        s.blockBandBps = 3_000;
+        s.blockMinLots = 100;
+        s.lowestTierMaxLots = 1_000;
+        s.blockMinTier = 1;
+        s.discounts = packDiscounts([uint16(0), 1_000, 2_500, 5_000]);
+        s.paused = false;
+        s.callMinTraders = 2;
+    }
+
+    /// @notice Pause or resume trading; emits `PausedChanged` with the caller (a library call keeps `msg.sender`).
+    function setPaused(Packed storage s, bool paused) public {
+        s.paused = paused;
+        emit IMarket.PausedChanged(paused, msg.sender);
+    }
+
+    /// @notice Set an instrument's position limit (units an investor may hold); emits `PositionLimitChanged`.
+    function setPositionLimit(OrderBook.Book storage book, uint32 id, uint64 units) public {
+        emit IMarket.PositionLimitChanged(id, book.positionLimit, units);
+        book.positionLimit = units;
+    }
+
+    /// @notice Turn an instrument's T+1 rule on or off; emits `TPlusOneChanged`.
+    function setTPlusOne(IMarket.Instrument storage ins, uint32 id, bool on) public {
+        ins.tPlusOne = on;
+        emit IMarket.TPlusOneChanged(id, on);
     }
 
     /// @notice Validate and store new parameters; emits `ParamsChanged` with the old and new values.
