@@ -23,7 +23,7 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test coverage coverage-report lint demo plan story scenarios bench deploy ops trace audit surveil watch compile clean help
+.PHONY: setup test coverage coverage-report lint layouts demo plan story scenarios bench deploy ops trace audit surveil watch compile clean help
 
 help:
 	@echo "make demo   the ten-year planning study: 50 enterprises, every scenario, 20 seeds; report in out/planning"
@@ -33,7 +33,8 @@ help:
 	@echo "make test   run the test suite against anvil"
 	@echo "make audit [BLOCK=n] [OUT=folder] NETWORK=name  audit report at a block: JSON, CSV, HTML"
 	@echo "make coverage  statement and branch coverage per contract (reports/coverage.md); fails under 95% of branches"
-	@echo "make lint   Slither over the contracts (its own virtual environment); fails on high or medium findings"
+	@echo "make lint   ruff, mypy, Slither (their own virtual environment) and the storage-layout gate of upgradeable parts"
+	@echo "make layouts  record the storage layouts that make lint holds the upgradeable parts to (contracts/layouts/)"
 	@echo "make bench [PLANNING=3000]  measure gas and throughput into benchmarks/results.json (PLANNING: the ten-year run's enterprises)"
 	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
@@ -78,6 +79,11 @@ lint: $(LINT_STAMP) $(SOLC_SHIM)
 
 compile: $(SETUP)
 	$(BROWNIE) compile
+
+# Record the storage layout of the suite's upgradeable parts (contracts/layouts/), which `make lint` holds the code
+# to: only with a change of layout that no deployed suite holds state under (toolchain/storage_layout.py).
+layouts: $(SETUP)
+	$(VENV)/bin/python toolchain/storage_layout.py --record
 
 # Without TESTS, the suite runs as groups at once, each against a chain of its own (a port of its own), which
 # brings the whole run down to about the time of the longest group on two cores; TESTS=... runs what it names.

@@ -50,19 +50,19 @@ class Results:
         self.gas[name] = int(tx.gas_used)
 
 
-def _setup(accounts: Any) -> tuple[Suite, list[Any]]:
+def _setup(accounts: Any, upgradeable: bool = False) -> tuple[Suite, list[Any]]:
     admin, regulator, issuer = accounts[0], accounts[1], accounts[2]
-    suite = deploy_suite(admin, regulator)
+    suite = deploy_suite(admin, regulator, upgradeable=upgradeable)
     suite.registry.onboard(onboarding(issuer, Role.SYSTEM), {"from": regulator})
     suite.allowance.grantRole(suite.allowance.ISSUER_ROLE(), issuer, {"from": regulator})
     suite.credit.grantRole(suite.credit.RULES_ROLE(), issuer, {"from": regulator})
     return suite, [admin, regulator, issuer]
 
 
-def measure_gas(accounts: Any, results: Results | None = None) -> Results:
+def measure_gas(accounts: Any, results: Results | None = None, upgradeable: bool = False) -> Results:
     """One transaction per operation, each in the state the operation's name describes (into ``results``, or new)."""
     results = Results() if results is None else results
-    suite, (_, regulator, issuer) = _setup(accounts)
+    suite, (_, regulator, issuer) = _setup(accounts, upgradeable)
     a, b, c, d = accounts[3:7]
     results.record("registry.onboard", suite.registry.onboard(
         onboarding(a, Role.ENTERPRISE, region=110000, sector=4411), {"from": regulator}))
@@ -171,11 +171,11 @@ def measure_scale(accounts: Any, results: Results, count: int = 1_000) -> None:
 TICK = 10_000
 
 
-def _market(accounts: Any, traders: int) -> tuple[Suite, list[Any], Operator]:
+def _market(accounts: Any, traders: int, upgradeable: bool = False) -> tuple[Suite, list[Any], Operator]:
     """A suite with an exchange, instrument 1 (the 2026 allowance, 60 tCNY reference) and ``traders``
     enterprises (``t0``, ``t1``... in the operator) holding allowances and money, each having approved the market
     and the desk."""
-    suite, (_, regulator, issuer) = _setup(accounts)
+    suite, (_, regulator, issuer) = _setup(accounts, upgradeable)
     people = list(accounts[4:4 + traders])
     op = Operator(suite, {"regulator": regulator, "exchange": accounts[3]} | {f"t{i}": p for i, p in enumerate(people)})
     names = [f"t{i}" for i in range(traders)]
@@ -204,9 +204,9 @@ class _Orders:
         return ref, receipt
 
 
-def measure_market(accounts: Any, results: Results) -> None:
+def measure_market(accounts: Any, results: Results, upgradeable: bool = False) -> None:
     """The continuous book's operations, each in the state its name describes."""
-    suite, _, op = _market(accounts, 3)
+    suite, _, op = _market(accounts, 3, upgradeable)
     book = _Orders(op)
     results.record("market.place_resting_new_level", book.place("t0", 0, 5_990, 10)[1])
     resting, receipt = book.place("t1", 0, 5_990, 10)
@@ -255,6 +255,32 @@ def _measure_t_plus_one(suite: Suite, op: Operator, book: _Orders, results: Resu
     results.gas["market.t_plus_one_buy_extra"] = buy_on.gas_used - buy_off.gas_used
     results.gas["market.t_plus_one_sell_extra"] = sell_on.gas_used - sell_off.gas_used
     op.do("t_plus_one", by="regulator", token=TOKEN, on=False)
+
+
+#: the operations measured again on a suite behind proxies (``measure_upgradeable``)
+HOT_PATH = ("registry.onboard", "allowance.transfer_new_holder", "allowance.transfer_existing_holder",
+            "money.transfer_new_holder", "market.place_resting", "market.cancel", "market.fill_one_maker",
+            "market.claim")
+
+
+def measure_upgradeable(accounts: Any, results: Results) -> None:
+    """The hot operations on a suite whose parts stand behind proxies (``upgradeable.<op>``), beside the same on
+    the contracts themselves measured in this run (``upgradeable.<op>.extra``: what the proxies cost: each proxy a
+    transaction enters, its implementation slot and code, read cold), and what replacing the market's code costs
+    (``upgrade.market``: its libraries, its implementation and the ProxyAdmin's call)."""
+    from brownie import history
+
+    from carbon_market.upgrade import upgrade
+
+    proxied = measure_gas(accounts, upgradeable=True)
+    measure_market(accounts, proxied, upgradeable=True)
+    for name in HOT_PATH:
+        results.gas[f"upgradeable.{name}"] = proxied.gas[name]
+        results.gas[f"upgradeable.{name}.extra"] = proxied.gas[name] - results.gas[name]
+    suite, (admin, regulator, _) = _setup(accounts, upgradeable=True)
+    start = len(history)
+    upgrade(suite, "market", admin, regulator)
+    results.gas["upgrade.market"] = sum(int(tx.gas_used) for tx in history[start:])
 
 
 def measure_block_trade(accounts: Any, results: Results) -> None:
@@ -519,6 +545,7 @@ def run(accounts: Any, planning_enterprises: int = PLANNING_ENTERPRISES) -> int:
     for measure, args in ((measure_watch_latency, ()), (measure_throughput, ()),
                           (measure_planning, (planning_enterprises,)), (measure_gas, ()),
                           (measure_compliance, ()), (measure_scale, ()), (measure_market, ()),
+                          (measure_upgradeable, ()),
                           (measure_block_trade, ()), (measure_call_auction, ()), (measure_primary_auction, ()),
                           (measure_simulation, ())):
         began = time.perf_counter()

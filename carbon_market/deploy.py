@@ -8,8 +8,13 @@ holds the same address, and no unlocked account is assumed. Every transaction wa
 ``required_confs=1`` on live networks, EIP-1559 fees from the node: brownie's ``priority_fee: auto``) and the record
 is written once the last is ``CONFIRMATIONS`` blocks deep. The record gives what the deployment cost in fees.
 
-The record (``deployments/<network>-<chain id>.json``) holds every address, the deployment transactions and
-blocks, the compiler settings and the git commit. Deploying again with a record reuses it (after checking that
+On a live network each part stands behind a proxy whose code the deployer (the owner of its ProxyAdmin) can
+replace keeping its state (``carbon_market.upgrade``); on a development chain the parts are the contracts themselves,
+whose code is final. ``UPGRADEABLE=1`` or ``0`` chooses either anywhere.
+
+The record (``deployments/<network>-<chain id>.json``) holds every address (for a proxied part, the proxy's, its
+implementation's and its ProxyAdmin's), the deployment transactions and blocks, the compiler settings and the git
+commit. Deploying again with a record reuses it (after checking that
 code is still there) unless ``redeploy`` is asked for.
 """
 
@@ -25,12 +30,7 @@ import yaml
 
 from carbon_market import settings
 from carbon_market.failures import CarbonMarketError
-from carbon_market.suite import Suite, deploy_suite, project
-
-#: the contracts of a suite, in deployment order (linked libraries are recorded with them)
-SUITE_FIELDS = ("registry", "allowance", "credit", "money", "compliance", "offsets", "market", "desk", "reserve",
-                "auction", "breaker")
-LIBRARIES = ("ComplianceLogic", "CallAuction", "OrderBook", "MarketParams")
+from carbon_market.suite import LIBRARIES, PARTS, Suite, deploy_suite, project
 
 
 class DeployError(CarbonMarketError):
@@ -48,6 +48,8 @@ class Record:
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> address, tx, block, contract
     #: what the deployment cost its signers, in the chain currency's smallest unit (every transaction's fee)
     fees: int = 0
+    #: each part behind a proxy whose code can be replaced
+    upgradeable: bool = False
 
     @property
     def path(self) -> Path:
@@ -127,7 +129,7 @@ def attach(record: Record) -> Suite:
     _without_brownie_artifacts()
     contracts = project()
     parts = {}
-    for name in SUITE_FIELDS:
+    for name in PARTS:
         entry = record.contracts.get(name)
         if entry is None:
             raise DeployError(f"{record.path}: the record has no {name} (deployed by an older version of the "
@@ -142,7 +144,8 @@ def attach(record: Record) -> Suite:
 def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
            redeploy: bool = False) -> tuple[Suite, Record, bool]:
     """The suite on this chain: the recorded one, or a new one (then recorded). Returns (suite, record, new).
-    On a development chain a record whose contracts are gone (the chain was restarted) is replaced."""
+    On a development chain a record whose contracts are gone (the chain was restarted) is replaced. Behind proxies
+    on a live network unless ``UPGRADEABLE`` says otherwise."""
     _without_brownie_artifacts()
     existing = None if redeploy else load(network, chain_id)
     if existing is not None:
@@ -154,19 +157,21 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     from brownie import web3
 
     deployer, regulator = signers(accounts, development)
+    chosen = settings.current().upgradeable
+    upgradeable = not development if chosen is None else chosen
     payers = {str(deployer), str(regulator)}
     before = sum(web3.eth.get_balance(a) for a in payers)
     try:
-        suite = deploy_suite(deployer, regulator)
+        suite = deploy_suite(deployer, regulator, upgradeable=upgradeable)
     except ValueError as exc:  # brownie's form of a transaction the node refused (funds, nonce, price)
         raise DeployError(f"the node refused a deployment transaction: {exc}; nothing was recorded: fix that and "
                           f"deploy again") from None
-    entries = _entries(suite)
+    entries = _entries(suite, upgradeable)
     if not development:
         _confirmed(max(e["block"] for e in entries.values()), settings.current().confirmations)
     record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
                     commit=_commit(), compiler=_compiler(), contracts=entries,
-                    fees=before - sum(web3.eth.get_balance(a) for a in payers))
+                    fees=before - sum(web3.eth.get_balance(a) for a in payers), upgradeable=upgradeable)
     settings.current().deployments.mkdir(exist_ok=True)
     record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
     return suite, record, True
@@ -196,9 +201,15 @@ def _without_brownie_artifacts() -> None:
     contract.ProjectContract._save_deployment = lambda self: None
 
 
-def _entries(suite: Suite) -> dict[str, dict[str, Any]]:
+def _entries(suite: Suite, upgradeable: bool) -> dict[str, dict[str, Any]]:
+    from carbon_market.upgrade import code_of, proxy_admin_of
+
     contracts = project()
-    deployed = [(name, getattr(suite, name)) for name in SUITE_FIELDS]
-    deployed += [(name, getattr(contracts, name)[-1]) for name in LIBRARIES]
-    return {name: {"contract": c._name, "address": c.address, "tx": c.tx.txid, "block": c.tx.block_number,
-                   "gas": c.tx.gas_used} for name, c in deployed}
+    deployed = [(name, getattr(suite, name)) for name in PARTS]
+    deployed += [(name, getattr(contracts, name)[-1]) for libraries in LIBRARIES.values() for name in libraries]
+    entries = {name: {"contract": c._name, "address": c.address, "tx": c.tx.txid, "block": c.tx.block_number,
+                      "gas": c.tx.gas_used} for name, c in deployed}
+    for name in PARTS if upgradeable else ():
+        part = getattr(suite, name)
+        entries[name] |= {"implementation": code_of(part), "proxy_admin": proxy_admin_of(part).address}
+    return entries

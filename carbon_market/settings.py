@@ -24,6 +24,8 @@ class Settings:
     crash_after: int | None
     #: blocks a transaction of ``deploy`` or ``ops`` must have on top of it, itself included, on a live network
     confirmations: int = 1
+    #: ``deploy`` puts each part behind a proxy whose code can be replaced: yes, no, or None (on live networks only)
+    upgradeable: bool | None = None
 
 
 _dotenv_read = False
@@ -53,7 +55,16 @@ def current() -> Settings:
                     journal=os.environ.get("JOURNAL", ""),
                     redeploy=os.environ.get("REDEPLOY", "") not in ("", "0"),
                     crash_after=int(crash) if crash.isdigit() else None,
-                    confirmations=_whole("CONFIRMATIONS", 1))
+                    confirmations=_whole("CONFIRMATIONS", 1), upgradeable=_yes_or_no("UPGRADEABLE"))
+
+
+def _yes_or_no(name: str) -> bool | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if text not in ("0", "1"):
+        raise BadInput(f"{name} must be 1 (behind proxies) or 0 (code final), not {text!r}")
+    return text == "1"
 
 
 def _whole(name: str, default: int) -> int:

@@ -114,12 +114,12 @@ contract CarbonAllowance is ICarbonAllowance, ERC1155URIStorage, RegistryAccessC
     // ------------------------------------------------------------------ metadata
 
     /// @inheritdoc ICarbonAllowance
-    function setURI(uint256 id, string calldata tokenURI) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setURI(uint256 id, string calldata tokenURI) external onlyGovernor {
         _setURI(id, tokenURI);
     }
 
     /// @inheritdoc ICarbonAllowance
-    function setBaseURI(string calldata baseURI) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setBaseURI(string calldata baseURI) external onlyGovernor {
         _setBaseURI(baseURI);
         emit BaseURIChanged(baseURI);
     }

@@ -32,7 +32,7 @@ contract CircuitBreaker is ICircuitBreaker, RegistryAccessControl, Initializable
     function initialize() public initializer {}
 
     /// @inheritdoc ICircuitBreaker
-    function setGuard(uint32 instrument, Guard calldata g) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setGuard(uint32 instrument, Guard calldata g) external onlyGovernor {
         // slither-disable-next-line unused-return (the call is the check: it reverts for an unknown instrument)
         _market.instrument(instrument);
         if (g.moveBps >= _BPS) revert Breaker__BadGuard("moveBps", g.moveBps);

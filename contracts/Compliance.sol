@@ -75,7 +75,7 @@ contract Compliance is ICompliance, RegistryAccessControl, Multicall, Initializa
     /// @inheritdoc ICompliance
     function openYear(uint16 year, Rules calldata rules_, uint16[] calldata sectors, uint64[] calldata benchmarks)
         external
-        onlyRole(DEFAULT_ADMIN_ROLE)
+        onlyGovernor
     {
         if (year < AllowanceId.MIN_VINTAGE || year > AllowanceId.MAX_VINTAGE) revert Compliance__InvalidYear(year);
         Year storage y = _years[year];
@@ -88,7 +88,7 @@ contract Compliance is ICompliance, RegistryAccessControl, Multicall, Initializa
     }
 
     /// @inheritdoc ICompliance
-    function setRules(uint16 year, Rules calldata rules_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setRules(uint16 year, Rules calldata rules_) external onlyGovernor {
         Year storage y = _years.beforeDeadline(year);
         _checkRules(rules_);
         Rules memory old = y.rules;
@@ -99,7 +99,7 @@ contract Compliance is ICompliance, RegistryAccessControl, Multicall, Initializa
     /// @inheritdoc ICompliance
     function setBenchmarks(uint16 year, uint16[] calldata sectors, uint64[] calldata benchmarks)
         external
-        onlyRole(DEFAULT_ADMIN_ROLE)
+        onlyGovernor
     {
         _setBenchmarks(_years.beforeDeadline(year), year, sectors, benchmarks);
     }

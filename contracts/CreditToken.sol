@@ -125,12 +125,12 @@ contract CreditToken is ICreditToken, ERC20, RegistryAccessControl, Initializabl
     }
 
     /// @inheritdoc ICreditToken
-    function setTierThresholds(uint256[] calldata thresholds) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setTierThresholds(uint256[] calldata thresholds) external onlyGovernor {
         _setTierThresholds(thresholds);
     }
 
     /// @inheritdoc ICreditToken
-    function setTransfersEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setTransfersEnabled(bool enabled) external onlyGovernor {
         _transfersEnabled = enabled;
         emit TransfersEnabledChanged(enabled);
     }

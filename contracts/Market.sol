@@ -217,23 +217,23 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
     }
 
     /// @inheritdoc IMarket
-    function setParams(Params calldata next) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setParams(Params calldata next) external onlyGovernor {
         MarketParams.update(_params, next);
     }
 
     /// @inheritdoc IMarket
-    function setPositionLimit(uint32 id, uint64 units) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPositionLimit(uint32 id, uint64 units) external onlyGovernor {
         _instrument(id);
         MarketParams.setPositionLimit(_books[id], id, units);
     }
 
     /// @inheritdoc IMarket
-    function setTPlusOne(uint32 id, bool on) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setTPlusOne(uint32 id, bool on) external onlyGovernor {
         MarketParams.setTPlusOne(_instrument(id), id, on);
     }
 
     /// @inheritdoc IMarket
-    function setDesk(IBlockTradeDesk desk_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setDesk(IBlockTradeDesk desk_) external onlyGovernor {
         if (address(_desk) != address(0)) revert Market__BadDesk(address(desk_));
         _desk = desk_;
         emit DeskSet(address(desk_));
@@ -311,7 +311,7 @@ contract Market is IMarket, RegistryAccessControl, ReentrancyGuardTransient, Esc
 
     /// @inheritdoc IMarket
     function feeRateOf(address account) external view returns (uint16) {
-        return MarketParams.feeRate(_params, _credit.tierOf(account));
+        return _feeRateFor(account, 0, _params); // no order: no order-size limit
     }
 
     /// @inheritdoc IMarket

@@ -25,6 +25,8 @@ contract ParticipantRegistry is IParticipantRegistry, Initializable {
     address private _pendingAdmin;
     mapping(address account => Participant) private _participants;
     mapping(address account => bytes32 group) private _groups;
+    /// @dev The timelock the suite was handed to; zero while every active regulator governs.
+    address private _governor;
 
     /// @param initialAdmin the top admin, who onboards the first regulator
     constructor(address initialAdmin) {
@@ -69,6 +71,42 @@ contract ParticipantRegistry is IParticipantRegistry, Initializable {
         _admin = pending;
         delete _pendingAdmin;
         emit AdminTransferred(previous, pending);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IParticipantRegistry
+    function handOver(address governor_) external {
+        if (msg.sender != _admin) revert Registry__Unauthorized(msg.sender);
+        if (governor_.code.length == 0) revert Registry__GovernorWithoutCode(governor_);
+        emit GovernorSet(_governor, governor_);
+        _governor = governor_;
+        emit AdminTransferred(_admin, governor_);
+        _admin = governor_;
+        delete _pendingAdmin;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function governor() external view returns (address) {
+        return _governor;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isGovernor(address account) external view returns (bool) {
+        address governor_ = _governor;
+        if (governor_ != address(0)) return account == governor_;
+        Participant storage p = _participants[account];
+        return p.status == Status.Active && p.roles & Roles.REGULATOR != 0;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requireGovernor(address account) external view {
+        address governor_ = _governor;
+        if (governor_ == address(0)) {
+            _requireRole(account, Roles.REGULATOR);
+        } else if (account != governor_) {
+            revert Registry__NotGovernor(account, governor_);
+        }
     }
 
     // ------------------------------------------------------------------ participant management

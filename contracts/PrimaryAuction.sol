@@ -230,7 +230,7 @@ contract PrimaryAuction is IPrimaryAuction, RegistryAccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IPrimaryAuction
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setTreasury(address treasury_) external onlyGovernor {
         if (treasury_ == address(0)) revert Auction__BadRules("treasury", 0);
         emit TreasuryChanged(_treasury, treasury_);
         _treasury = treasury_;

@@ -62,7 +62,7 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc ISupplyReserve
-    function setAuction(address auction_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setAuction(address auction_) external onlyGovernor {
         if (address(_auction) != address(0)) revert Reserve__AuctionSet(address(_auction));
         if (auction_.code.length == 0) revert Reserve__BadRules("auction", uint256(uint160(auction_)));
         _auction = IPrimaryAuction(auction_);
@@ -96,7 +96,7 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc ISupplyReserve
-    function setSupplyRules(SupplyRules calldata rules) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setSupplyRules(SupplyRules calldata rules) external onlyGovernor {
         if (rules.periodLength == 0) revert Reserve__BadRules("periodLength", 0);
         if (rules.vintages == 0 || rules.vintages > MAX_VINTAGES) revert Reserve__BadRules("vintages", rules.vintages);
         // slither-disable-next-line unused-return (the calls are the check: they revert for a vintage out of range)
@@ -141,7 +141,7 @@ contract SupplyReserve is ISupplyReserve, RegistryAccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc ISupplyReserve
-    function setContainment(uint32 referenceInstrument, Tier[] calldata tiers_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setContainment(uint32 referenceInstrument, Tier[] calldata tiers_) external onlyGovernor {
         if (tiers_.length > MAX_TIERS) revert Reserve__BadRules("tiers", tiers_.length);
         delete _tiers;
         uint64 previous = 0;

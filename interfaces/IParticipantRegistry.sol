@@ -59,6 +59,10 @@ interface IParticipantRegistry {
     error Registry__BadBatchSize(uint256 size, uint256 max);
     /// @notice Thrown when someone other than the proposed admin tries to accept the admin role.
     error Registry__NotPendingAdmin(address caller, address pending);
+    /// @notice Thrown when a governed action (parameters, role grants) comes from anyone but the governor.
+    error Registry__NotGovernor(address caller, address governor);
+    /// @notice Thrown when the suite is handed to a governor that is not a contract (a timelock).
+    error Registry__GovernorWithoutCode(address governor);
 
     // ------------------------------------------------------------------ events
 
@@ -87,6 +91,8 @@ interface IParticipantRegistry {
     event AdminTransferProposed(address indexed admin, address indexed proposed);
     /// @notice Emitted when the proposed successor accepts and becomes the admin.
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
+    /// @notice Emitted when the admin hands the suite to a governor (a timelock), which becomes the admin too.
+    event GovernorSet(address indexed previousGovernor, address indexed governor);
 
     // ------------------------------------------------------------------ admin (two-step)
 
@@ -102,6 +108,25 @@ interface IParticipantRegistry {
 
     /// @notice Accept the admin role proposed to the caller.
     function acceptAdmin() external;
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Hand the suite to `governor_` (a timelock whose approvers are the regulators): from then on the
+    /// governed actions of every part (parameters, role grants) and the admin's (new regulators) are its alone, and
+    /// a single regulator keeps the immediate ones (pause, freeze, recoveries). Admin only; the governor, as the
+    /// new admin, may hand over again (a new timelock).
+    function handOver(address governor_) external;
+
+    /// @notice The governor, or the zero address while the suite is not handed over (then every active regulator
+    /// governs).
+    function governor() external view returns (address);
+
+    /// @notice Whether `account` may take governed actions: the governor, or while there is none an active regulator.
+    function isGovernor(address account) external view returns (bool);
+
+    /// @notice Reverts unless `account` may take governed actions: `Registry__NotGovernor` once handed over,
+    /// otherwise the regulator check's `Registry__NotActive` / `Registry__MissingRole`.
+    function requireGovernor(address account) external view;
 
     // ------------------------------------------------------------------ participant management
 

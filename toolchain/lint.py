@@ -1,8 +1,9 @@
 """`make lint`: the Python package checked by ruff and mypy (settings in pyproject.toml), then Slither over the
 project's contracts (dependencies and contracts/test excluded), compiled as the build compiles them (solc 0.8.30
 through the solc-js wrapper, optimizer at 20,000 runs, cancun). Fails on any ruff or mypy finding, on any high or
-medium Slither finding, and on any other Slither finding whose detector is not acknowledged, with its reason, in
-lint/acknowledged.txt. Runs in its own virtual environment (.venv-lint, pinned in requirements-lint.txt)."""
+medium Slither finding, on any other Slither finding whose detector is not acknowledged, with its reason, in
+lint/acknowledged.txt, and on any change of an upgradeable part's storage that would break a deployed proxy's state
+(toolchain/storage_layout.py). Runs in its own virtual environment (.venv-lint, pinned in requirements-lint.txt)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+import storage_layout  # toolchain/, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLC = ROOT / ".toolchain" / "solcx" / "solc-v0.8.30"
@@ -54,6 +57,7 @@ def python_checks() -> int:
 
 def main() -> int:
     python_failed = python_checks()
+    layout_breaks = storage_layout.check()
     known, found = acknowledged(), findings()
     counts = Counter((f["impact"], f["check"]) for f in found)
     failing = [f for f in found if f["impact"] in BLOCKING or f["check"] not in known]
@@ -64,7 +68,7 @@ def main() -> int:
         print(f"\n{f['impact']} {f['check']}: {f['description'].strip()}")
     print(f"\nslither: {len(found)} findings, {len(failing)} blocking "
           f"({sum(n for (i, _), n in counts.items() if i in BLOCKING)} high or medium)")
-    return 1 if failing or python_failed else 0
+    return 1 if failing or python_failed or layout_breaks else 0
 
 
 if __name__ == "__main__":

@@ -7,13 +7,19 @@ import {Roles} from "../libraries/Roles.sol";
 
 /// @title RegistryAccessControl
 /// @notice OpenZeppelin AccessControl whose authority is the participant registry:
-/// - `DEFAULT_ADMIN_ROLE` (which grants and revokes every other role) is held by every active regulator
-///   of the registry and by nobody else;
+/// - `GOVERNOR_ROLE` (the governed actions: parameters, and granting and revoking every other role) is held by the
+///   registry's governor, the timelock whose approvers are the regulators, once the suite is handed to it; until
+///   then by every active regulator;
+/// - `DEFAULT_ADMIN_ROLE` (what a single regulator does at once: pause, recover, enforce) is held by every active
+///   regulator of the registry and by nobody else;
 /// - any other role (issuer, surrender, rules...) needs both a grant here and an active registration,
 ///   so freezing or revoking an account in the registry also stops it acting here.
 abstract contract RegistryAccessControl is AccessControl {
     /// @notice Thrown when a contract is deployed with a registry address that holds no code.
     error Access__RegistryWithoutCode(address registry);
+
+    /// @notice The governed actions' role (see the contract's notice); also the admin of every role.
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
     IParticipantRegistry private immutable _registry;
 
@@ -24,15 +30,30 @@ abstract contract RegistryAccessControl is AccessControl {
         _registry = registry_;
     }
 
+    /// @dev The governed actions: `GOVERNOR_ROLE`'s (one function, not a copy of the role id at every use).
+    modifier onlyGovernor() {
+        _checkGovernor();
+        _;
+    }
+
     /// @notice The participant registry this contract takes its authority from.
     function registry() public view returns (IParticipantRegistry) {
         return _registry;
     }
 
-    /// @notice Whether `account` holds `role`; for `DEFAULT_ADMIN_ROLE`, whether it is an active regulator.
+    /// @notice Whether `account` holds `role`; for `DEFAULT_ADMIN_ROLE`, whether it is an active regulator; for
+    /// `GOVERNOR_ROLE`, whether it is the registry's governor (an active regulator while there is none).
     function hasRole(bytes32 role, address account) public view virtual override returns (bool) {
-        if (role == DEFAULT_ADMIN_ROLE) return _registry.hasRole(account, Roles.REGULATOR);
+        if (role == DEFAULT_ADMIN_ROLE) {
+            return _askRegistry(IParticipantRegistry.hasRole.selector, account, Roles.REGULATOR) != 0;
+        }
+        if (role == GOVERNOR_ROLE) return _askRegistry(IParticipantRegistry.isGovernor.selector, account, 0) != 0;
         return super.hasRole(role, account);
+    }
+
+    /// @notice Every role is granted and revoked by the governor: `GOVERNOR_ROLE`.
+    function getRoleAdmin(bytes32) public view virtual override returns (bytes32) {
+        return GOVERNOR_ROLE;
     }
 
     /// @dev `registry.requireTransfer(operator, from, to)`, bubbling up the registry's custom error.
@@ -79,14 +100,45 @@ abstract contract RegistryAccessControl is AccessControl {
         }
     }
 
-    /// @dev Reverts with the registry's `Registry__NotActive` / `Registry__MissingRole` for the admin role,
+    /// @dev Reverts unless the sender may take governed actions (see `onlyGovernor`).
+    function _checkGovernor() internal view {
+        _checkRole(GOVERNOR_ROLE, msg.sender);
+    }
+
+    /// @dev `registry.<selector>(account, arg)` (a one-argument function ignores `arg`): its one-word answer (zero for
+    /// a check that answers nothing), reverting with the registry's error. One static call without the high-level
+    /// call's encoding and code-size check (the constructor proved that the registry has code), so that the access
+    /// checks every part inherits fit in the market's code.
+    function _askRegistry(bytes4 selector, address account, uint256 arg) private view returns (uint256 answer) {
+        address target = address(_registry);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), account)
+            mstore(add(m, 0x24), arg)
+            mstore(0, 0)
+            if iszero(staticcall(gas(), target, m, 0x44, 0, 0x20)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            answer := mload(0)
+        }
+    }
+
+    /// @dev Reverts with the registry's `Registry__NotGovernor` (or, while there is no governor, the regulator check's
+    /// errors) for the governor's role, `Registry__NotActive` / `Registry__MissingRole` for the admin role,
     /// and with `AccessControlUnauthorizedAccount` or `Registry__NotActive` for any other.
     function _checkRole(bytes32 role, address account) internal view virtual override {
         if (role == DEFAULT_ADMIN_ROLE) {
-            _registry.requireRole(account, Roles.REGULATOR);
+            _askRegistry(IParticipantRegistry.requireRole.selector, account, Roles.REGULATOR);
             return;
         }
-        super._checkRole(role, account);
+        if (role == GOVERNOR_ROLE) {
+            _askRegistry(IParticipantRegistry.requireGovernor.selector, account, 0);
+            return;
+        }
+        // AccessControl's own record of the grant, not `hasRole` (whose two branches above are not this role's)
+        if (!super.hasRole(role, account)) revert AccessControlUnauthorizedAccount(account, role);
         _requireActive(account);
     }
 }

@@ -20,7 +20,7 @@ LAYERS = {
     "history": DOMAIN, "failures": DOMAIN, "settings": DOMAIN, "sim": DOMAIN, "sim.model": DOMAIN,
     "auctions": DOMAIN, "bids": PLUMBING,
     "codec": PLUMBING, "bulk": PLUMBING, "receipts": PLUMBING, "clock": PLUMBING, "suite": PLUMBING,
-    "errors": PLUMBING, "deploy": PLUMBING, "upgrade": PLUMBING, "ops.node": PLUMBING, "ops.journal": PLUMBING,
+    "errors": PLUMBING, "deploy": PLUMBING, "upgrade": PLUMBING, "governance": PLUMBING, "ops.node": PLUMBING, "ops.journal": PLUMBING,
     "ops.transport": PLUMBING,
     "ops": OPERATIONS, "ops.spec": OPERATIONS, "ops.steps": OPERATIONS, "ops.senders": OPERATIONS,
     "ops.runner": OPERATIONS, "year": OPERATIONS,
