@@ -36,12 +36,15 @@ def compiled(sources: dict[str, str], contracts: dict[str, str] | None = None) -
     """The storage layout of each contract (name -> source path) of ``sources`` (path -> text), compiled with the
     build's settings (solc 0.8.30, optimizer at 20,000 runs, cancun)."""
     wanted = contracts or {name: path for path in sources for name in _declared(sources[path])}
+    selection: dict[str, dict[str, list[str]]] = {}
+    for name, path in wanted.items():
+        selection.setdefault(path, {})[name] = ["storageLayout"]
     request = {
         "language": "Solidity",
         "sources": {path: {"content": text} for path, text in sources.items()},
         "settings": {"optimizer": {"enabled": True, "runs": 20000}, "evmVersion": "cancun",
                      "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
-                     "outputSelection": {path: {name: ["storageLayout"]} for name, path in wanted.items()}},
+                     "outputSelection": selection},
     }
     done = subprocess.run([str(SOLC), "--standard-json"], input=json.dumps(request), capture_output=True, text=True,
                           cwd=ROOT, check=True)

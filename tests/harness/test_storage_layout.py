@@ -27,7 +27,7 @@ VERSIONS = {
     "Repacked": (PAIR, PAIR, "uint256 a; address b; uint256 c; mapping(address => S) byOwner; P inPlace;",
                  "c (slot 1, offset 20) is now c (slot 2, offset 0)"),
     "Removed": (PAIR, PAIR, "uint256 a; address b; bool c; mapping(address => S) byOwner;",
-                "inPlace (slot 4) is gone"),
+                "inPlace (slot 3) is gone"),
     "GrownInPlace": (PAIR, GROWN, FIRST, "inPlace: struct V.P grew where it is stored in place"),
     "MemberSwapped": ("uint128 y; uint128 x;", PAIR, FIRST, "byOwner: member x (slot 0, offset 0) is now y"),
 }

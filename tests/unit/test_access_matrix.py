@@ -16,6 +16,7 @@ from carbon_market.compliance import Rules
 from carbon_market.roles import Role
 from carbon_market.suite import MONEY_UNIT, identity_hash, onboarding
 from carbon_market.auctions import AuctionRules
+from carbon_market.market import params_with
 from tests.conftest import ALLOWANCE_2026, list_for_trading
 
 CALLERS = ("admin", "regulator", "verifier", "exchange", "enterprise", "investor", "developer", "system",
@@ -155,7 +156,38 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         lambda s, w, c: s.reserve.setContainment(1, [(70 * MONEY_UNIT, 10, 10)], {"from": c}), {"regulator"}),
     "breaker.setGuard": (lambda s, w, c: s.breaker.setGuard(1, GUARD, {"from": c}), {"regulator"}),
     "breaker.observe": (lambda s, w, c: s.breaker.observe(1, {"from": c}), EVERYONE),
+    "registry.handOver": (lambda s, w, c: s.registry.handOver(s.market, {"from": c}), {"admin"}),
+    # every part was initialized when it was deployed: nobody initializes it again
+    "registry.initialize": (lambda s, w, c: s.registry.initialize(w["spare"], {"from": c}), set()),
+    "allowance.initialize": (lambda s, w, c: s.allowance.initialize("x", {"from": c}), set()),
+    "credit.initialize": (lambda s, w, c: s.credit.initialize([7], {"from": c}), set()),
+    "money.initialize": (lambda s, w, c: s.money.initialize("x", "X", {"from": c}), set()),
+    "compliance.initialize": (lambda s, w, c: s.compliance.initialize({"from": c}), set()),
+    "offsets.initialize": (lambda s, w, c: s.offsets.initialize({"from": c}), set()),
+    "auction.initialize": (lambda s, w, c: s.auction.initialize(w["spare"], {"from": c}), set()),
+    "reserve.initialize": (lambda s, w, c: s.reserve.initialize({"from": c}), set()),
+    "breaker.initialize": (lambda s, w, c: s.breaker.initialize({"from": c}), set()),
+    # the market's and the desk's governed and emergency actions (their trading paths: tests/unit/market)
+    "market.setParams": (lambda s, w, c: s.market.setParams(params_with(s.market, feeBps=30), {"from": c}),
+                         {"regulator"}),
+    "market.setPositionLimit": (lambda s, w, c: s.market.setPositionLimit(1, 10, {"from": c}), {"regulator"}),
+    "market.setTPlusOne": (lambda s, w, c: s.market.setTPlusOne(1, True, {"from": c}), {"regulator"}),
+    "market.setPaused": (lambda s, w, c: s.market.setPaused(True, {"from": c}), {"regulator"}),
+    "market.grantRole": (
+        lambda s, w, c: s.market.grantRole(s.market.EXCHANGE_ROLE(), w["target"], {"from": c}), {"regulator"}),
+    "market.initialize": (lambda s, w, c: s.market.initialize(w["spare"], {"from": c}), set()),
+    "desk.grantRole": (
+        lambda s, w, c: s.desk.grantRole(TAG, w["target"], {"from": c}), {"regulator"}),
+    "desk.initialize": (lambda s, w, c: s.desk.initialize({"from": c}), set()),
 }
+#: what the governor alone does once a suite is handed over (test_access_matrix_governed.py): parameters, role
+#: grants, and the registry admin's powers (new regulators, a new admin, a new governor)
+GOVERNED = {"registry.onboard_regulator", "registry.proposeAdmin", "registry.handOver", "allowance.setURI",
+            "allowance.setBaseURI", "allowance.grantRole", "allowance.revokeRole", "credit.setTierThresholds",
+            "credit.setTransfersEnabled", "compliance.openYear", "compliance.setRules", "compliance.setBenchmarks",
+            "compliance.grantRole", "money.grantRole", "auction.setTreasury", "auction.grantRole",
+            "reserve.setSupplyRules", "reserve.setContainment", "breaker.setGuard", "market.setParams",
+            "market.setPositionLimit", "market.setTPlusOne", "market.grantRole", "desk.grantRole"}
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -1,0 +1,67 @@
+"""The access-control matrix of a suite behind proxies handed to its governor (a timelock whose council is the
+regulator and two more approvers, two of three to approve): every row of test_access_matrix.py again, with the
+governor (the timelock itself, as the calls it makes once an action has run) among the callers. A governed action
+(GOVERNED: parameters, role grants, the registry admin's powers) is the governor's alone; every other row keeps its
+callers, so a single regulator still pauses, freezes, recovers and enforces at once. Then the rows of governance
+itself: upgrades, the council and the timelock."""
+
+from __future__ import annotations
+
+import pytest
+from brownie.exceptions import VirtualMachineError
+
+from carbon_market import governance as gov
+from carbon_market.upgrade import code_of, proxy_admin_of
+from tests.unit.test_access_matrix import CALLERS, GOVERNED, MATRIX, who, world  # noqa: F401 (the fixtures)
+
+DAY = 86_400
+GOVERNANCE = {
+    "proxyAdmin.upgradeAndCall": (
+        lambda s, w, c: proxy_admin_of(s.market).upgradeAndCall(s.market, code_of(s.market), b"", {"from": c}),
+        {"governor"}),
+    "proxyAdmin.transferOwnership": (
+        lambda s, w, c: proxy_admin_of(s.money).transferOwnership(w["spare"], {"from": c}), {"governor"}),
+    "council.approve": (
+        lambda s, w, c: w["council"].approve([s.market.address], [0], [b""], b"\x01" * 32, {"from": c}),
+        {"regulator"}),
+    "council.setApprovers": (
+        lambda s, w, c: w["council"].setApprovers([w["regulator"], w["spare"]], 2, {"from": c}), {"governor"}),
+    "timelock.scheduleBatch": (
+        lambda s, w, c: w["timelock"].scheduleBatch([s.market.address], [0], [b""], b"\0" * 32, b"\x02" * 32, DAY,
+                                                    {"from": c}), set()),
+    "timelock.updateDelay": (lambda s, w, c: w["timelock"].updateDelay(1, {"from": c}), {"governor"}),
+}
+ROWS = {name: ({"governor"} if name in GOVERNED else allowed | {"governor"} if allowed == set(CALLERS) else allowed)
+        for name, (_, allowed) in MATRIX.items()}
+ROWS |= {name: allowed for name, (_, allowed) in GOVERNANCE.items()}
+
+
+@pytest.fixture(scope="module")
+def upgradeable():
+    return True
+
+
+@pytest.fixture(scope="module")
+def governed(world, who, admin, newcomers, accounts):  # noqa: F811 (the imported fixtures)
+    """The world handed over; the governor is the timelock, whose calls anvil lets the test make directly."""
+    approvers = [who["regulator"], newcomers[3], newcomers[4]]
+    governance = gov.hand_over(world, admin, approvers, threshold=2, delay=DAY, upgradeable=True)
+    return world, who | {"governor": accounts.at(governance.timelock.address, force=True),
+                         "council": governance.council, "timelock": governance.timelock}
+
+
+@pytest.mark.parametrize("caller", (*CALLERS, "governor"))
+@pytest.mark.parametrize("function", sorted(ROWS))
+def test_access_once_governed(governed, function, caller):
+    suite, people = governed
+    call = (MATRIX.get(function) or GOVERNANCE[function])[0]
+    if caller in ROWS[function]:
+        call(suite, people, people[caller])
+    else:
+        with pytest.raises(VirtualMachineError):
+            call(suite, people, people[caller])
+
+
+def test_every_governed_row_was_a_regulators_or_the_admins_before():
+    assert GOVERNED <= set(MATRIX)
+    assert all(MATRIX[name][1] in ({"regulator"}, {"admin"}) for name in GOVERNED)
