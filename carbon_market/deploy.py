@@ -10,7 +10,10 @@ is written once the last is ``CONFIRMATIONS`` blocks deep. The record gives what
 
 On a live network each part stands behind a proxy whose code the deployer (the owner of its ProxyAdmin) can
 replace keeping its state (``carbon_market.upgrade``); on a development chain the parts are the contracts themselves,
-whose code is final. ``UPGRADEABLE=1`` or ``0`` chooses either anywhere.
+whose code is final. ``UPGRADEABLE=1`` or ``0`` chooses either anywhere. With ``GOVERNANCE_APPROVERS`` (addresses),
+the suite is then handed to a timelock (``GOVERNANCE_DELAY`` seconds, two days unless set) whose council is those
+approvers, ``GOVERNANCE_THRESHOLD`` of them (2 unless set) to approve a governed action (``carbon_market.governance``);
+the deployer keeps nothing.
 
 The record (``deployments/<network>-<chain id>.json``) holds every address (for a proxied part, the proxy's, its
 implementation's and its ProxyAdmin's), the deployment transactions and blocks, the compiler settings and the git
@@ -50,6 +53,8 @@ class Record:
     fees: int = 0
     #: each part behind a proxy whose code can be replaced
     upgradeable: bool = False
+    #: the timelock and council the suite was handed to, with the approvers, threshold and delay (empty: none)
+    governance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -161,8 +166,13 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     upgradeable = not development if chosen is None else chosen
     payers = {str(deployer), str(regulator)}
     before = sum(web3.eth.get_balance(a) for a in payers)
+    chosen_governance = settings.current()
+    if chosen_governance.approvers and not 2 <= chosen_governance.threshold <= len(chosen_governance.approvers):
+        raise DeployError(f"GOVERNANCE_THRESHOLD must be at least 2 and at most the {len(chosen_governance.approvers)}"
+                          f" approvers of GOVERNANCE_APPROVERS, not {chosen_governance.threshold}; nothing was deployed")
     try:
         suite = deploy_suite(deployer, regulator, upgradeable=upgradeable)
+        governance = _governed(suite, deployer, chosen_governance, upgradeable)
     except ValueError as exc:  # brownie's form of a transaction the node refused (funds, nonce, price)
         raise DeployError(f"the node refused a deployment transaction: {exc}; nothing was recorded: fix that and "
                           f"deploy again") from None
@@ -171,10 +181,22 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
         _confirmed(max(e["block"] for e in entries.values()), settings.current().confirmations)
     record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
                     commit=_commit(), compiler=_compiler(), contracts=entries,
-                    fees=before - sum(web3.eth.get_balance(a) for a in payers), upgradeable=upgradeable)
+                    fees=before - sum(web3.eth.get_balance(a) for a in payers), upgradeable=upgradeable,
+                    governance=governance)
     settings.current().deployments.mkdir(exist_ok=True)
     record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
     return suite, record, True
+
+
+def _governed(suite: Suite, deployer: Any, chosen: settings.Settings, upgradeable: bool) -> dict[str, Any]:
+    """Hand the suite to a timelock and council when approvers are set; what the record keeps of them."""
+    if not chosen.approvers:
+        return {}
+    from carbon_market.governance import hand_over
+
+    governance = hand_over(suite, deployer, chosen.approvers, chosen.threshold, chosen.delay, upgradeable)
+    return {"timelock": governance.timelock.address, "council": governance.council.address,
+            "approvers": list(chosen.approvers), "threshold": chosen.threshold, "delay": chosen.delay}
 
 
 def _confirmed(block: int, confirmations: int, timeout: float = 600) -> None:

@@ -26,6 +26,12 @@ class Settings:
     confirmations: int = 1
     #: ``deploy`` puts each part behind a proxy whose code can be replaced: yes, no, or None (on live networks only)
     upgradeable: bool | None = None
+    #: ``deploy`` hands the suite to a timelock whose council is these approvers (none: every regulator governs)
+    approvers: tuple[str, ...] = ()
+    #: how many of the approvers approve a governed action
+    threshold: int = 2
+    #: how long the timelock holds an approved action, in seconds
+    delay: int = 2 * 86_400
 
 
 _dotenv_read = False
@@ -55,7 +61,25 @@ def current() -> Settings:
                     journal=os.environ.get("JOURNAL", ""),
                     redeploy=os.environ.get("REDEPLOY", "") not in ("", "0"),
                     crash_after=int(crash) if crash.isdigit() else None,
-                    confirmations=_whole("CONFIRMATIONS", 1), upgradeable=_yes_or_no("UPGRADEABLE"))
+                    confirmations=_whole("CONFIRMATIONS", 1), upgradeable=_yes_or_no("UPGRADEABLE"),
+                    approvers=_addresses("GOVERNANCE_APPROVERS"), threshold=_whole("GOVERNANCE_THRESHOLD", 2),
+                    delay=_whole("GOVERNANCE_DELAY", 2 * 86_400))
+
+
+def _addresses(name: str) -> tuple[str, ...]:
+    found = tuple(a.strip() for a in os.environ.get(name, "").split(",") if a.strip())
+    bad = [a for a in found if not (a.startswith("0x") and len(a) == 42 and _hex(a[2:]))]
+    if bad:
+        raise BadInput(f"{name} must be addresses separated by commas, not {', '.join(bad)}")
+    return found
+
+
+def _hex(text: str) -> bool:
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
 
 
 def _yes_or_no(name: str) -> bool | None:

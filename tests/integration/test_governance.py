@@ -155,3 +155,29 @@ def test_the_suite_is_handed_only_to_a_contract_and_only_by_its_admin(admin, reg
         direct.registry.handOver(direct.market, {"from": regulator})
     assert direct.registry.governor() == ZERO
     assert direct.market.hasRole(direct.market.GOVERNOR_ROLE(), regulator)  # no governor: every regulator governs
+
+
+def test_deploy_hands_the_suite_to_the_approvers_it_is_given(accounts, council, monkeypatch, tmp_path):
+    """``deploy`` with GOVERNANCE_APPROVERS: the record names the timelock and the council, the deployer keeps
+    nothing; a threshold the approvers cannot reach is one line and nothing deployed."""
+    from brownie import chain
+
+    from carbon_market.deploy import DeployError, deploy
+
+    monkeypatch.setenv("CARBON_MARKET_DEPLOYMENTS", str(tmp_path))
+    monkeypatch.setenv("GOVERNANCE_APPROVERS", ",".join(str(a) for a in council))
+    monkeypatch.setenv("GOVERNANCE_THRESHOLD", "4")
+    with pytest.raises(DeployError, match="at most the 3 approvers .* not 4; nothing was deployed"):
+        deploy(accounts, "governed", chain.id, development=True)
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv("GOVERNANCE_THRESHOLD", "2")
+    monkeypatch.setenv("UPGRADEABLE", "1")
+    suite, record, new = deploy(accounts, "governed", chain.id, development=True)
+    g = record.governance
+    assert new and record.upgradeable and (g["threshold"], g["delay"], g["approvers"]) == (2, 2 * DAY, [
+        str(a) for a in council])
+    assert suite.registry.governor() == g["timelock"] == suite.registry.admin()
+    assert project().RegulatorCouncil.at(g["council"]).approvers() == list(council)
+    assert all(proxy_admin_of(getattr(suite, p)).owner() == g["timelock"] for p in PARTS)
+    assert {e["implementation"] for e in record.contracts.values() if "implementation" in e} == {
+        code_of(getattr(suite, p)) for p in PARTS}
