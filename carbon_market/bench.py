@@ -280,7 +280,7 @@ def measure_upgradeable(accounts: Any, results: Results) -> None:
     suite, (admin, regulator, _) = _setup(accounts, upgradeable=True)
     start = len(history)
     upgrade(suite, "market", admin, regulator)
-    results.gas["upgrade.market"] = sum(int(tx.gas_used) for tx in history[start:])
+    results.gas["upgrade.market"] = sum(int(tx.gas_used) for tx in history.copy()[start:])
 
 
 def measure_block_trade(accounts: Any, results: Results) -> None:

@@ -12,6 +12,7 @@ def measured(accounts):
     results = bench.measure_gas(accounts)
     bench.measure_compliance(accounts, results)
     bench.measure_market(accounts, results)
+    bench.measure_upgradeable(accounts, results)  # after the two above: what proxies add to their figures
     bench.measure_block_trade(accounts, results)
     bench.measure_call_auction(accounts, results)
     bench.measure_primary_auction(accounts, results, bids=500)  # make bench: 5,000
