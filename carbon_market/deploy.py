@@ -162,17 +162,16 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     from brownie import web3
 
     deployer, regulator = signers(accounts, development)
-    chosen = settings.current().upgradeable
-    upgradeable = not development if chosen is None else chosen
+    upgradeable = not development if settings.current().upgradeable is None else bool(settings.current().upgradeable)
     payers = {str(deployer), str(regulator)}
     before = sum(web3.eth.get_balance(a) for a in payers)
-    chosen_governance = settings.current()
-    if chosen_governance.approvers and not 2 <= chosen_governance.threshold <= len(chosen_governance.approvers):
-        raise DeployError(f"GOVERNANCE_THRESHOLD must be at least 2 and at most the {len(chosen_governance.approvers)}"
-                          f" approvers of GOVERNANCE_APPROVERS, not {chosen_governance.threshold}; nothing was deployed")
+    chosen = settings.current()
+    if chosen.approvers and not 2 <= chosen.threshold <= len(chosen.approvers):
+        raise DeployError(f"GOVERNANCE_THRESHOLD must be at least 2 and at most the {len(chosen.approvers)} approvers "
+                          f"of GOVERNANCE_APPROVERS, not {chosen.threshold}; nothing was deployed")
     try:
         suite = deploy_suite(deployer, regulator, upgradeable=upgradeable)
-        governance = _governed(suite, deployer, chosen_governance, upgradeable)
+        governance = _governed(suite, deployer, chosen, upgradeable)
     except ValueError as exc:  # brownie's form of a transaction the node refused (funds, nonce, price)
         raise DeployError(f"the node refused a deployment transaction: {exc}; nothing was recorded: fix that and "
                           f"deploy again") from None

@@ -155,7 +155,11 @@ class Collector:
             from brownie.network import state
 
             found = state._find_contract(address)
-            self._names[key] = found._name if found is not None else None
+            # a proxy is known by its implementation's name but runs code of its own, for which brownie was given
+            # no source map (``carbon_market.suite.seen_as``): its steps map to nothing; the implementation's run in
+            # the frame of its delegate call, under the implementation's own address
+            mapped = found is not None and found._build.get("pcMap") is not None
+            self._names[key] = found._name if mapped else None
         return self._names[key]
 
     def _map(self, name: str | None) -> dict[int, dict[str, Any]] | None:

@@ -288,3 +288,41 @@ def test_a_group_is_declared_only_for_a_registered_account_by_its_authority(regi
         registry.declareGroup(regulator, REASON, {"from": regulator})
     declared = registry.declareGroup(regulator, REASON, {"from": admin}).events["GroupDeclared"]
     assert declared["group"] == "0x" + REASON.hex() and declared["by"] == admin
+
+
+# ---------------------------------------------------------------- governance (the hand-over to a timelock)
+
+
+def test_without_a_governor_every_active_regulator_governs(registry, suite, admin, regulator, alice, outsider):
+    assert registry.governor() == "0x0000000000000000000000000000000000000000"
+    assert registry.isGovernor(regulator) and not registry.isGovernor(alice) and not registry.isGovernor(outsider)
+    registry.requireGovernor(regulator)
+    with reverts("Registry__MissingRole", alice, Role.REGULATOR):
+        registry.requireGovernor(alice)
+    with reverts("Registry__NotActive", outsider, Status.NONE):
+        registry.requireGovernor(outsider)
+    registry.freeze(regulator, REASON, {"from": admin})  # the admin freezes a regulator
+    assert not registry.isGovernor(regulator)
+    assert not suite.market.hasRole(suite.market.GOVERNOR_ROLE(), regulator)
+
+
+def test_the_admin_hands_the_registry_to_a_governor_contract(registry, suite, admin, regulator, newcomers):
+    registry.proposeAdmin(newcomers[0], {"from": admin})
+    with reverts("Registry__Unauthorized", regulator):
+        registry.handOver(suite.market, {"from": regulator})
+    with reverts("Registry__GovernorWithoutCode", newcomers[1]):
+        registry.handOver(newcomers[1], {"from": admin})
+    governor = suite.compliance  # any contract: a timelock in a deployment
+    tx = registry.handOver(governor, {"from": admin})
+    assert tx.events["GovernorSet"]["governor"] == governor
+    assert tx.events["AdminTransferred"]["newAdmin"] == governor
+    assert (registry.governor(), registry.admin(), registry.pendingAdmin()) == (
+        governor, governor, "0x0000000000000000000000000000000000000000")
+    assert registry.isGovernor(governor) and not registry.isGovernor(regulator)
+    registry.requireGovernor(governor)
+    with reverts("Registry__NotGovernor", regulator, governor):
+        registry.requireGovernor(regulator)
+    market = suite.market
+    assert market.hasRole(market.GOVERNOR_ROLE(), governor) and not market.hasRole(market.GOVERNOR_ROLE(), regulator)
+    assert market.hasRole(market.DEFAULT_ADMIN_ROLE(), regulator)  # a regulator still acts at once
+    assert market.getRoleAdmin(market.EXCHANGE_ROLE()) == market.GOVERNOR_ROLE()
