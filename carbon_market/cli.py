@@ -17,6 +17,7 @@ from typing import Any
 
 from carbon_market import settings
 from carbon_market.failures import BAD_INPUT, CarbonMarketError
+from carbon_market.suite import PARTS
 
 #: the exit codes of an interrupted command and of a defect of the harness itself
 INTERRUPTED, INTERNAL = 130, 3
@@ -166,6 +167,10 @@ def _parser() -> Any:
                      "operations runner, then told from the chain's events and audited")
     sub = command("deploy", "deploy the suite and write deployments/<network>-<chain id>.json (reused if present)")
     sub.add_argument("--redeploy", action="store_true", help="deploy afresh even if a record exists")
+    sub = command("upgrade", "replace the code of parts of the suite with this build's, keeping their state (a suite "
+                             "handed to a timelock: the new code is deployed and the governed action printed for its "
+                             "approvers)")
+    sub.add_argument("parts", nargs="+", choices=PARTS, metavar="part", help=f"one of {', '.join(PARTS)}")
     sub = command("ops", "run an operations file (checked on a fork of the network first)")
     sub.add_argument("file", help="the operations file (YAML)")
     sub.add_argument("--dry-run", action="store_true", help="only check it on a fork; send nothing")
@@ -210,6 +215,7 @@ def _run(args: Any, accounts: Any) -> int:
         run_story,
         run_surveil,
         run_trace,
+        run_upgrade,
         run_watch,
     )
 
@@ -225,6 +231,8 @@ def _run(args: Any, accounts: Any) -> int:
         return run_story(accounts)
     if args.command == "deploy":
         return run_deploy(accounts, redeploy=args.redeploy or settings.current().redeploy)
+    if args.command == "upgrade":
+        return run_upgrade(args.parts, accounts)
     if args.command == "ops":
         return run_operations(args.file, args.dry_run, args.journal, accounts)
     if args.command == "trace":

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from carbon_market import audit, ops, settings, trace
 from carbon_market.console import quiet, say, show
-from carbon_market.deploy import DeployError, attach, deploy, load
+from carbon_market.deploy import DeployError, attach, deploy, load, record_commit, signers
 from carbon_market.failures import BadInput
 from carbon_market.ops.spec import Step
 from carbon_market.suite import Suite
@@ -49,6 +50,47 @@ def run_deploy(accounts: Any, redeploy: bool) -> int:
         print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
     print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}"
           + (f"; the deployment paid {fees(record.fees)}" if new else ""))
+    return 0
+
+
+def run_upgrade(parts: list[str], accounts: Any) -> int:
+    """``carbon-market upgrade``: deploy this build's code of ``parts`` and point their proxies at it (the deployer
+    owns the ProxyAdmins); on a suite handed to a timelock, deploy it and print the governed action that does it."""
+    import json
+
+    from brownie import chain, network
+    from brownie._config import CONFIG
+
+    from carbon_market.upgrade import UpgradeError, code_of, new_code, upgrade
+
+    name = network.show_active()
+    record = load(name, chain.id)
+    if record is None:
+        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
+    if not record.upgradeable:
+        raise UpgradeError(f"the suite on {name} was deployed without proxies: its code is final (deploy with "
+                           f"UPGRADEABLE=1 to replace code later)")
+    suite = attach(record)
+    deployer, regulator = signers(accounts, CONFIG.network_type == "development")
+    if record.governance:
+        with quiet():
+            codes = {part: new_code(suite, part, deployer, regulator).address for part in parts}
+        print(f"deployed the new code of {', '.join(parts)}; on {name} an upgrade is a governed action: its approvers "
+              f"run this step ({record.governance['threshold']} of them), then execute_action once the timelock's "
+              f"delay ({record.governance['delay']} s) has passed")
+        step = {"approve_action": {"action": f"upgrade {' '.join(parts)} to {record_commit()}",
+                                   "approvers": ["<approver names of the operations file>"],
+                                   "calls": [{"upgrade": part, "code": code} for part, code in codes.items()]}}
+        print(json.dumps([step], indent=2))
+        return 0
+    for part in parts:
+        before = code_of(getattr(suite, part))
+        with quiet():
+            suite, _ = upgrade(suite, part, deployer, regulator)
+        after = record.contracts[part]["implementation"] = code_of(getattr(suite, part))
+        print(f"  {part:16} {getattr(suite, part).address}  code {before} -> {after}")
+    record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
+    print(f"upgraded {', '.join(parts)} on {name}; the record {record.path} names the new code")
     return 0
 
 

@@ -76,6 +76,11 @@ def load(network: str, chain_id: int) -> Record | None:
                           "move it away or deploy again with REDEPLOY=1") from exc
 
 
+def record_commit() -> str:
+    """The git commit of the code being deployed (``-dirty`` if the work tree differs)."""
+    return _commit()
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)

@@ -11,12 +11,12 @@ the market, freezing an account, halting an instrument, recovering escrow, enfor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from carbon_market.failures import CarbonMarketError
 from carbon_market.suite import PARTS, Suite, project
@@ -103,6 +103,24 @@ def execute(governance: Governance, act: Action, by: Any) -> Any:
 def cancel(governance: Governance, act: Action, approver: Any) -> Any:
     """An approver cancels a scheduled action."""
     return governance.council.cancel(act.id, {"from": approver})
+
+
+#: ``RoleGranted(bytes32,address,address)`` and the timelock's proposer role: the council's grant
+ROLE_GRANTED = "0x" + keccak(text="RoleGranted(bytes32,address,address)").hex()
+PROPOSER_ROLE = "0x" + keccak(text="PROPOSER_ROLE").hex()
+
+
+def of(rpc: Callable[[str, list[Any]], Any], timelock: str) -> Governance:
+    """The governance of a suite from the chain alone: its timelock (the registry's governor) and the council, the
+    account last granted the timelock's proposer role (``rpc``: a JSON-RPC call on the chain to read)."""
+    logs = rpc("eth_getLogs", [{"address": timelock, "topics": [ROLE_GRANTED, PROPOSER_ROLE],
+                                "fromBlock": "0x0", "toBlock": "latest"}])
+    if not logs:
+        raise GovernanceError(f"the timelock {timelock} has no proposer: not a governance this project set up")
+    council = "0x" + logs[-1]["topics"][2][-40:]
+    contracts = project()
+    return Governance(timelock=contracts.TimelockController.at(timelock),
+                      council=contracts.RegulatorCouncil.at(to_checksum_address(council)))
 
 
 def ready_at(governance: Governance, act: Action) -> int:

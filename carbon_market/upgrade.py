@@ -41,15 +41,21 @@ def proxy_admin_of(part: Any) -> Any:
     return project().ProxyAdmin.at(admin)
 
 
+def new_code(suite: Suite, part: str, signer: Any, regulator: Any, container: Any = None) -> Any:
+    """Deploy ``part``'s new code (``container``'s, or its own contract's as compiled now), signed by ``signer``
+    (anyone may deploy code; only the ProxyAdmin's owner points the proxy at it)."""
+    if part not in PARTS:
+        raise UpgradeError(f"no part {part!r} in a suite: one of {', '.join(PARTS)}")
+    proxy_admin_of(getattr(suite, part))  # a part behind a proxy, or one line
+    parts = {name: getattr(suite, name) for name in PARTS}
+    return implementation(part, parts, signer, regulator, {"from": signer}, container=container)
+
+
 def upgrade(suite: Suite, part: str, owner: Any, regulator: Any, container: Any = None) -> tuple[Suite, Any]:
     """Replace ``part``'s code with ``container``'s (or its own contract's, compiled now), signed by ``owner`` (the
     ProxyAdmin's owner). Returns the suite seen through the new code, and the upgrade's receipt."""
-    if part not in PARTS:
-        raise UpgradeError(f"no part {part!r} in a suite: one of {', '.join(PARTS)}")
+    code = new_code(suite, part, owner, regulator, container)
     proxy = getattr(suite, part)
-    admin = proxy_admin_of(proxy)
-    tx = {"from": owner}
+    receipt = proxy_admin_of(proxy).upgradeAndCall(proxy, code, b"", {"from": owner})
     parts = {name: getattr(suite, name) for name in PARTS}
-    code = implementation(part, parts, owner, regulator, tx, container=container)
-    receipt = admin.upgradeAndCall(proxy, code, b"", tx)
     return Suite(**{**parts, part: seen_as(code, proxy.address, proxy.tx)}), receipt

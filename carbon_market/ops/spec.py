@@ -36,7 +36,7 @@ from carbon_market.auctions import AuctionRules
 from carbon_market.failures import CarbonMarketError
 from carbon_market.market import Side
 from carbon_market.roles import parse_roles
-from carbon_market.suite import MONEY_UNIT
+from carbon_market.suite import MONEY_UNIT, PARTS
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME = re.compile(r"^[A-Za-z][\w.-]*$")
@@ -328,6 +328,35 @@ def mapping(**schema: tuple[Callable[..., Any], Any]) -> Callable[..., dict[str,
     return parse
 
 
+#: what a governed action's call may name besides the suite's parts
+GOVERNANCE_PARTS = ("council", "timelock")
+
+
+def calls(value: Any, ctx: Context) -> list[dict[str, Any]]:
+    """A governed action's calls, in order: ``{part: market, function: setParams, args: [...]}`` (a part of the
+    suite, or the council or the timelock; an argument that names an account of the file is its address), or
+    ``{upgrade: market, code: 0x...}`` (the part's ProxyAdmin points its proxy at that code)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a list of calls")
+    parsed = []
+    for i, call in enumerate(value, 1):
+        if not isinstance(call, dict):
+            raise ValueError(f"call {i}: expected a mapping (part, function, args) or (upgrade, code)")
+        if "upgrade" in call:
+            if call["upgrade"] not in PARTS or not ADDRESS.match(str(call.get("code", ""))) or len(call) != 2:
+                raise ValueError(f"call {i}: an upgrade names a part ({', '.join(PARTS)}) and its new code's address")
+            parsed.append({"upgrade": call["upgrade"], "code": str(call["code"])})
+            continue
+        part, function, args = call.get("part"), call.get("function"), call.get("args", [])
+        if part not in PARTS + GOVERNANCE_PARTS or not isinstance(function, str) or not isinstance(args, list) \
+                or set(call) - {"part", "function", "args"}:
+            raise ValueError(f"call {i}: expected part (one of {', '.join(PARTS + GOVERNANCE_PARTS)}), function "
+                             f"and a list of args")
+        parsed.append({"part": part, "function": function,
+                       "args": [str(a) if isinstance(a, str) and a in ctx.accounts else a for a in args]})
+    return parsed
+
+
 def benchmarks(value: Any, _: Context | None = None) -> dict[int, int]:
     """Sector code -> tonnes of CO2e per unit of output (``{4411: 0.8}``)."""
     if not isinstance(value, dict) or not value:
@@ -505,6 +534,10 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "observe": {"by": (account, R), "tokens": (lambda v, c: [token(t, c) for t in (v if isinstance(v, list) else [v])],
                                                R)},
     "reopen": {"by": (account, R), "token": (token, R), "steps": (positive, 1_000)},
+    # governance of a suite handed to a timelock: a governed action, its approvals, its run, its cancellation
+    "approve_action": {"action": (text, R), "approvers": (accounts, R), "calls": (calls, R)},
+    "execute_action": {"by": (account, R), "action": (text, R), "calls": (calls, R)},
+    "cancel_action": {"by": (account, R), "action": (text, R), "calls": (calls, R)},
 }
 
 

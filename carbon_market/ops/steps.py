@@ -25,7 +25,7 @@ from typing import Any
 from eth_utils import keccak
 
 from carbon_market import compliance as cy
-from carbon_market import settings
+from carbon_market import governance, settings
 from carbon_market.auctions import AuctionRules, sealing_deposit
 from carbon_market.bids import commitment, salt_for
 from carbon_market.ids import allowance_id, offset_id
@@ -34,6 +34,7 @@ from carbon_market.ops.node import Node, OpsError, Receipt, Signer
 from carbon_market.ops.spec import Token, When
 from carbon_market.roles import Status
 from carbon_market.suite import Suite, onboarding
+from carbon_market.upgrade import proxy_admin_of
 
 #: participants per ``onboardBatch``
 ONBOARD_BATCH = 50
@@ -568,6 +569,66 @@ def reopen(run: Run, a: dict[str, Any]) -> Steps:
         yield Tx(f"clear #{round_}", a["by"], market.advanceClearing, (instrument, a["steps"]))
 
 
+def _governed(run: Run, a: dict[str, Any]) -> tuple[governance.Governance, governance.Action]:
+    """The suite's timelock and council, and the action the step names (its calls under its name)."""
+    timelock = str(run.node.read(run.suite.registry.governor))
+    if int(timelock, 16) == 0:
+        raise OpsError(f"action {a['action']!r}: the suite is not handed to a governor (a regulator takes governed "
+                       f"actions directly)")
+    gov = governance.of(run.node.rpc, timelock)
+    calls: list[tuple[Any, tuple[Any, ...]]] = []
+    for call in a["calls"]:
+        if "upgrade" in call:
+            part = getattr(run.suite, call["upgrade"])
+            calls.append((proxy_admin_of(part).upgradeAndCall, (part.address, call["code"], b"")))
+            continue
+        target = {"council": gov.council, "timelock": gov.timelock}.get(call["part"]) or getattr(run.suite,
+                                                                                                 call["part"])
+        function = getattr(target, call["function"], None)
+        if function is None or not hasattr(function, "encode_input"):
+            raise OpsError(f"action {a['action']!r}: the {call['part']} has no function {call['function']!r}")
+        calls.append((function, tuple(run.address(x) if isinstance(x, str) and x in run.signers else x
+                                      for x in call["args"])))
+    try:
+        return gov, governance.action(calls, a["action"])
+    except (ValueError, TypeError, OverflowError) as exc:  # arguments the function's ABI cannot take
+        raise OpsError(f"action {a['action']!r}: {exc}") from None
+
+
+def approve_action(run: Run, a: dict[str, Any]) -> Steps:
+    """Each approver named approves the action in turn, until it is scheduled (the approval that reaches the
+    council's threshold schedules it on the timelock): one who approved already, or an action already scheduled,
+    is not sent again."""
+    gov, act = _governed(run, a)
+    for name in a["approvers"]:
+        if int(run.node.read(gov.timelock.getTimestamp, act.id)) != 0:
+            return
+        if not run.node.read(gov.council.approved, act.id, run.address(name)):
+            yield Tx(f"{name} approves {a['action']}", name, gov.council.approve, act.arguments)
+
+
+def execute_action(run: Run, a: dict[str, Any]) -> Steps:
+    """Run a scheduled action once the timelock's delay has passed (anyone may); done already: nothing to send."""
+    gov, act = _governed(run, a)
+    ready = int(run.node.read(gov.timelock.getTimestamp, act.id))
+    if ready == 1:
+        return
+    if ready == 0:
+        threshold = int(run.node.read(gov.council.threshold))
+        raise OpsError(f"action {a['action']!r} is not scheduled: it needs {threshold} approvals (approve_action)")
+    if run.node.timestamp() < ready:
+        raise OpsError(f"action {a['action']!r} may run from timestamp {ready} (the timelock's delay), not before; "
+                       f"run the file again then")
+    yield Tx(f"run {a['action']}", a["by"], gov.timelock.executeBatch,
+             (list(act.targets), list(act.values), list(act.payloads), governance.NO_PREDECESSOR, act.salt))
+
+
+def cancel_action(run: Run, a: dict[str, Any]) -> Steps:
+    """An approver cancels a scheduled action (it cannot be approved again: the same calls go under another name)."""
+    gov, act = _governed(run, a)
+    yield Tx(f"cancel {a['action']}", a["by"], gov.council.cancel, (act.id,))
+
+
 EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "onboard": onboard, "issue_money": issue_money, "register_project": register_project,
     "issue_offsets": issue_offsets, "open_year": open_year, "allocate": allocate, "report": report,
@@ -583,4 +644,5 @@ EXECUTORS: dict[str, Callable[[Run, dict[str, Any]], Steps]] = {
     "clear_auction": clear_auction, "claim_bids": claim_bids, "pay_proceeds": pay_proceeds,
     "supply_rules": supply_rules, "compute_supply": compute_supply, "containment": containment,
     "reserve_sale": reserve_sale, "breaker": breaker, "observe": observe, "reopen": reopen,
+    "approve_action": approve_action, "execute_action": execute_action, "cancel_action": cancel_action,
 }
