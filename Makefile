@@ -23,7 +23,7 @@ NETWORKS      := $(BROWNIE_HOME)/.brownie/network-config.yaml
 BROWNIE := HOME="$(CURDIR)/$(BROWNIE_HOME)" "$(CURDIR)/$(VENV)/bin/brownie"
 SETUP   := $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM) $(NETWORKS)
 
-.PHONY: setup test coverage coverage-report lint layouts demo plan story scenarios bench deploy ops trace audit surveil watch compile clean help
+.PHONY: setup test coverage coverage-report lint layouts upgrade demo plan story scenarios bench deploy ops trace audit surveil watch compile clean help
 
 help:
 	@echo "make demo   the ten-year planning study: 50 enterprises, every scenario, 20 seeds; report in out/planning"
@@ -36,7 +36,8 @@ help:
 	@echo "make lint   ruff, mypy, Slither (their own virtual environment) and the storage-layout gate of upgradeable parts"
 	@echo "make layouts  record the storage layouts that make lint holds the upgradeable parts to (contracts/layouts/)"
 	@echo "make bench [PLANNING=3000]  measure gas and throughput into benchmarks/results.json (PLANNING: the ten-year run's enterprises)"
-	@echo "make deploy [NETWORK=name] [REDEPLOY=1]  deploy the suite and write deployments/<network>-<chain id>.json"
+	@echo "make deploy [NETWORK=name] [REDEPLOY=1] [UPGRADEABLE=1] [GOVERNANCE_APPROVERS=a,b,c]  deploy the suite and write deployments/<network>-<chain id>.json"
+	@echo "make upgrade PARTS='market desk' NETWORK=name  replace parts' code keeping their state (governed: print the approvers' step)"
 	@echo "make ops FILE=file.yaml [DRY_RUN=1] [NETWORK=name]  run an operations file (checked on a fork first)"
 	@echo "make trace WHAT=order|unit|account|report ID=... [FROM=block] NETWORK=name  history from events alone"
 	@echo "make surveil [FROM=block] [TO=block] [POLICY=file] [OUT=folder] NETWORK=name  surveillance alerts and case files"
@@ -168,6 +169,10 @@ scenarios: $(SETUP)
 
 deploy: $(SETUP)
 	$(CLI) deploy --network $(NETWORK) $(if $(filter-out 0,$(REDEPLOY)),--redeploy)
+
+upgrade: $(SETUP)
+	@[ -n "$(PARTS)" ] || { echo "make upgrade PARTS='market desk' NETWORK=name"; exit 2; }
+	$(CLI) upgrade $(PARTS) --network $(NETWORK)
 
 ops: $(SETUP)
 	$(CLI) ops "$(FILE)" $(if $(DRY_RUN),--dry-run) --network $(NETWORK)
