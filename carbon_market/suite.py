@@ -157,6 +157,7 @@ def seen_as(code: Any, address: str, tx: Any = None) -> Any:
         _remove_contract(known)
     build = dict(code._build)
     build.pop("pcMap", None)
+    build["proxy"] = True  # for the coverage tool: this code is not the build's
     seen = ProjectContract(project(), build, address, None, tx)
     _add_contract(seen)
     return seen

@@ -55,7 +55,7 @@ class Collector:
         #: whether view calls are traced now (see :meth:`calls_untraced`)
         self.tracing_calls = True
         self._maps: dict[str, dict[int, dict[str, Any]] | None] = {}
-        self._names: dict[str, str | None] = {}
+        self._names: dict[str, tuple[Any, str | None]] = {}
 
     # ---------------------------------------------------------------- hooks into brownie
 
@@ -150,17 +150,24 @@ class Collector:
                 depth += 1
 
     def _name(self, address: str) -> str | None:
-        key = address.lower()
-        if key not in self._names:
-            from brownie.network import state
+        """The contract whose code runs at ``address`` now. A test's snapshot reverted gives an address to whatever
+        the next test deploys there (a suite's contracts come from the same nonces in every module), so a name is
+        kept only as long as brownie's map holds the same object at that address. A proxy is known by its
+        implementation's ABI but runs code of its own (``carbon_market.suite.seen_as`` marks it): its steps map to
+        nothing, and the implementation's run in the frame of its delegate call, under the implementation's own
+        address."""
+        from brownie.network import state
+        from eth_utils import to_checksum_address
 
-            found = state._find_contract(address)
-            # a proxy is known by its implementation's name but runs code of its own, for which brownie was given
-            # no source map (``carbon_market.suite.seen_as``): its steps map to nothing; the implementation's run in
-            # the frame of its delegate call, under the implementation's own address
-            mapped = found is not None and found._build.get("pcMap") is not None
-            self._names[key] = found._name if mapped else None
-        return self._names[key]
+        key = address.lower()
+        current = state._contract_map.get(to_checksum_address(key))
+        cached = self._names.get(key)
+        if cached is not None and cached[0] is current:
+            return cached[1]
+        found = current if current is not None else state._find_contract(address)
+        name = found._name if found is not None and not found._build.get("proxy") else None
+        self._names[key] = (current, name)
+        return name
 
     def _map(self, name: str | None) -> dict[int, dict[str, Any]] | None:
         if name is None:
