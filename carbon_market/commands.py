@@ -48,8 +48,9 @@ def run_deploy(accounts: Any, redeploy: bool) -> int:
           f"{record.path}, commit {record.commit}")
     for contract, entry in record.contracts.items():
         print(f"  {contract:16} {entry['address']}  block {entry['block']:>6}  gas {entry.get('gas', 0):>10,}")
-    print(f"  contract creation gas: {sum(e.get('gas', 0) for e in record.contracts.values()):,}"
-          + (f"; the deployment paid {fees(record.fees)}" if new else ""))
+    created = sum(e.get("gas", 0) + e.get("implementation_gas", 0) for e in record.contracts.values())
+    what = " (the parts' proxies and their code)" if record.upgradeable else ""
+    print(f"  contract creation gas: {created:,}{what}" + (f"; the deployment paid {fees(record.fees)}" if new else ""))
     return 0
 
 

@@ -228,6 +228,8 @@ def _without_brownie_artifacts() -> None:
 
 
 def _entries(suite: Suite, upgradeable: bool) -> dict[str, dict[str, Any]]:
+    from brownie.network import state
+
     from carbon_market.upgrade import code_of, proxy_admin_of
 
     contracts = project()
@@ -237,5 +239,7 @@ def _entries(suite: Suite, upgradeable: bool) -> dict[str, dict[str, Any]]:
                       "gas": c.tx.gas_used} for name, c in deployed}
     for name in PARTS if upgradeable else ():
         part = getattr(suite, name)
-        entries[name] |= {"implementation": code_of(part), "proxy_admin": proxy_admin_of(part).address}
+        code = state._find_contract(code_of(part))  # deployed by this process: brownie knows its transaction
+        entries[name] |= {"implementation": code.address, "implementation_gas": code.tx.gas_used,
+                          "proxy_admin": proxy_admin_of(part).address}
     return entries
