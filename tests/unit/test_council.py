@@ -113,3 +113,24 @@ def test_one_approver_cancels_and_a_cancelled_action_stays_cancelled(governance,
         gov.approve(governance, act, approvers[2])
     with reverts("Council__NotScheduled", act.id):
         gov.cancel(governance, act, approvers[0])
+
+
+@pytest.mark.parametrize("approvers_, threshold", [(3, 1), (3, 4), (17, 2)])
+def test_the_timelock_cannot_change_the_council_into_one_of_a_single_approval(governance, accounts, approvers_,
+                                                                               threshold):
+    """The rules of a council's approvers, as the timelock meets them (the constructor's are checked at deployment,
+    which the coverage tool does not trace)."""
+    timelock = accounts.at(governance.timelock.address, force=True)
+    many = [f"0x{i:040x}" for i in range(1, approvers_ + 1)]
+    with reverts("Council__BadThreshold", threshold, approvers_):
+        governance.council.setApprovers(many, threshold, {"from": timelock})
+
+
+def test_the_timelock_cannot_name_an_approver_twice_or_the_zero_address(governance, accounts, approvers):
+    timelock = accounts.at(governance.timelock.address, force=True)
+    with reverts("Council__BadApprover", approvers[1]):
+        governance.council.setApprovers([approvers[1], approvers[1]], 2, {"from": timelock})
+    with reverts("Council__BadApprover", ZERO):
+        governance.council.setApprovers([approvers[1], ZERO], 2, {"from": timelock})
+    governance.council.setApprovers([approvers[2], approvers[0], approvers[1]], 3, {"from": timelock})
+    assert governance.council.approvers() == [approvers[2], approvers[0], approvers[1]]

@@ -12,14 +12,15 @@ def measured(accounts):
     results = bench.measure_gas(accounts)
     bench.measure_compliance(accounts, results)
     bench.measure_market(accounts, results)
-    bench.measure_upgradeable(accounts, results)  # after the two above: what proxies add to their figures
     bench.measure_block_trade(accounts, results)
     bench.measure_call_auction(accounts, results)
     bench.measure_primary_auction(accounts, results, bids=500)  # make bench: 5,000
     return results
 
 
-@pytest.mark.parametrize("operation", sorted(bench.load_targets()))
+#: what proxies add to the hot path (``upgradeable.<op>.extra``) is measured and checked by `make bench` alone: it
+#: deploys two more suites, and the targets here are the contracts' own
+@pytest.mark.parametrize("operation", sorted(op for op in bench.load_targets() if not op.startswith("upgradeable.")))
 def test_gas_within_target(measured, operation):
     assert measured.gas[operation] <= bench.load_targets()[operation]
 
