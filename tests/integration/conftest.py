@@ -73,7 +73,8 @@ def cli(records: Path, command: str, *args: str, cwd: Path | None = None, networ
     ``records``, run from ``cwd`` (default: here); the keys and switches the project reads come only from ``env``."""
     program = Path(sys.executable).parent / "carbon-market"
     environment = {**os.environ, "CARBON_MARKET_DEPLOYMENTS": str(records), **env}
-    for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY", "JOURNAL", "CARBON_MARKET_CRASH_AFTER"):
+    for name in ("DEPLOYER_PRIVATE_KEY", "REGULATOR_PRIVATE_KEY", "REDEPLOY", "JOURNAL", "CARBON_MARKET_CRASH_AFTER",
+                 "UPGRADEABLE", "GOVERNANCE_APPROVERS", "GOVERNANCE_THRESHOLD", "GOVERNANCE_DELAY"):
         if name not in env:
             environment.pop(name, None)
     return subprocess.run([str(program), command, *args, "--network", network],

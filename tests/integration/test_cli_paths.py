@@ -37,7 +37,7 @@ def test_the_command_line_works_in_a_folder_whose_path_has_a_dot_and_a_space(liv
                                 text=True, cwd=clone, env={**os.environ, "HOME": str(home)}, timeout=60)
         assert helped.returncode == 0 and helped.stdout.startswith("usage: carbon-market"), helped.stderr
     keys = {"DEPLOYER_PRIVATE_KEY": TEST_KEY, "REGULATOR_PRIVATE_KEY": REGULATOR_KEY, "HOME": str(home)}
-    deployed = cli(records, "deploy", cwd=clone, **keys)
+    deployed = cli(records, "deploy", cwd=clone, UPGRADEABLE="0", **keys)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert "deployed the suite on local-live (chain id 31338)" in deployed.stdout
     record = json.loads((records / "local-live-31338.json").read_text())

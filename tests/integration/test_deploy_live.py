@@ -29,6 +29,11 @@ def test_deploy_records_reuses_and_redeploys(live_chain, records):
     assert record["chain_id"] == CHAIN_ID and record["compiler"]["evm_version"] == "cancun"
     assert record["regulator"] != record["deployer"]
     assert set(record["contracts"]) >= {"registry", "market", "desk", "OrderBook"}
+    # behind proxies, the default on a live network: each part's proxy, its code and its ProxyAdmin recorded
+    assert record["upgradeable"] and all(
+        record["contracts"][part].keys() >= {"implementation", "implementation_gas", "proxy_admin"}
+        for part in ("registry", "market", "desk"))
+    assert "(the parts' proxies and their code)" in first.stdout
     assert all(e["tx"].startswith("0x") and e["block"] > 0 for e in record["contracts"].values())
     # priced as on a testnet: EIP-1559 transactions, a base fee that moves from block to block, fees paid
     blocks = sorted({e["block"] for e in record["contracts"].values()})
@@ -48,10 +53,11 @@ def test_deploy_records_reuses_and_redeploys(live_chain, records):
 
     assert live_chain.proxy.refused == []  # nothing asked the node to sign
 
-    fresh = deploy(records, REDEPLOY="1", **keys)
+    fresh = deploy(records, REDEPLOY="1", UPGRADEABLE="0", **keys)  # and the contracts themselves, code final
     assert fresh.returncode == 0 and "deployed the suite" in fresh.stdout
     replaced = json.loads((records / "local-live-31338.json").read_text())
     assert replaced["contracts"]["market"]["address"] != record["contracts"]["market"]["address"]
+    assert not replaced["upgradeable"] and "implementation" not in replaced["contracts"]["market"]
 
 
 def test_trace_without_a_record_is_one_clear_line(live_chain, records):

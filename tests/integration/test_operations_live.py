@@ -79,7 +79,7 @@ def ops(folder: Path, name: str, *options: str, **env: str):
 
 
 def test_the_command_line_on_a_live_network(live_chain, folder):
-    deployed = cli(folder / "deployments", "deploy", **KEYS)
+    deployed = cli(folder / "deployments", "deploy", UPGRADEABLE="0", **KEYS)  # proxies: test_deploy_live.py
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     (folder / "year.yaml").write_text(YEAR_FILE)
     (folder / "broken.yaml").write_text(YEAR_FILE.replace("verifier: verifier, enterprises", "verifier: auditor, "
