@@ -1,5 +1,6 @@
 """The storage-layout gate (toolchain/storage_layout.py), as a table: which changes of a contract's storage a proxy's
-state survives, compiled by the build's compiler; then the suite's own records and its next versions."""
+state survives, compiled by the build's compiler; then the next versions the upgrade test installs. (That the suite's
+code matches its records is the gate itself, which `make lint` runs.)"""
 
 from __future__ import annotations
 
@@ -62,11 +63,6 @@ def test_what_a_new_version_may_change(layouts, name):
         assert found == []
     else:
         assert found and expected in found[0], found
-
-
-def test_the_suites_code_matches_its_recorded_layouts(capsys):
-    assert storage_layout.check() == 0
-    assert "11 parts" in capsys.readouterr().out
 
 
 def test_the_next_versions_used_by_the_upgrade_test_are_valid_upgrades():
