@@ -13,7 +13,7 @@ from typing import Any
 
 from carbon_market import audit, ops, settings, trace
 from carbon_market.console import quiet, say, show
-from carbon_market.deploy import DeployError, attach, deploy, load, record_commit, signers
+from carbon_market.deploy import DeployError, Record, attach, commit, deploy, load, signers
 from carbon_market.failures import BadInput
 from carbon_market.ops.spec import Step
 from carbon_market.suite import Suite
@@ -30,10 +30,15 @@ def connected_suite(accounts: Any, *, deploy_on_development: bool = False) -> Su
     if development and deploy_on_development:
         with quiet():
             return deploy(accounts, name, chain.id, development=True)[0]
-    record = load(name, chain.id)
+    return attach(recorded(name, chain.id))
+
+
+def recorded(name: str, chain_id: int) -> Record:
+    """The deployment record of a network, or one line saying how to make it."""
+    record = load(name, chain_id)
     if record is None:
-        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
-    return attach(record)
+        raise DeployError(f"no deployment record for {name} (chain id {chain_id}); run make deploy NETWORK={name}")
+    return record
 
 
 def run_deploy(accounts: Any, redeploy: bool) -> int:
@@ -65,9 +70,7 @@ def run_upgrade(parts: list[str], accounts: Any) -> int:
     from carbon_market.upgrade import UpgradeError, code_of, new_code, upgrade
 
     name = network.show_active()
-    record = load(name, chain.id)
-    if record is None:
-        raise DeployError(f"no deployment record for {name} (chain id {chain.id}); run make deploy NETWORK={name}")
+    record = recorded(name, chain.id)
     if not record.upgradeable:
         raise UpgradeError(f"the suite on {name} was deployed without proxies: its code is final (deploy with "
                            f"UPGRADEABLE=1 to replace code later)")
@@ -79,7 +82,7 @@ def run_upgrade(parts: list[str], accounts: Any) -> int:
         print(f"deployed the new code of {', '.join(parts)}; on {name} an upgrade is a governed action: its approvers "
               f"run this step ({record.governance['threshold']} of them), then execute_action once the timelock's "
               f"delay ({record.governance['delay']} s) has passed")
-        step = {"approve_action": {"action": f"upgrade {' '.join(parts)} to {record_commit()}",
+        step = {"approve_action": {"action": f"upgrade {' '.join(parts)} to {commit()}",
                                    "approvers": ["<approver names of the operations file>"],
                                    "calls": [{"upgrade": part, "code": code} for part, code in codes.items()]}}
         print(json.dumps([step], indent=2))

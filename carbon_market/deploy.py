@@ -76,12 +76,8 @@ def load(network: str, chain_id: int) -> Record | None:
                           "move it away or deploy again with REDEPLOY=1") from exc
 
 
-def record_commit() -> str:
+def commit() -> str:
     """The git commit of the code being deployed (``-dirty`` if the work tree differs)."""
-    return _commit()
-
-
-def _commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
@@ -167,13 +163,17 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
     from brownie import web3
 
     deployer, regulator = signers(accounts, development)
-    upgradeable = not development if settings.current().upgradeable is None else bool(settings.current().upgradeable)
+    chosen = settings.current()
+    upgradeable = not development if chosen.upgradeable is None else chosen.upgradeable
+    if chosen.approvers:
+        from carbon_market.governance import GovernanceError, check_council
+
+        try:
+            check_council(len(chosen.approvers), chosen.threshold)
+        except GovernanceError as exc:
+            raise DeployError(f"GOVERNANCE_THRESHOLD: {exc}; nothing was deployed") from None
     payers = {str(deployer), str(regulator)}
     before = sum(web3.eth.get_balance(a) for a in payers)
-    chosen = settings.current()
-    if chosen.approvers and not 2 <= chosen.threshold <= len(chosen.approvers):
-        raise DeployError(f"GOVERNANCE_THRESHOLD must be at least 2 and at most the {len(chosen.approvers)} approvers "
-                          f"of GOVERNANCE_APPROVERS, not {chosen.threshold}; nothing was deployed")
     try:
         suite = deploy_suite(deployer, regulator, upgradeable=upgradeable)
         governance = _governed(suite, deployer, chosen, upgradeable)
@@ -182,12 +182,12 @@ def deploy(accounts: Any, network: str, chain_id: int, *, development: bool,
                           f"deploy again") from None
     entries = _entries(suite, upgradeable)
     if not development:
-        _confirmed(max(e["block"] for e in entries.values()), settings.current().confirmations)
+        _confirmed(max(e["block"] for e in entries.values()), chosen.confirmations)
     record = Record(network=network, chain_id=chain_id, deployer=str(deployer), regulator=str(regulator),
-                    commit=_commit(), compiler=_compiler(), contracts=entries,
+                    commit=commit(), compiler=_compiler(), contracts=entries,
                     fees=before - sum(web3.eth.get_balance(a) for a in payers), upgradeable=upgradeable,
                     governance=governance)
-    settings.current().deployments.mkdir(exist_ok=True)
+    chosen.deployments.mkdir(exist_ok=True)
     record.path.write_text(json.dumps(asdict(record), indent=2) + "\n")
     return suite, record, True
 

@@ -55,7 +55,13 @@ class Action:
 
     @property
     def arguments(self) -> tuple[list[str], list[int], list[bytes], bytes]:
+        """What the council's ``approve`` takes."""
         return list(self.targets), list(self.values), list(self.payloads), self.salt
+
+    @property
+    def execution(self) -> tuple[list[str], list[int], list[bytes], bytes, bytes]:
+        """What the timelock's ``executeBatch`` takes (no predecessor)."""
+        return list(self.targets), list(self.values), list(self.payloads), NO_PREDECESSOR, self.salt
 
 
 def action(calls: Sequence[tuple[Any, Sequence[Any]]], salt: str) -> Action:
@@ -66,14 +72,20 @@ def action(calls: Sequence[tuple[Any, Sequence[Any]]], salt: str) -> Action:
                   salt=keccak(text=salt))
 
 
+def check_council(approvers: int, threshold: int) -> None:
+    """The council's rule (``Council__BadThreshold``), checked before anything is deployed: more than one approval,
+    and no more than its approvers."""
+    if threshold < 2 or threshold > approvers:
+        raise GovernanceError(f"a council needs a threshold of at least 2 and at most the {approvers} approvers of the "
+                              f"council, not {threshold}")
+
+
 def hand_over(suite: Suite, deployer: Any, approvers: Sequence[Any], threshold: int, delay: int,
               upgradeable: bool) -> Governance:
     """Deploy the timelock (``delay`` seconds) and the council (``threshold`` of ``approvers``), and hand the suite
     to them: the registry's governor and admin, every ProxyAdmin's owner. ``deployer`` (the registry's admin and
     the ProxyAdmins' owner until now) keeps nothing."""
-    if threshold < 2 or threshold > len(approvers):
-        raise GovernanceError(f"a council needs a threshold of at least 2 and at most its {len(approvers)} "
-                              f"approvers, not {threshold}")
+    check_council(len(approvers), threshold)
     contracts, tx = project(), {"from": deployer}
     timelock = contracts.TimelockController.deploy(delay, [], [ZERO], deployer, tx)  # anyone executes
     council = contracts.RegulatorCouncil.deploy(timelock, list(approvers), threshold, tx)
@@ -96,8 +108,7 @@ def approve(governance: Governance, act: Action, approver: Any) -> Any:
 
 def execute(governance: Governance, act: Action, by: Any) -> Any:
     """Run a scheduled action whose delay has passed (anyone may)."""
-    return governance.timelock.executeBatch(act.targets, act.values, act.payloads, NO_PREDECESSOR, act.salt,
-                                            {"from": by})
+    return governance.timelock.executeBatch(*act.execution, {"from": by})
 
 
 def cancel(governance: Governance, act: Action, approver: Any) -> Any:

@@ -4,10 +4,13 @@ what the README's settings table documents. The project's ``.env`` is read once,
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from carbon_market.failures import BadInput
+
+ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 @dataclass(frozen=True)
@@ -68,18 +71,10 @@ def current() -> Settings:
 
 def _addresses(name: str) -> tuple[str, ...]:
     found = tuple(a.strip() for a in os.environ.get(name, "").split(",") if a.strip())
-    bad = [a for a in found if not (a.startswith("0x") and len(a) == 42 and _hex(a[2:]))]
+    bad = [a for a in found if not ADDRESS.match(a)]
     if bad:
         raise BadInput(f"{name} must be addresses separated by commas, not {', '.join(bad)}")
     return found
-
-
-def _hex(text: str) -> bool:
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
 
 
 def _yes_or_no(name: str) -> bool | None:

@@ -36,9 +36,9 @@ from carbon_market.auctions import AuctionRules
 from carbon_market.failures import CarbonMarketError
 from carbon_market.market import Side
 from carbon_market.roles import parse_roles
+from carbon_market.settings import ADDRESS
 from carbon_market.suite import MONEY_UNIT, PARTS
 
-ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME = re.compile(r"^[A-Za-z][\w.-]*$")
 DURATION = re.compile(r"^\+?(\d+)\s*([smhd])$")
 SECONDS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import keccak
@@ -617,10 +618,10 @@ def execute_action(run: Run, a: dict[str, Any]) -> Steps:
         threshold = int(run.node.read(gov.council.threshold))
         raise OpsError(f"action {a['action']!r} is not scheduled: it needs {threshold} approvals (approve_action)")
     if run.node.timestamp() < ready:
-        raise OpsError(f"action {a['action']!r} may run from timestamp {ready} (the timelock's delay), not before; "
-                       f"run the file again then")
-    yield Tx(f"run {a['action']}", a["by"], gov.timelock.executeBatch,
-             (list(act.targets), list(act.values), list(act.payloads), governance.NO_PREDECESSOR, act.salt))
+        when = datetime.fromtimestamp(ready, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise OpsError(f"action {a['action']!r} may run from {when} (the timelock's delay), not before; run the "
+                       f"file again then")
+    yield Tx(f"run {a['action']}", a["by"], gov.timelock.executeBatch, act.execution)
 
 
 def cancel_action(run: Run, a: dict[str, Any]) -> Steps:
