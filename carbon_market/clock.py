@@ -28,4 +28,9 @@ def next_session() -> None:
     """Mine a block at the opening of the next trading day's session (development chains only): the chain's clock
     starts at the wall clock, and a simulation that moved it by whole days would trade at whatever hour it began,
     near a close as often as not."""
-    sleep_until(session_open(trading_day(latest_timestamp()) + 1))
+    sleep_until(next_session_open(latest_timestamp()))
+
+
+def next_session_open(timestamp: int) -> int:
+    """The opening of the trading day's session after the day of ``timestamp``."""
+    return session_open(trading_day(timestamp) + 1)

@@ -21,7 +21,7 @@ from typing import Any
 from carbon_market import bulk
 from carbon_market.ops.node import LazyLogs, Node, Receipt, Signer
 from carbon_market.ops.spec import KINDS, Context, fields
-from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
+from carbon_market.ops.steps import EXECUTORS, Run, Steps, Tx, drive, drive_together
 from carbon_market.suite import MONEY_UNIT, Suite, codec_for
 
 #: sends a batch of a step's transactions and returns their receipts, in the batch's order
@@ -67,18 +67,24 @@ class Operator:
     def do(self, kind: str, *, via: str | None = None, **args: Any) -> list[Receipt]:
         """Run one operation (through the sender ``via``, ``direct`` or ``bulk``, if not the operator's own); its
         receipts, in the order they were sent."""
-        checked = fields(args, KINDS[kind], self.context, kind)
-        receipts: list[Receipt] = []
-        sender = self.send if via is None else self._senders[via]
+        return drive(self._steps(kind, args), self._counted(self.send if via is None else self._senders[via]))
 
+    def together(self, *operations: tuple[str, dict[str, Any]]) -> list[list[Receipt]]:
+        """Independent operations (``(kind, arguments)``) whose first transactions go out as one batch
+        (:func:`~carbon_market.ops.steps.drive_together`: none may depend on another's transactions); each one's
+        receipts."""
+        return drive_together([self._steps(kind, args) for kind, args in operations], self._counted(self.send))
+
+    def _steps(self, kind: str, args: dict[str, Any]) -> Steps:
+        return EXECUTORS[kind](self.run, fields(args, KINDS[kind], self.context, kind))
+
+    def _counted(self, sender: Send) -> Send:
         def send(batch: list[Tx]) -> list[Receipt]:
             got = sender(batch)
-            receipts.extend(got)
             self.transactions += len(got)
             return got
 
-        drive(EXECUTORS[kind](self.run, checked), send)
-        return receipts
+        return send
 
     def ref(self, name: str) -> int:
         """What an earlier operation made under ``name`` (an order id, a block id, a project number)."""

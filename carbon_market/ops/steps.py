@@ -63,6 +63,8 @@ class Run:
     #: reference -> (kind of thing, the account that owns it), as parsing found them (``Plan.refs``)
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)
     refs: dict[str, int] = field(default_factory=dict)
+    #: token id -> the market's instrument for it, once found (a listing is never undone)
+    listed: dict[int, int] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
         return self.signers[name].address
@@ -86,8 +88,11 @@ class Run:
         """The market's instrument for ``token``; raises if it is not listed. The newest first: the token a step
         trades is most often the one listed last (this year's vintage)."""
         market, wanted = self.suite.market, self.token_id(token)
+        if wanted in self.listed:
+            return self.listed[wanted]
         for number in range(int(self.node.read(market.instrumentCount)), 0, -1):
             if int(self.node.read(market.instrument, number)["tokenId"]) == wanted:
+                self.listed[wanted] = number
                 return number
         raise OpsError(f"{token} is not listed on the market (a list step comes first)")
 
@@ -101,17 +106,42 @@ class Run:
 Steps = Generator[Any, Any, None]  # yields a Tx or a list of them; is sent a Receipt or a list of them
 
 
-def drive(steps: Steps, send: Callable[[list[Tx]], list[Receipt]]) -> None:
+def drive(steps: Steps, send: Callable[[list[Tx]], list[Receipt]]) -> list[Receipt]:
     """Run one step's generator: ``send`` what it yields (a transaction, or a list of independent ones) and hand
-    back the receipt (or the list of receipts)."""
-    try:
-        item = next(steps)
-        while True:
-            batch = item if isinstance(item, list) else [item]
-            receipts = send(batch) if batch else []
-            item = steps.send(receipts if isinstance(item, list) else receipts[0])
-    except StopIteration:
-        pass
+    back the receipt (or the list of receipts). Its receipts, in the order sent."""
+    return drive_together([steps], send)[0]
+
+
+def drive_together(steps: list[Steps], send: Callable[[list[Tx]], list[Receipt]]) -> list[list[Receipt]]:
+    """Run independent steps' generators: what each yields first goes out in one ``send`` (on a development chain,
+    one block), then the rest of each step on its own; each step's receipts. Every step reads what it needs before
+    anything is sent, so no step may depend on another's transactions: traders' cancels and other traders' new
+    orders may go together, not a call's close and its claims."""
+    firsts: list[Any] = []
+    for step in steps:
+        try:
+            firsts.append(next(step))
+        except StopIteration:
+            firsts.append(None)
+    batches = [[] if item is None else item if isinstance(item, list) else [item] for item in firsts]
+    combined = [tx for batch in batches for tx in batch]
+    receipts = send(combined) if combined else []
+    out: list[list[Receipt]] = []
+    for step, item, batch in zip(steps, firsts, batches, strict=True):
+        mine, receipts = receipts[:len(batch)], receipts[len(batch):]
+        out.append(list(mine))
+        if item is None:
+            continue
+        try:
+            item = step.send(mine if isinstance(item, list) else mine[0])
+            while True:
+                batch = item if isinstance(item, list) else [item]
+                got = send(batch) if batch else []
+                out[-1] += got
+                item = step.send(got if isinstance(item, list) else got[0])
+        except StopIteration:
+            pass
+    return out
 
 
 def _document(text: str, fallback: str) -> bytes:

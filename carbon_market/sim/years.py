@@ -26,7 +26,7 @@ from brownie import web3
 from carbon_market import bulk
 from carbon_market import compliance as cy
 from carbon_market.auctions import purchase_limit
-from carbon_market.clock import latest_timestamp, next_session, sleep_until
+from carbon_market.clock import next_session_open
 from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
 from carbon_market.ops.node import Receipt
@@ -137,6 +137,7 @@ class Run:
     def __init__(self, stage: Stage, eco: pl.Economy, progress: Callable[[str], None] = lambda _: None) -> None:
         self.stage, self.eco, self.plan, self.progress = stage, eco, eco.plan, progress
         self.op = stage.fresh()
+        self.node = self.op.run.node  # the chain's clock, read and moved as the operations move it
         self.suite, self.names, self.addresses = stage.suite, stage.names, stage.addresses
         self.rng = random.Random(eco.seed * 7919 + 1)
         self.orders = 0
@@ -145,7 +146,7 @@ class Run:
         self.transactions = 0
         self.gas = 0  # gas used by the run's transactions
         self.rules = self._rules()
-        self.origin = latest_timestamp()
+        self.origin = self.node.timestamp()
         if self.plan.offset_limit_bps:
             self.do("register_project", by="regulator", ref=PROJECT, developer="developer")
         if self.plan.supply_reserve or self.plan.containment_price:
@@ -179,6 +180,14 @@ class Run:
         self.gas += sum(r.gas_used for r in receipts)
         return receipts
 
+    def together(self, *operations: tuple[str, dict[str, Any]]) -> list[list[Receipt]]:
+        """Independent operations sent together (:meth:`Operator.together`)."""
+        results = self.op.together(*operations)
+        for receipts in results:
+            self.transactions += len(receipts)
+            self.gas += sum(r.gas_used for r in receipts)
+        return results
+
     def _sent(self, receipts: list[dict[str, Any]]) -> None:
         """Count what the bulk sender sent directly (raw receipts)."""
         self.transactions += len(receipts)
@@ -201,12 +210,12 @@ class Run:
     def year(self, t: int, year: int) -> YearOutcome:
         start_tx = self.transactions
         eco, firms = self.eco, range(len(self.names))
-        sleep_until(self.origin + t * YEAR_SPAN)
+        self.node.advance_to(self.origin + t * YEAR_SPAN)
         if self.plan.supply_reserve:
             # the allowances in circulation once last year is settled and before this year's are issued (the
             # bank, as the EU counts it after each compliance deadline)
             self.do("compute_supply", by="exchange")
-        now = latest_timestamp()
+        now = self.node.timestamp()
         rules = cy.Rules(**{**self.rules.__dict__, "early_deadline": now + 60 * cy.DAY, "deadline": now + 90 * cy.DAY})
         free = 1 - self.plan.auction_share
         benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
@@ -303,7 +312,7 @@ class Run:
         volume = int(sum(self.plan.benchmark(f.sector, t) * eco.output[max(t - 1, 0)][f.index] for f in eco.firms)
                      * self.plan.auction_share)
         ref = f"a{year}"
-        offered = latest_timestamp()
+        offered = self.node.timestamp()
         self.do("offer_auction", by="regulator", ref=ref, vintage=year, volume=volume,
                 reserve_price=money(round(self.plan.reserve_price * MONEY_UNIT)), tick=money(MONEY_UNIT // 100),
                 commit_for=f"{COMMIT_FOR}s", reveal_for=f"{REVEAL_FOR}s", reference=None,
@@ -323,9 +332,9 @@ class Run:
                     taken += quantity
         if bids:
             self.do("commit_bids", auction=ref, secret=BID_SECRET, bids=bids)
-            sleep_until(offered + COMMIT_FOR)
+            self.node.advance_to(offered + COMMIT_FOR)
             self.do("reveal_bids", auction=ref, secret=BID_SECRET, bids=bids)
-        sleep_until(offered + COMMIT_FOR + REVEAL_FOR)  # cleared once the reveal window closes, bids or none
+        self.node.advance_to(offered + COMMIT_FOR + REVEAL_FOR)  # cleared once the reveal window closes, bids or none
         self.do("clear_auction", by="regulator", auction=ref)
         if bids:
             self.do("claim_bids", by="regulator", bids=[b["ref"] for b in bids])
@@ -390,10 +399,14 @@ class Run:
             return self._calls(year, situations)
         return self._continuous(year, situations)
 
+    def _next_day(self) -> None:
+        """To the opening of the next trading day's session."""
+        self.node.advance_to(next_session_open(self.node.timestamp()))
+
     def _limits(self) -> tuple[int, int]:
         market = self.suite.market
         instrument, params = bulk.read([(market.instrument, self.instrument), (market.params,)])
-        return limits(instrument, int(params["bandBps"]), latest_timestamp())
+        return limits(instrument, int(params["bandBps"]), self.node.timestamp())
 
     def _sellable(self, i: int) -> int:
         """Lots of the current vintage ``i`` may still sell."""
@@ -407,7 +420,7 @@ class Run:
         name = f"allowance {year}"
         for day in range(CALLS):
             if day:
-                next_session()
+                self._next_day()
             low, high = self._limits()
             entries = [(i, side, tick, lots, self.ref()) for i, s in enumerate(situations)
                        for side, tick, lots in self._schedule(i, s, low, high)]
@@ -461,29 +474,33 @@ class Run:
         what it wants at that price (Gode and Sunder's budget-constrained zero-intelligence trader)."""
         name, trades = f"allowance {year}", []
         resting: dict[int, str] = {}
+        first = self.orders + 1  # the year's orders are numbered from here (earlier years' were claimed then)
         owner: dict[int, int] = {}
         for day in range(DAYS):
             if day:
-                next_session()
+                self._next_day()
             low, high = self._limits()
             for _ in range(ROUNDS_A_DAY):
                 chosen = [i for i in range(len(situations)) if self.rng.random() < QUOTE_CHANCE]
                 self.rng.shuffle(chosen)
                 withdrawn = [resting.pop(i) for i in chosen if i in resting]
-                if withdrawn:
-                    self.do("cancel", orders=withdrawn)
                 quotes = []
                 for i in chosen:
                     s = _held(situations[i], situations[i].holdings + self.bought[i])
                     quote = self._quote(i, s, low, high)
                     if quote:
                         quotes.append((i, quote))
-                if not quotes:
-                    continue
                 refs = [self.ref() for _ in quotes]
-                receipts = self.do("place", token=name, orders=[
-                    {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
-                     "max_fee_bps": FEE_CAP_BPS} for ref, (i, (side, tick, lots)) in zip(refs, quotes)])
+                # the round's withdrawals and quotes arrive together, in one block: a trader's own cancel comes
+                # before its new order (its nonces), other traders' in the order the node takes them
+                operations: list[tuple[str, dict[str, Any]]] = [("cancel", {"orders": withdrawn})] if withdrawn else []
+                if quotes:
+                    operations.append(("place", {"token": name, "orders": [
+                        {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
+                         "max_fee_bps": FEE_CAP_BPS} for ref, (i, (side, tick, lots)) in zip(refs, quotes)]}))
+                if not operations:
+                    continue
+                receipts = self.together(*operations)[-1] if quotes else []
                 for k in executed(receipts):
                     i, (side, _, _) = quotes[k]
                     placed = receipts[k].event("OrderPlaced")
@@ -499,7 +516,7 @@ class Run:
                         self.close_tick = tick
         if resting:
             self.do("cancel", orders=list(resting.values()))
-        refs = [f"o{k}" for k in range(1, self.orders + 1)]
+        refs = [f"o{k}" for k in range(first, self.orders + 1)]
         self.do("claim", by="exchange", orders=refs)
         for i, s in enumerate(situations):
             situations[i] = _held(s, s.holdings + self.bought[i])

@@ -253,3 +253,37 @@ def test_under_t_plus_one_a_sell_of_units_bought_today_is_found_on_the_fork(bare
     assert message.startswith("step 20 (place, line 47): place k-fund-sell: Market__BoughtToday(account=fund, "
                               "instrument=1, units=10, sellable=0)"), message
     assert message.endswith("(found on a fork of development: nothing was sent)")
+
+
+def test_independent_operations_go_out_together_in_one_block(suite, regulator, exchange, issuer):
+    """A trader's cancel and other traders' new orders are independent: ``together`` sends them as one batch (one
+    block), each operation gets its own receipts, and a trader's own cancel still comes before its new order."""
+    from carbon_market import bulk
+    from carbon_market.market import Side
+    from carbon_market.ops.senders import Operator
+
+    people = {n: bulk.address_of(f"together {n}") for n in ("p", "q", "r")}
+    bulk.act_for(list(people.values()))
+    op = Operator(suite, {"regulator": regulator, "exchange": exchange, **people}, sender="bulk")
+    op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE} for n in people])
+    token = "allowance 2026"
+    op.do("list", regulator="regulator", exchange="exchange", token=token, lot=1, tick="0.01", reference=60,
+          traders=list(people))
+    op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 1_000} for n in ("q", "r")])
+    suite.allowance.mint(people["p"], allowance_id(2026), 6, {"from": issuer})
+    op.do("place", token=token, orders=[{"ref": "s1", "trader": "p", "side": Side.SELL, "price": "61", "lots": 5}])
+    op.do("place", token=token, orders=[{"ref": "b1", "trader": "q", "side": Side.BUY, "price": "59", "lots": 2}])
+    sent = op.transactions
+
+    cancelled, placed = op.together(
+        ("cancel", {"orders": ["b1"]}),
+        ("place", {"token": token, "orders": [
+            {"ref": "b2", "trader": "q", "side": Side.BUY, "price": "60", "lots": 1},
+            {"ref": "s2", "trader": "p", "side": Side.SELL, "price": "60", "lots": 1}]}))
+
+    assert [r.event("OrderCancelled")["orderId"] for r in cancelled] == [op.ref("b1")]
+    assert len(placed) == 2 and {r.block for r in cancelled + placed} == {cancelled[0].block}
+    assert cancelled[0].index < placed[0].index  # q's cancel before q's new order: its nonces
+    assert op.transactions == sent + 3
+    assert int(suite.market.order(op.ref("b1"))["owner"], 16) == 0  # gone
+    assert web3.eth.get_block(cancelled[0].block)["transactions"].__len__() == 3
