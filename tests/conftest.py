@@ -26,7 +26,8 @@ def module_isolation(module_isolation):
 
 @pytest.fixture(scope="session", autouse=True)
 def direct_to_the_node():
-    """The test chain is on this machine: requests skips its proxy and .netrc lookups (``bulk.go_direct``)."""
+    """The test chain is on this machine: reached over the standard library's kept-alive connections, not
+    requests' (``bulk.go_direct``)."""
     from carbon_market import bulk
 
     bulk.go_direct()

@@ -155,3 +155,79 @@ def test_read_many_and_at_a_block(funded, issuer, alice):
 def test_failed_read_is_named(funded):
     with pytest.raises(bulk.BulkError, match=r"view Market.instrument\(99\) failed: Market__UnknownInstrument\(instrument=99\)"):
         bulk.read([(funded.market.instrument, 99)])
+
+
+def test_the_local_node_is_reached_through_the_lean_session():
+    """``go_direct`` (the conftest runs it) gives web3's provider for a node on this machine the standard library's
+    kept-alive connections, and the chain answers through it."""
+    from brownie import web3
+
+    assert isinstance(web3.provider._request_session_manager, bulk.LocalSession)
+    assert web3.eth.block_number == chain.height
+    bulk.go_direct()  # twice is once
+    assert isinstance(web3.provider._request_session_manager, bulk.LocalSession)
+
+
+def test_the_resilient_provider_of_live_networks_is_left_alone():
+    """Its retries read requests' own errors: its session stays requests'."""
+    from carbon_market.ops.transport import Provider
+
+    provider = Provider("http://127.0.0.1:1")
+    manager = provider._request_session_manager
+    from brownie import web3
+
+    kept, web3.provider = web3.provider, provider
+    try:
+        bulk.go_direct()
+        assert web3.provider._request_session_manager is manager
+    finally:
+        web3.provider = kept
+
+
+@pytest.fixture
+def closing_server():
+    """A JSON-RPC server on this machine that answers each request with its id and closes every second
+    connection after answering (a node that restarted, a proxy that times idle connections out)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            served.append(request["method"])
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": len(served)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = len(served) % 2 == 0
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", served
+    server.shutdown()
+
+
+def test_a_connection_the_node_closed_is_opened_again(closing_server):
+    url, served = closing_server
+    session = bulk.LocalSession()
+    answers = [session.make_post_request(url, {"jsonrpc": "2.0", "id": n, "method": f"m{n}", "params": []})
+               for n in range(6)]
+    assert [int(a.decode().split('"result": ')[1].rstrip("}")) for a in answers] == [1, 2, 3, 4, 5, 6]
+    assert served == [f"m{n}" for n in range(6)]  # each once: none lost, none sent twice
+
+
+def test_a_node_that_is_not_there_is_requests_connection_error():
+    import requests
+
+    with pytest.raises(requests.ConnectionError, match="127.0.0.1:1"):
+        bulk.LocalSession().make_post_request("http://127.0.0.1:1", b"{}")
