@@ -271,47 +271,37 @@ def fuller_blocks(gas: int) -> Iterator[None]:
         web3.provider.make_request("evm_setBlockGasLimit", [hex(before)])
 
 
-def _mine_pool(limit: int) -> int:
-    """Mine blocks until anvil's pool is empty, at most ``limit`` blocks; called once transactions were posted, so
-    a block is mined before the pool is first looked at. How many blocks it mined."""
-    for mined in range(1, limit + 1):
+def _mine_batch(hashes: list[str], limit: int) -> list[dict[str, Any]]:
+    """Mine blocks until every one of ``hashes`` (a batch just posted) is mined, at most ``limit`` blocks; their
+    receipts, in the order of ``hashes``. Each block's receipts are read at once (anvil finds a receipt by its hash
+    with a pass over its block, so a block's receipts at once cost it a block's worth, not a block's worth per
+    receipt, and one answer replaces a batch's); the pool is asked only when a block left some of the batch behind,
+    so a batch that fits a block takes two requests."""
+    wanted, found = set(hashes), dict[str, dict[str, Any]]()
+    for _ in range(limit):
         web3.provider.make_request("evm_mine", [])
+        receipts = web3.provider.make_request("eth_getBlockReceipts", ["latest"]).get("result") or []
+        found.update((r["transactionHash"], r) for r in receipts if r["transactionHash"] in wanted)
+        if len(found) == len(wanted):
+            return [found[h] for h in hashes]
         pending, queued = _pool_size()
         if not pending:
             if queued:
                 raise BulkError(f"{queued} transactions wait behind a missing nonce")
-            return mined
+            raise BulkError(f"{len(wanted) - len(found)} of {len(hashes)} transactions left the pool unmined")
     raise BulkError(f"the pool still holds transactions after {limit} blocks")
 
 
-def _block_receipts(hashes: list[str], blocks: int) -> list[dict[str, Any]] | None:
-    """The receipts of ``hashes``, read a block at a time from the ``blocks`` latest blocks (mining paused: those
-    the send mined); None if one is not there. Anvil finds a receipt by its hash with a pass over its block, so a
-    block's receipts at once cost it a block's worth, not a block's worth per receipt (a block of 250 calls: about
-    two fifths less), and one answer replaces 250."""
-    numbers: list[Any] = ["latest"]
-    if blocks > 1:
-        latest = int(web3.provider.make_request("eth_blockNumber", [])["result"], 16)
-        numbers = [hex(n) for n in range(latest - blocks + 1, latest + 1)]
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(numbers), BATCH):
-        chunk = numbers[start:start + BATCH]
-        answers = web3.provider.make_batch_request([("eth_getBlockReceipts", [n]) for n in chunk])
-        found.update({r["transactionHash"]: r for answer in answers for r in answer.get("result") or []})
-    if any(h not in found for h in hashes):
-        return None
-    return [found[h] for h in hashes]
-
-
-def _post_all(calls: Sequence[Call], gas: int, *, then: Callable[[int], None] = lambda _: None) -> list[str]:
-    """Post every call, :data:`BATCH` to a request; ``then(size)`` after each batch is posted."""
+def _post_all(calls: Sequence[Call], gas: int, *, then: Callable[[list[str]], None] = lambda _: None) -> list[str]:
+    """Post every call, :data:`BATCH` to a request; ``then(hashes)`` after each batch is posted, with its hashes."""
     nonces = _nonces(calls)
     signing = _signing() if any(getattr(item.sender, "private_key", None) for item in calls) else (0, 0)
     hashes: list[str] = []
     for start in range(0, len(calls), BATCH):
         requests = [_request(calls[i], nonces[i], gas, *signing) for i in range(start, min(start + BATCH, len(calls)))]
-        hashes += _post(requests, calls, start)
-        then(len(requests))
+        posted = _post(requests, calls, start)
+        hashes += posted
+        then(posted)
     return hashes
 
 
@@ -327,16 +317,12 @@ def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.
     thousands costs quadratically (3,000 enterprises: the node's time a year fell by a third)."""
     if not calls:
         return []
-    receipts = None
     if _is_anvil():
-        mined = [0]
+        receipts: list[dict[str, Any]] = []
         with _automine_paused():
-            hashes = _post_all(calls, gas, then=lambda size: mined.append(_mine_pool(limit=size + 1)))
-            receipts = _block_receipts(hashes, sum(mined))
+            _post_all(calls, gas, then=lambda posted: receipts.extend(_mine_batch(posted, limit=len(posted) + 1)))
     else:
-        hashes = _post_all(calls, gas)
-    if receipts is None:
-        receipts = _receipts(hashes, timeout)
+        receipts = _receipts(_post_all(calls, gas), timeout)
     failed = [i for i, r in enumerate(receipts) if int(r["status"], 16) != 1]
     if failed:
         first = failed[0]

@@ -131,6 +131,8 @@ class Node:
         self.gas_price = gas_price
         self.chain_id = int(w3.eth.chain_id)
         self._held: set[str] | None = None
+        #: the time set for the next block and not yet mined (:meth:`advance_to` with ``mine=False``)
+        self._next_block_at = 0
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -173,7 +175,8 @@ class Node:
         return int(self.rpc("eth_blockNumber", []), 16)
 
     def timestamp(self) -> int:
-        return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        """The chain's time: its latest block's, or the time set for its next block if that is later."""
+        return max(int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16), self._next_block_at)
 
     def nonce(self, address: str, tag: str = "latest") -> int:
         return int(self.rpc("eth_getTransactionCount", [address, tag]), 16)
@@ -257,13 +260,17 @@ class Node:
                     return tx["hash"]
         return None
 
-    def advance_to(self, timestamp: int) -> None:
-        """Mine a block at ``timestamp`` or later (development chains and forks only)."""
+    def advance_to(self, timestamp: int, *, mine: bool = True) -> None:
+        """Mine a block at ``timestamp`` or later (development chains and forks only); ``mine=False``: only set the
+        next block's time, for a caller whose next act is a transaction (an empty block fewer; until that block,
+        views still see the latest block's time, :meth:`timestamp` the time set)."""
         if not (self.development or self.fork):
             raise OpsError(f"{self.name} is a live network: its clock cannot be moved")
         if timestamp > self.timestamp():
             self.rpc("evm_setNextBlockTimestamp", [hex(timestamp)])
-        self.rpc("evm_mine", [])
+            self._next_block_at = timestamp
+        if mine:
+            self.rpc("evm_mine", [])
 
 
 def _revert_data(error: dict[str, Any]) -> str | None:

@@ -210,7 +210,9 @@ class Run:
     def year(self, t: int, year: int) -> YearOutcome:
         start_tx = self.transactions
         eco, firms = self.eco, range(len(self.names))
-        self.node.advance_to(self.origin + t * YEAR_SPAN)
+        # the year's first transactions carry its time (no empty block for it), but for the supply reserve's count,
+        # whose step reads the reserve's period from a view, which sees the latest block's time
+        self.node.advance_to(self.origin + t * YEAR_SPAN, mine=self.plan.supply_reserve)
         if self.plan.supply_reserve:
             # the allowances in circulation once last year is settled and before this year's are issued (the
             # bank, as the EU counts it after each compliance deadline)
@@ -219,14 +221,20 @@ class Run:
         rules = cy.Rules(**{**self.rules.__dict__, "early_deadline": now + 60 * cy.DAY, "deadline": now + 90 * cy.DAY})
         free = 1 - self.plan.auction_share
         benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
-        self.do("open_year", by="regulator", year=year, rules=rules_args(rules),
-                benchmarks={s: b / cy.BENCHMARK_SCALE for s, b in benchmarks.items()})
-        # after the first year the contract takes the baseline from the previous year's verified output
-        self.do("allocate", by="regulator", year=year, enterprises=[
-            {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)])
+        name = f"allowance {year}"
+        # the year opened, its enterprises enrolled (the regulator's, in that order) and its vintage listed (the
+        # exchange's, at last year's close; the enterprises approved the market once, at the stage): one block
+        self.together(
+            ("open_year", {"by": "regulator", "year": year, "rules": rules_args(rules),
+                           "benchmarks": {s: b / cy.BENCHMARK_SCALE for s, b in benchmarks.items()}}),
+            # after the first year the contract takes the baseline from the previous year's verified output
+            ("allocate", {"by": "regulator", "year": year, "enterprises": [
+                {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)]}),
+            ("list", {"regulator": "regulator", "exchange": "exchange", "token": name, "lot": LOT, "tick": money(TICK),
+                      "reference": money(self.close_tick * TICK), "traders": self.names[:1]}))
+        self.instrument = self.op.run.instrument(token(name, self.op.context))
         money_before = self._money()
         out = YearOutcome(year, eco.cap(t), 0.0, 0.0, 0)
-        self._list(year)
         out.offsets = self._offsets(t, year)
         situations = self._situations(t, year, benchmarks, out.offsets)
         if self.plan.auction_share > 0:
@@ -384,13 +392,6 @@ class Run:
 
     # -- trading ----------------------------------------------------------------------------------------------
 
-    def _list(self, year: int) -> None:
-        """List the year's vintage at last year's close (the enterprises approved the market once, at the stage)."""
-        name = f"allowance {year}"
-        self.do("list", regulator="regulator", exchange="exchange", token=name, lot=LOT, tick=money(TICK),
-                reference=money(self.close_tick * TICK), traders=self.names[:1])
-        self.instrument = self.op.run.instrument(token(name, self.op.context))
-
     def _trade(self, t: int, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
         """The year's trades as (tick, lots)."""
         self.bought = [0] * len(self.names)
@@ -400,8 +401,8 @@ class Run:
         return self._continuous(year, situations)
 
     def _next_day(self) -> None:
-        """To the opening of the next trading day's session."""
-        self.node.advance_to(next_session_open(self.node.timestamp()))
+        """To the opening of the next trading day's session, the time of the day's first transaction."""
+        self.node.advance_to(next_session_open(self.node.timestamp()), mine=False)
 
     def _limits(self) -> tuple[int, int]:
         market = self.suite.market

@@ -71,22 +71,33 @@ def requests_made(monkeypatch):
     return made
 
 
-def test_a_send_inside_fuller_blocks_takes_five_requests(credit, issuer, alice, requests_made):
-    """Nonces, the batch, a block, the pool (empty), the block's receipts: mining is paused once for the stretch,
-    not once per send, and nothing is asked that an unsigned call does not need (the chain id, the gas price)."""
+def test_a_send_inside_fuller_blocks_takes_four_requests(credit, issuer, alice, requests_made):
+    """Nonces, the batch, a block, the block's receipts (which show the batch all mined: the pool is not asked):
+    mining is paused once for the stretch, not once per send, and nothing is asked that an unsigned call does not
+    need (the chain id, the gas price)."""
     calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer)] * 3
     with bulk.fuller_blocks(100_000_000):
         requests_made.clear()
         bulk.send(calls)
-        assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine", "txpool_status",
-                                 "eth_getBlockReceipts"]
+        assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine", "eth_getBlockReceipts"]
         requests_made.clear()
         bulk.send(calls)
-        assert len(requests_made) == 5
+        assert len(requests_made) == 4
     requests_made.clear()
     bulk.send(calls)  # alone, a send pauses mining for itself and restores it
     assert requests_made == ["anvil_getAutomine", "evm_setAutomine", "eth_getTransactionCount", "eth_sendTransaction",
-                             "evm_mine", "txpool_status", "eth_getBlockReceipts", "evm_setAutomine"]
+                             "evm_mine", "eth_getBlockReceipts", "evm_setAutomine"]
+
+
+def test_a_batch_larger_than_a_block_is_mined_until_the_pool_is_empty(credit, issuer, alice):
+    """Blocks of 300,000 gas hold a few rewards each: the send mines block after block, reading each one's receipts
+    and asking the pool only when a block left some of the batch behind."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(12)]
+    with bulk.fuller_blocks(300_000):
+        receipts = bulk.send(calls, gas=100_000)
+    blocks = [int(r["blockNumber"], 16) for r in receipts]
+    assert len(set(blocks)) > 1 and blocks == sorted(blocks)
+    assert all(int(r["status"], 16) == 1 for r in receipts)
 
 
 def test_several_senders_interleaved(allowance, issuer, alice, bob):
