@@ -52,7 +52,8 @@ class Call:
     method: Any
     args: tuple[Any, ...]
     sender: Any
-    gas: int | None = None  # its own gas limit; unset, the batch's
+    #: its own gas limit; unset, the batch's (either raised to its sender's earlier calls' in a send: :func:`_limits`)
+    gas: int | None = None
 
     def describe(self) -> str:
         args = ", ".join(map(_shown, self.args))
@@ -81,7 +82,7 @@ def call(method: Any, *args: Any, sender: Any, gas: int | None = None) -> Call:
 
 def _transaction(item: Call, nonce: int, gas: int) -> dict[str, Any]:
     return {"from": str(item.sender), "to": item.method._address, "data": item.method.encode_input(*item.args),
-            "gas": item.gas or gas, "nonce": nonce}
+            "gas": gas, "nonce": nonce}
 
 
 def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int) -> tuple[str, list[Any]]:
@@ -294,15 +295,30 @@ def _mine_batch(hashes: list[str], limit: int) -> list[dict[str, Any]]:
 
 def _post_all(calls: Sequence[Call], gas: int, *, then: Callable[[list[str]], None] = lambda _: None) -> list[str]:
     """Post every call, :data:`BATCH` to a request; ``then(hashes)`` after each batch is posted, with its hashes."""
-    nonces = _nonces(calls)
+    nonces, limits = _nonces(calls), _limits(calls, gas)
     signing = _signing() if any(getattr(item.sender, "private_key", None) for item in calls) else (0, 0)
     hashes: list[str] = []
     for start in range(0, len(calls), BATCH):
-        requests = [_request(calls[i], nonces[i], gas, *signing) for i in range(start, min(start + BATCH, len(calls)))]
+        requests = [_request(calls[i], nonces[i], limits[i], *signing)
+                    for i in range(start, min(start + BATCH, len(calls)))]
         posted = _post(requests, calls, start)
         hashes += posted
         then(posted)
     return hashes
+
+
+def _limits(calls: Sequence[Call], gas: int) -> list[int]:
+    """Each call's gas limit: its own (else ``gas``), raised to the largest of its sender's earlier calls. Anvil fills
+    a block while the gas used so far plus a call's limit fits: when a sender's next call no longer fits, a later call
+    of a smaller limit would, and anvil tries it out of turn (its nonce too high) and drops it from the pool. A
+    sender's limits never falling, its calls wait for the next block together."""
+    highest: dict[str, int] = {}
+    out = []
+    for item in calls:
+        sender = str(item.sender)
+        highest[sender] = max(highest.get(sender, 0), item.gas or gas)
+        out.append(highest[sender])
+    return out
 
 
 def _signing() -> tuple[int, int]:

@@ -37,10 +37,11 @@ def test_each_batch_is_mined_before_the_next_is_posted(credit, issuer, alice):
 
 
 def test_a_call_may_carry_its_own_gas_limit(registry, regulator, newcomers):
-    """A call's own limit wins over the batch's: the same onboarding with too little gas of its own fails."""
-    calls = [bulk.call(registry.onboard, onboarding(newcomers[0], Role.INVESTOR), sender=regulator),
-             bulk.call(registry.onboard, onboarding(newcomers[1], Role.INVESTOR), sender=regulator, gas=30_000)]
-    with pytest.raises(bulk.BulkError, match=r"1 of 2 calls failed; first #1 .*out of gas"):
+    """A call's own limit wins over the batch's: the same onboarding with too little gas of its own fails (its
+    sender's first call: a later call's limit is raised to its sender's earlier ones, see the next tests)."""
+    calls = [bulk.call(registry.onboard, onboarding(newcomers[1], Role.INVESTOR), sender=regulator, gas=30_000),
+             bulk.call(registry.onboard, onboarding(newcomers[0], Role.INVESTOR), sender=regulator)]
+    with pytest.raises(bulk.BulkError, match=r"1 of 2 calls failed; first #0 .*out of gas"):
         bulk.send(calls)
 
 
@@ -242,3 +243,16 @@ def test_a_node_that_is_not_there_is_requests_connection_error():
 
     with pytest.raises(requests.ConnectionError, match="127.0.0.1:1"):
         bulk.LocalSession().make_post_request("http://127.0.0.1:1", b"{}")
+
+
+def test_a_light_call_behind_heavy_ones_of_its_sender_is_not_lost(credit, issuer, alice):
+    """Anvil fills a block while the gas used so far plus a call's limit fits: a sender's calls of large limits stop
+    fitting, its last call, of a small limit, still fits, and anvil tries it out of turn (its nonce too high) and
+    drops it. Each sender's calls of a batch carry the largest limit among them, so the light one waits its turn."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer, gas=500_000) for _ in range(5)]
+    calls.append(bulk.call(credit.reward, alice, 1, TAG, sender=issuer, gas=60_000))
+    with bulk.fuller_blocks(600_000):
+        receipts = bulk.send(calls)
+    assert len(receipts) == 6 and all(int(r["status"], 16) == 1 for r in receipts)
+    blocks = [int(r["blockNumber"], 16) for r in receipts]
+    assert len(set(blocks)) > 1 and blocks == sorted(blocks)
