@@ -175,18 +175,16 @@ class Run:
                        penalty_rejected=0)
 
     def do(self, kind: str, **args: Any) -> list[Receipt]:
-        receipts = self.op.do(kind, **args)
-        self.transactions += len(receipts)
-        self.gas += sum(r.gas_used for r in receipts)
-        return receipts
+        return self._counted(self.op.do(kind, **args))
 
     def together(self, *operations: tuple[str, dict[str, Any]]) -> list[list[Receipt]]:
         """Independent operations sent together (:meth:`Operator.together`)."""
-        results = self.op.together(*operations)
-        for receipts in results:
-            self.transactions += len(receipts)
-            self.gas += sum(r.gas_used for r in receipts)
-        return results
+        return [self._counted(receipts) for receipts in self.op.together(*operations)]
+
+    def _counted(self, receipts: list[Receipt]) -> list[Receipt]:
+        self.transactions += len(receipts)
+        self.gas += sum(r.gas_used for r in receipts)
+        return receipts
 
     def _sent(self, receipts: list[dict[str, Any]]) -> None:
         """Count what the bulk sender sent directly (raw receipts)."""
@@ -223,7 +221,7 @@ class Run:
         benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
         name = f"allowance {year}"
         # the year opened, its enterprises enrolled (the regulator's, in that order) and its vintage listed (the
-        # exchange's, at last year's close; the enterprises approved the market once, at the stage): one block
+        # exchange's, at last year's close; the enterprises approved the market once, at the stage): one send
         self.together(
             ("open_year", {"by": "regulator", "year": year, "rules": rules_args(rules),
                            "benchmarks": {s: b / cy.BENCHMARK_SCALE for s, b in benchmarks.items()}}),
