@@ -52,7 +52,7 @@ class Call:
     method: Any
     args: tuple[Any, ...]
     sender: Any
-    #: its own gas limit; unset, the batch's (either raised to its sender's earlier calls' in a send: :func:`_limits`)
+    #: its own gas limit, else the send's; in a send, raised to its sender's earlier calls' limits (:func:`_limits`)
     gas: int | None = None
 
     def describe(self) -> str:
@@ -168,7 +168,7 @@ def go_direct() -> None:
     """Reach a node on this machine over kept-alive connections of the standard library's ``http.client``
     (:class:`LocalSession`) instead of requests'. Before every request requests read the environment's proxy
     settings and the user's ``.netrc``, and requests and urllib3 prepare, hook and parse each one: about a
-    millisecond of the harness's time a request, a third of a planning run's and a quarter of a brownie test's.
+    millisecond of the harness's time a request, half of a planning run's harness time.
     Only web3's own HTTP provider on this machine is changed: a remote node, and the resilient provider of live
     networks (:mod:`carbon_market.ops.transport`, whose retries read requests' errors), are left alone."""
     from web3 import HTTPProvider
@@ -274,9 +274,9 @@ def fuller_blocks(gas: int) -> Iterator[None]:
 
 def _mine_batch(hashes: list[str], limit: int) -> list[dict[str, Any]]:
     """Mine blocks until every one of ``hashes`` (a batch just posted) is mined, at most ``limit`` blocks; their
-    receipts, in the order of ``hashes``. Each block's receipts are read at once (anvil finds a receipt by its hash
-    with a pass over its block, so a block's receipts at once cost it a block's worth, not a block's worth per
-    receipt, and one answer replaces a batch's); the pool is asked only when a block left some of the batch behind,
+    receipts, in the order of ``hashes``. Each block's receipts are read in one request (one answer replaces a
+    batch's; anvil still hashes every transaction of the block for each receipt, so their cost grows with the square
+    of the block's size: README, Scale and speed); the pool is asked only when a block left some of the batch behind,
     so a batch that fits a block takes two requests."""
     wanted, found = set(hashes), dict[str, dict[str, Any]]()
     for _ in range(limit):
