@@ -256,3 +256,42 @@ def test_a_light_call_behind_heavy_ones_of_its_sender_is_not_lost(credit, issuer
     assert len(receipts) == 6 and all(int(r["status"], 16) == 1 for r in receipts)
     blocks = [int(r["blockNumber"], 16) for r in receipts]
     assert len(set(blocks)) > 1 and blocks == sorted(blocks)
+
+
+#: what a lean receipt keeps of a receipt, and must keep as it is
+KEPT = ("transactionHash", "blockHash", "blockNumber", "transactionIndex", "status", "logs")
+
+
+def test_lean_receipts_are_the_receipts_less_their_gas(suite, credit, issuer, alice, bob):
+    """Made from blocks and their logs, a send's receipts are the node's own in all but their gas, which the
+    blocks' gas counts: calls that emitted (rewards, over several blocks) and one that emitted nothing (an empty
+    claim: read as a receipt), all in the node's order."""
+    from brownie import web3
+
+    calls = [bulk.call(credit.reward, who, n, TAG, sender=issuer) for n in range(1, 13) for who in (alice, bob)]
+    calls.insert(5, bulk.call(suite.market.claim, [], sender=alice))
+    with bulk.fuller_blocks(400_000), bulk.lean_receipts() as mined:
+        lean = bulk.send(calls, gas=100_000)
+    full = [web3.provider.make_request("eth_getTransactionReceipt", [r["transactionHash"]])["result"] for r in lean]
+    assert [{k: r[k] for k in KEPT} for r in lean] == [{k: r[k] for k in KEPT} for r in full]
+    assert not full[5]["logs"] and all(r["logs"] for i, r in enumerate(full) if i != 5)
+    assert all(bulk.gas_used(r) == 0 for r in lean)
+    assert mined.blocks == len({r["blockNumber"] for r in full}) > 1
+    assert mined.gas == sum(map(bulk.gas_used, full))
+
+
+def test_a_failed_call_among_lean_receipts_is_named(credit, issuer, alice, outsider):
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer),
+             bulk.call(credit.reward, outsider, 1, TAG, sender=issuer)]
+    with pytest.raises(bulk.BulkError, match=r"1 of 2 calls failed; first #1 .*Registry__NotActive"), \
+            bulk.fuller_blocks(100_000_000), bulk.lean_receipts():
+        bulk.send(calls)
+
+
+def test_a_send_with_lean_receipts_takes_four_requests(credit, issuer, alice, requests_made):
+    """Nonces, the batch, a block, the block and its logs (in one request): as many as with the block's receipts."""
+    with bulk.fuller_blocks(100_000_000), bulk.lean_receipts():
+        requests_made.clear()
+        bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)] * 3)
+        assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine",
+                                 "eth_getBlockByNumber+eth_getLogs"]

@@ -121,6 +121,22 @@ def test_the_chain_carries_banks_debt_and_credit_from_year_to_year(accounts):
     assert all(int(d) > 0 for d in debts)
 
 
+def test_a_run_on_lean_receipts_is_the_run_on_full_ones(accounts):
+    """A run's years read lean receipts (made from blocks and their logs, their gas counted per block): the same
+    years, year by year, and the same gas as the same run reading every receipt in full."""
+    population = pl.firms(ENTERPRISES)
+    stage = years.Stage(accounts, population)
+    eco = pl.economy(population, pl.Plan(years=YEARS, fine_per_tonne=10.0), 3)
+    lean = years.Run(stage, eco)
+    lean_years = lean.run()
+    full = years.Run(stage, eco)
+    with bulk.fuller_blocks(years.BLOCK_GAS):
+        full_years = [full.year(t, year) for t, year in enumerate(eco.plan.calendar)]
+    assert lean_years == full_years
+    assert lean.transactions == full.transactions
+    assert lean.gas == full.gas > 0
+
+
 def test_the_same_seed_gives_the_same_run_and_a_study_resumes(accounts, folder, records):
     target = st.run_path(folder, "baseline", 2)
     before = json.loads(target.read_text())
