@@ -1,8 +1,8 @@
 """Gas and throughput, measured fresh on the connected (local) chain; written to ``benchmarks/``.
 
-``results.json`` has the shape ``{"gas": {op: int}, "scale": {figure: int}, "throughput": {path: float}}``;
-``results.md`` is the
-same as a table beside the targets of ``targets.json``. A figure above its target fails the run.
+``results.json`` has the shape ``{"gas": {op: int}, "scale": {figure: int}, "throughput": {path: float},
+"throughput_ratio": {"top/bottom": float}}``; ``results.md`` is the same as a table beside the targets of
+``targets.json``. A figure above its target fails the run.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class Results:
     def record(self, name: str, tx: Any) -> None:
         """A transaction's gas (a brownie receipt or an operation's :class:`Receipt`)."""
         self.gas[name] = int(tx.gas_used)
+
+    def ratio(self, name: str) -> float:
+        """``top/bottom``: one throughput figure over another."""
+        top, bottom = name.split("/")
+        return self.throughput[top] / self.throughput[bottom]
+
+    def has_ratio(self, name: str) -> bool:
+        return all(self.throughput.get(part) for part in name.split("/"))
 
 
 def _setup(accounts: Any, upgradeable: bool = False) -> tuple[Suite, list[Any]]:
@@ -377,13 +385,20 @@ def measure_throughput(accounts: Any, results: Results, count: int = 100, bulk_c
     transfer = suite.allowance.safeTransferFrom
     results.throughput["brownie_sequential"] = round(
         _rate(count, lambda _: transfer(a, b, YEAR, 1, b"", {"from": a, "required_confs": 1})), 1)
-    suite.allowance.mint(b, YEAR, bulk_count, {"from": issuer})
+    suite.allowance.mint(b, YEAR, 2 * bulk_count, {"from": issuer})
     calls = [bulk.call(transfer, b, a, YEAR, 1, b"", sender=b) for _ in range(bulk_count)]
     start = time.perf_counter()
     receipts = bulk.send(calls)
     seconds = time.perf_counter() - start
     results.throughput["bulk_pipelined"] = round(bulk_count / seconds, 1)
     results.throughput["bulk_pipelined_mgas"] = round(sum(map(bulk.gas_used, receipts)) / seconds / 1e6, 2)
+    # the same transfers read as the planning run reads its receipts (bulk.lean_receipts): the path it is held to
+    start = time.perf_counter()
+    with bulk.lean_receipts() as mined:
+        bulk.send(calls)
+    seconds = time.perf_counter() - start
+    results.throughput["bulk_pipelined_lean"] = round(bulk_count / seconds, 1)
+    results.throughput["bulk_pipelined_lean_mgas"] = round(mined.gas / seconds / 1e6, 2)
 
 
 def measure_simulation(accounts: Any, results: Results, enterprises: int = 500) -> None:
@@ -508,20 +523,28 @@ def missed(results: Results, path: Path = TARGETS) -> list[str]:
         if results.throughput.get(name, 0) < floor:
             out.append(f"throughput {name} is {results.throughput.get(name, 'missing')}, under its target {floor}")
     for name, floor in load_targets(path, "throughput_ratio").items():
-        top, bottom = name.split("/")
-        ratio = results.throughput[top] / results.throughput[bottom]
+        ratio = results.ratio(name)
         print(f"{name}: {ratio:.2f}x (target at least {floor}x)")
         if ratio < floor:
             out.append(f"throughput {name} is {ratio:.2f}x, under its target {floor}x")
+    for name in RECORDED_RATIOS:
+        print(f"{name}: {results.ratio(name):.2f}x (recorded)")
     return out
+
+
+#: ratios of the throughput figures written beside them, not judged: the planning path's transactions a second
+#: against the bulk path's (the issue's measure; a planning transaction carries more work than a transfer)
+RECORDED_RATIOS = ("planning_path/bulk_pipelined", "planning_path/bulk_pipelined_lean")
 
 
 def write(results: Results, out: Path = BENCH_DIR) -> None:
     """Write ``results.json`` and ``results.md``, each figure beside its target (:func:`missed` judges them)."""
     out.mkdir(exist_ok=True)
+    ratios = {name: round(results.ratio(name), 2) for name in (*load_targets(TARGETS, "throughput_ratio"),
+                                                                *RECORDED_RATIOS) if results.has_ratio(name)}
     (out / "results.json").write_text(
-        json.dumps({"gas": results.gas, "scale": results.scale, "throughput": results.throughput}, indent=2)
-        + "\n")
+        json.dumps({"gas": results.gas, "scale": results.scale, "throughput": results.throughput,
+                    "throughput_ratio": ratios}, indent=2) + "\n")
     lines: list[str] = []
     for section, figures in (("gas", results.gas), ("scale", results.scale)):
         targets = load_targets(TARGETS, section)
