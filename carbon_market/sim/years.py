@@ -58,7 +58,8 @@ BID_SECRET = "PLANNING_BID_SECRET"  # unset: a development chain's bids use the 
 YEAR_SPAN = 100 * cy.DAY
 PROJECT = "planning-offsets"
 #: the gas a block of the planning chain holds (the development chain's is 30 million): fewer, fuller blocks
-#: (:func:`carbon_market.bulk.fuller_blocks`)
+#: (:func:`carbon_market.bulk.fuller_blocks`). 200 million took 3,000 enterprises over ten years in 412 s instead of
+#: 582 s, but the node's memory to 18.4 GB instead of 13.7 GB
 BLOCK_GAS = 100_000_000
 
 

@@ -27,13 +27,24 @@ def test_calls_of_one_sender_land_in_order(credit, issuer, alice, bob):
     assert issuer.nonce == nonce + 600
 
 
-def test_each_batch_is_mined_before_the_next_is_posted(credit, issuer, alice):
-    """600 calls of one sender: posted and mined batch by batch (anvil's pool never holds more than a batch),
-    so the blocks they land in follow the batches."""
+def test_each_batch_is_mined_before_the_next_is_posted(credit, issuer, alice, monkeypatch):
+    """600 calls of one sender in batches of 250: posted and mined batch by batch (anvil's pool never holds more
+    than a batch), so the blocks they land in follow the batches."""
+    monkeypatch.setattr(bulk, "SEND_BATCH", 250)
     calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(600)]
     blocks = [int(r["blockNumber"], 16) for r in bulk.send(calls)]
-    batches = [blocks[start:start + bulk.BATCH] for start in range(0, len(blocks), bulk.BATCH)]
-    assert all(max(earlier) < min(later) for earlier, later in zip(batches, batches[1:]))
+    batches = [blocks[start:start + 250] for start in range(0, len(blocks), 250)]
+    assert len(batches) == 3 and all(max(earlier) < min(later) for earlier, later in zip(batches, batches[1:]))
+
+
+def test_a_batch_ends_before_its_requests_grow_too_large_for_the_node(credit, issuer, alice, monkeypatch):
+    """A batch ends at :data:`bulk.SEND_BYTES` as well as at :data:`bulk.SEND_BATCH` calls (anvil refuses a
+    request of more than about 2 MB): at a bound of two calls' size, every second call starts a batch of its own,
+    mined in a block of its own."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(6)]
+    monkeypatch.setattr(bulk, "SEND_BYTES", 2 * bulk._size(bulk._request(calls[0], 0, 100_000, 0, 0)))
+    blocks = [int(r["blockNumber"], 16) for r in bulk.send(calls)]
+    assert blocks[0::2] == blocks[1::2] and len(set(blocks)) == 3 and blocks == sorted(blocks)
 
 
 def test_a_call_may_carry_its_own_gas_limit(registry, regulator, newcomers):
