@@ -116,7 +116,9 @@ def drive_together(steps: list[Steps], send: Callable[[list[Tx]], list[Receipt]]
     """Run independent steps' generators: what each yields first goes out in one ``send`` (on a development chain,
     one block), then the rest of each step on its own; each step's receipts. Every step reads what it needs before
     anything is sent, so no step may depend on another's transactions: traders' cancels and other traders' new
-    orders may go together, not a call's close and its claims."""
+    orders may go together. One signer's own transactions run in the order sent (their nonces): a call's close and
+    its claims may go together, the exchange's both, when the close clears the call in one transaction (a call's
+    orders stay until claimed, so the claims read before the close name the same orders)."""
     firsts: list[Any] = []
     for step in steps:
         try:
