@@ -31,7 +31,7 @@ from carbon_market.ids import allowance_id
 from carbon_market.market import FEE_CAP_BPS, Side, limits, params_with
 from carbon_market.ops.node import Receipt
 from carbon_market.ops.senders import Operator, executed, money
-from carbon_market.ops.spec import When, token
+from carbon_market.ops.spec import KINDS, When, token
 from carbon_market.roles import Role
 from carbon_market.sim import planning as pl
 from carbon_market.suite import MONEY_UNIT, deploy_suite
@@ -42,8 +42,8 @@ TICK = MONEY_UNIT  # 1 tCNY per lot: 0.01 tCNY per tonne
 #: call auctions a year at most (a call that clears inside the day's limits ends the year's trading), and the
 #: price steps of an enterprise's schedule
 CALLS, CALL_STEPS = 4, 3
-#: the steps of clearing a call the closing transaction takes (the operation's default)
-CLEARING_STEPS = 1_000
+#: the steps of clearing a call the closing transaction takes (the ``call_auction`` operation's default)
+CLEARING_STEPS: int = KINDS["call_auction"]["steps"][1]
 #: continuous trading: days, quoting rounds a day, the chance an enterprise quotes in a round
 DAYS, ROUNDS_A_DAY, QUOTE_CHANCE = 3, 6, 0.5
 #: money each enterprise starts with (tCNY): enough for any year's purchases
@@ -434,7 +434,7 @@ class Run:
             self.do("place", token=name, orders=[
                 {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
                  "max_fee_bps": FEE_CAP_BPS} for i, side, tick, lots, ref in entries])
-            closing = ("call_auction", {"exchange": "exchange", "token": name, "steps": CLEARING_STEPS})
+            closing = ("call_auction", {"exchange": "exchange", "token": name})
             claiming = ("claim", {"by": "exchange", "orders": [ref for *_, ref in entries]})
             if len(entries) + CALL_STEPS <= CLEARING_STEPS:
                 # the closing transaction clears the call (a step a price, at most CALL_STEPS of them, and one an
