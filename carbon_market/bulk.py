@@ -269,7 +269,7 @@ def fuller_blocks(gas: int) -> Iterator[None]:
     if not _is_anvil():
         yield
         return
-    before = int(web3.eth.get_block("latest")["gasLimit"])
+    before = int(web3.eth.get_block("pending")["gasLimit"])  # the node's limit now, not the last block's
     web3.provider.make_request("evm_setBlockGasLimit", [hex(gas)])
     try:
         with _automine_paused():

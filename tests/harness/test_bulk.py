@@ -70,6 +70,19 @@ def test_fuller_blocks_for_a_while(credit, issuer, alice, outsider):
     assert web3.provider.make_request("anvil_getAutomine", [])["result"] is True
 
 
+def test_stretches_of_fuller_blocks_one_after_another_leave_the_node_its_own_limit(credit, issuer, alice):
+    """The second stretch begins while the latest block is still one of the first's: the limit it restores is the
+    node's own, not that block's."""
+    from brownie import web3
+
+    before = web3.eth.get_block("latest")["gasLimit"]
+    for _ in range(2):
+        with bulk.fuller_blocks(100_000_000):
+            bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
+    chain.mine()
+    assert web3.eth.get_block("latest")["gasLimit"] == before
+
+
 @pytest.fixture
 def requests_made(monkeypatch):
     """The JSON-RPC requests the harness makes (a batch counted once), by method."""
