@@ -152,6 +152,10 @@ def print_outcome(outcome: ops.Outcome, dry_run: bool) -> None:
     verb = "would send" if dry_run else "sent"
     print(f"{'dry run on ' if dry_run else ''}{outcome.node}: {len(outcome.steps)} steps, {verb} "
           f"{outcome.sent} transactions, {outcome.gas:,} gas" + ("" if dry_run else f", {fees(outcome.fee)}"))
+    if outcome.lost:
+        print(f"  the chain no longer has {outcome.lost} of the journal's mined transactions (a node restarted on "
+              f"an older state, or a reorganisation): {'they would be' if dry_run else 'they were'} sent again, "
+              f"each only while its nonce was unused")
     for r in outcome.steps:
         if r.resumed:
             state = "done by an earlier run"

@@ -6,12 +6,16 @@ For each transaction the journal records, in order:
 * ``sending``: the step, the action (a label unique within its step), the sender and the nonce it is about to use,
   and the latest block;
 * ``sent``: its hash, once the node accepted it;
-* ``done``: its block and gas, once mined.
+* ``done``: its block and gas, once mined;
+* ``lost``: the chain no longer has it (a node restarted on an older state, a reorganisation deeper than the
+  confirmations), found at the start of a later run: its step and every later one are no longer finished (a
+  step without transactions, such as a move of the clock, runs again too).
 
 A step whose transactions are all done gets a ``step`` line with the references it created (order ids, block
 trade ids, project numbers) and a digest of its text. On a re-run, finished steps are skipped (their digest must
 not have changed); a transaction with ``sending`` but no ``done`` is looked for on chain by its sender and nonce:
-if it was mined it is taken as done, if the nonce is still unused it is sent again.
+if it was mined it is taken as done, if the nonce is still unused it is sent again. A lost transaction is looked
+for the same way, so it too is sent again only while its nonce is unused: no action can land twice.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Pending:
     block: int
     tx: str | None = None
     done: bool = False
+    #: the block it was mined in, once ``done``
+    mined_in: int | None = None
 
 
 @dataclass
@@ -89,7 +95,10 @@ class Journal:
                 self.actions[key].tx = entry["tx"]
             elif kind == "done":
                 pending = self.actions[key]
-                pending.tx, pending.done = entry["tx"], True
+                pending.tx, pending.done, pending.mined_in = entry["tx"], True, entry["block"]
+            elif kind == "lost":  # the chain lost its last blocks: this step and every later one run again
+                self.actions[key].done, self.actions[key].mined_in = False, None
+                self.steps = {index: s for index, s in self.steps.items() if index < entry["step"]}
 
     def _write(self, entry: dict[str, Any]) -> None:
         if entry["event"] != "begin":
@@ -110,6 +119,14 @@ class Journal:
 
     def done(self, step: int, action: str, tx: str, block: int, gas: int) -> None:
         self._write({"event": "done", "step": step, "action": action, "tx": tx, "block": block, "gas": gas})
+
+    def lost(self, step: int, action: str, tx: str) -> None:
+        self._write({"event": "lost", "step": step, "action": action, "tx": tx})
+
+    def mined(self) -> list[tuple[tuple[int, str], Pending]]:
+        """The actions recorded as mined, the latest block first."""
+        done = [(key, p) for key, p in self.actions.items() if p.done]
+        return sorted(done, key=lambda item: item[1].mined_in or 0, reverse=True)
 
     def finish(self, step: int, digest: str, refs: dict[str, int], transactions: int) -> None:
         self._write({"event": "step", "step": step, "digest": digest, "refs": refs, "transactions": transactions})

@@ -29,6 +29,9 @@ RECEIPT_TIMEOUT = 300.0
 #: seconds between looks for a receipt: the first look comes at once, then the pause doubles up to the last (a
 #: local chain mines in milliseconds, a public one in seconds)
 FIRST_POLL, LAST_POLL = 0.002, 0.5
+#: while a receipt is awaited, seconds between asks whether the node still has the transaction at all, and how long
+#: it must have been missing before it counts as dropped (a node restarted on an older state, or that evicted it)
+LOOK_EVERY, DROP_GRACE = 2.0, 5.0
 #: views per JSON-RPC batch of :meth:`Node.read_many`
 READ_BATCH = 500
 #: seconds a fork has to start (it reads the chain's head through the harness's retries; a loaded machine is slow)
@@ -47,6 +50,10 @@ class Reverted(OpsError):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+class Dropped(OpsError):
+    """The node no longer has a transaction it accepted: neither mined nor waiting in its pool."""
 
 
 @dataclass(frozen=True)
@@ -225,11 +232,22 @@ class Node:
 
     def wait(self, tx_hash: str, call: dict[str, Any] | None = None, timeout: float = RECEIPT_TIMEOUT) -> Receipt:
         """The transaction's receipt once mined; a failed one raises :class:`Reverted` with its error, found by
-        replaying ``call`` on the state before its block."""
-        deadline, pause = time.monotonic() + timeout, FIRST_POLL
+        replaying ``call`` on the state before its block. One the node has not had for :data:`DROP_GRACE` seconds,
+        or has had only behind a nonce its sender's chain no longer has, raises at once (:meth:`_lost`) rather than
+        after ``timeout``."""
+        start = time.monotonic()
+        deadline, pause, look, missing = start + timeout, FIRST_POLL, start + LOOK_EVERY, None
         while (raw := self.rpc("eth_getTransactionReceipt", [tx_hash])) is None:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise OpsError(f"{tx_hash} not mined after {timeout:.0f} s")
+            if now >= look:
+                look = now + LOOK_EVERY
+                sent = self.rpc("eth_getTransactionByHash", [tx_hash])
+                stuck = sent is None or self.nonce(sent["from"]) < int(sent["nonce"], 16)
+                missing = (now if missing is None else missing) if stuck else None
+                if missing is not None and now - missing >= DROP_GRACE:
+                    raise self._lost(tx_hash, sent)
             time.sleep(pause)
             pause = min(pause * 2, LAST_POLL)
         block = int(raw["blockNumber"], 16)
@@ -240,6 +258,16 @@ class Node:
         gas = int(raw["gasUsed"], 16)
         return Receipt(tx_hash, block, gas, self.codec.decode_logs(self.w3, raw["logs"]),
                        int(raw["transactionIndex"], 16), fee=gas * int(raw.get("effectiveGasPrice") or "0x0", 16))
+
+    def _lost(self, tx_hash: str, sent: dict[str, Any] | None) -> OpsError:
+        """Why ``tx_hash`` will not be mined: the node dropped it (:class:`Dropped`: its nonce decides whether it
+        can be sent again), or it waits behind a nonce of its sender that the chain no longer has: the node lost
+        blocks it had mined (a restart on an older state), which only a new run, reading its journal, repairs."""
+        if sent is None:
+            return Dropped(f"{tx_hash} was dropped by {self.name}: not mined, and not in its pool")
+        return OpsError(f"{tx_hash} waits behind nonce {self.nonce(sent['from'])} of {sent['from']}, which "
+                        f"{self.name} no longer has: it lost blocks it had mined (restarted on an older state?); "
+                        f"run again: what the chain lost is sent again")
 
     def _why(self, tx_hash: str, block: int, call: dict[str, Any] | None) -> str:
         if call is None:

@@ -18,13 +18,15 @@ from web3 import Web3
 from carbon_market import settings
 from carbon_market.failures import REFUSED
 from carbon_market.ops.journal import Journal, Pending
-from carbon_market.ops.node import Node, OpsError, Receipt, Reverted, Signer, fork
+from carbon_market.ops.node import Dropped, Node, OpsError, Receipt, Reverted, Signer, fork
 from carbon_market.ops.spec import AccountSpec, Plan, Step
 from carbon_market.ops.steps import EXECUTORS, Run, Tx, drive
 from carbon_market.ops.transport import Provider
 from carbon_market.suite import Suite, codec_for
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: times a transaction the node dropped (a restart, an eviction from its pool) is sent again within one run
+RESENDS = 2
 
 
 class StepFailed(OpsError):
@@ -63,6 +65,8 @@ class StepResult:
 class Outcome:
     node: str
     steps: list[StepResult]
+    #: transactions the journal had as mined that the chain no longer had (sent again, or to be on a dry run)
+    lost: int = 0
 
     @property
     def sent(self) -> int:
@@ -169,6 +173,16 @@ class Runner:
         return f"{step.title()}{': ' + tx.label if tx else ''}: {error}"
 
     def _transact(self, step: Step, tx: Tx, result: StepResult) -> Receipt:
+        """Send ``tx`` once: found in the journal and on chain, or sent; one the node drops is looked for again
+        by its sender and nonce and sent again while its nonce is unused (:data:`RESENDS` times)."""
+        for _ in range(RESENDS):
+            try:
+                return self._send_once(step, tx, result)
+            except Dropped:
+                continue
+        return self._send_once(step, tx, result)
+
+    def _send_once(self, step: Step, tx: Tx, result: StepResult) -> Receipt:
         node, key = self.run.node, (step.index, tx.label)
         pending = self.journal.actions.get(key)
         if pending is not None:
@@ -215,6 +229,22 @@ class Runner:
             raise InjectedCrash(f"injected crash after transaction {fault.sent}")
 
 
+def reconcile(journal: Journal, node: Node) -> int:
+    """Mark lost the journal's mined transactions that the chain no longer has, so that the run sends them again
+    (each only while its nonce is unused). A node restarted on an older state, or a reorganisation deeper than the
+    confirmations, takes the chain's last blocks: the journal's transactions are looked for from the latest back,
+    until one is found in the block the journal names. Returns how many were lost."""
+    lost = 0
+    for (step, action), pending in journal.mined():
+        receipt = node.rpc("eth_getTransactionReceipt", [pending.tx])
+        if receipt is None:
+            journal.lost(step, action, str(pending.tx))
+            lost += 1
+        elif int(receipt["blockNumber"], 16) == pending.mined_in:
+            break
+    return lost
+
+
 def journal_path(plan: Plan, header: dict[str, Any]) -> Path:
     """One journal per file, chain and deployment: a restarted development chain has a new genesis block even
     where the suite's addresses come out the same."""
@@ -247,6 +277,9 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
     if journal is None and not development:
         journal = journal_path(plan, header)
     book = Journal.open(journal, header, create=not dry_run)
+    if dry_run:
+        book = book.copy()  # a dry run writes nothing, not even what it finds lost
+    lost = reconcile(book, node)
     check_clock(plan, node, book)
     bar = progress or (lambda what, total: lambda step, label: None)
     pending = len(plan.steps)
@@ -257,6 +290,9 @@ def operate(plan: Plan, suite: Suite, *, url: str, network: str, development: bo
         except StepFailed as exc:
             raise StepFailed(f"{exc} (found on a fork of {network}: nothing was sent)") from None
     if dry_run:
+        rehearsal.lost = lost
         return rehearsal
-    return Runner(Run(node, suite, people, plan.refs), plan, book, fault=fault,
-                  progress=bar(f"running on {network}", pending)).execute()
+    outcome = Runner(Run(node, suite, people, plan.refs), plan, book, fault=fault,
+                     progress=bar(f"running on {network}", pending)).execute()
+    outcome.lost = lost
+    return outcome

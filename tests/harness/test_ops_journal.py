@@ -31,6 +31,26 @@ def test_a_journal_reads_back_what_was_written(tmp_path):
     assert (pending.nonce, pending.tx, pending.done) == (8, None, False)
 
 
+def test_a_lost_transaction_reopens_its_step_and_every_later_one(tmp_path):
+    """What the chain lost is sent again: its action is no longer done, its step and the later ones (a move of the
+    clock among them) no longer finished; the earlier steps stay finished. Read back the same."""
+    path = tmp_path / "j.jsonl"
+    journal = Journal.open(path, HEADER)
+    for step, block in ((1, 101), (2, 102), (4, 104)):
+        journal.sending(step, f"action {step}", "0xA", step, block - 1)
+        journal.sent(step, f"action {step}", f"0xhash{step}")
+        journal.done(step, f"action {step}", f"0xhash{step}", block, 21_000)
+        journal.finish(step, f"d{step}", {}, 1)
+    journal.finish(3, "d3", {}, 0)  # advance_time: no transaction
+    assert [key for key, _ in journal.mined()] == [(4, "action 4"), (2, "action 2"), (1, "action 1")]
+    journal.lost(2, "action 2", "0xhash2")
+    for read in (journal, Journal.open(path, HEADER)):
+        assert sorted(read.steps) == [1]
+        lost = read.actions[(2, "action 2")]
+        assert (lost.done, lost.mined_in, lost.tx, lost.nonce) == (False, None, "0xhash2", 2)
+        assert read.actions[(4, "action 4")].done  # until it is looked for and found lost too
+
+
 def test_a_last_line_cut_short_by_a_crash_never_happened(tmp_path):
     path = tmp_path / "j.jsonl"
     journal = Journal.open(path, HEADER)

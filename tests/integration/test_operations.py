@@ -4,21 +4,29 @@ crash injected mid-run and a re-run that completes with no transaction repeated.
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from brownie import web3
+from eth_account import Account
+from web3 import Web3
 
 from carbon_market import compliance as cy
 from carbon_market import ops
 from carbon_market.compliance import Outcome
 from carbon_market.ids import allowance_id, offset_id
 from carbon_market.ops.journal import Journal
+from carbon_market.ops.node import Node
+from carbon_market.ops.transport import Provider
 from carbon_market.roles import Role
-from carbon_market.suite import MONEY_UNIT, deploy_suite
+from carbon_market.suite import MONEY_UNIT, codec_for, deploy_suite
 from carbon_market.trace import suite_events
+from tests.integration.nodes import rpc
 
 PILOT = Path(__file__).resolve().parents[2] / "operations" / "pilot-2026"
 YEAR = 2026
@@ -178,6 +186,9 @@ def test_an_account_the_node_does_not_hold_is_refused(bare, pilot, monkeypatch):
 #: sender and nonce (skipped); approvals, which the chain shows done, are not even asked for again.
 #: 1: onboard; 26 and 43: approvals of the list step; 48: the second order of the call; 77: the third sealed bid's
 #: commitment; 81: the second reveal (which the chain shows done: not asked for again); 96: the first settlement
+#: the last step the chain keeps when it loses blocks (the credit awards, after the trading)
+LOST_AFTER = 20
+
 CRASHES = [(1, False, 1), (26, True, 0), (43, False, 0), (48, True, 2), (77, True, 3), (81, False, 0), (96, True, 1)]
 
 
@@ -199,6 +210,98 @@ def test_a_rerun_after_a_crash_completes_without_repeating(bare, pilot, tmp_path
     assert counts["Market.OrderPlaced"] == 13 and counts["ParticipantRegistry.ParticipantOnboarded"] == 9
     assert counts["Compliance.ReportSubmitted"] == 6 and counts["SettlementToken.MoneyIssued"] == 5
     assert int(bare.compliance.phase(YEAR)) == cy.Phase.SETTLED
+
+
+def test_a_rerun_after_the_chain_lost_its_last_blocks_sends_what_they_held_again(bare, pilot, tmp_path):
+    """The chain goes back to the block that ended step ``LOST_AFTER`` of a finished run (a node restarted on an
+    older state, a reorganisation deeper than the confirmations): the re-run finds the journal's last transactions
+    gone, sends them again (their nonces are unused: none can land twice) and the year ends as a full run's."""
+    journal, start = tmp_path / "journal.jsonl", web3.eth.block_number + 1
+    marks: dict[int, str] = {}
+
+    def progress(what: str, total: int):
+        def told(step, label):
+            if label is None and step.index == LOST_AFTER and what.startswith("running"):
+                marks[step.index] = web3.provider.make_request("evm_snapshot", [])["result"]
+        return told
+
+    full = run(pilot, bare, journal, progress=progress)
+    counts = event_counts(bare, start)
+    assert web3.provider.make_request("evm_revert", [marks[LOST_AFTER]])["result"] is True
+    lost = [r for r in full.steps if r.step.index > LOST_AFTER]
+
+    again = run(pilot, bare, journal)
+    assert again.sent == sum(r.sent for r in lost) > 0
+    assert again.lost == again.sent
+    assert [r.resumed for r in again.steps] == [r.step.index <= LOST_AFTER for r in again.steps]
+    assert event_counts(bare, start) == counts
+    assert int(bare.compliance.phase(YEAR)) == cy.Phase.SETTLED
+    assert run(pilot, bare, journal).sent == 0
+
+
+def test_a_transaction_the_node_drops_is_sent_again_in_the_same_run(bare, accounts, pilot, tmp_path):
+    """The node drops a transaction of the run from its pool before it is mined (what a node restarted on an older
+    state does to one it had accepted): the run notices it is gone within seconds, not after the receipt timeout,
+    finds its nonce unused and sends it again. The steps complete, each action once."""
+    _keep_steps(pilot, 3)  # onboarding, a project registered, its offsets issued
+    url, journal, start = web3.provider.endpoint_uri, tmp_path / "journal.jsonl", web3.eth.block_number + 1
+    dropped: list[str] = []
+
+    def drop_the_first_one_seen() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pending = [tx for txs in rpc(url, "txpool_content")["pending"].values() for tx in txs.values()]
+            if pending:
+                rpc(url, "anvil_dropTransaction", [pending[0]["hash"]])
+                dropped.append(pending[0]["hash"])
+                return
+            time.sleep(0.002)
+
+    rpc(url, "evm_setAutomine", [False])
+    rpc(url, "evm_setIntervalMining", [1])  # a block a second: the pool holds each transaction a while
+    dropper = threading.Thread(target=drop_the_first_one_seen, daemon=True)
+    before = nonces(accounts)
+    dropper.start()
+    try:
+        outcome = run(pilot, bare, journal)
+    finally:
+        dropper.join()
+        rpc(url, "evm_setIntervalMining", [0])
+        rpc(url, "evm_setAutomine", [True])
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    done = [e for e in entries if e["event"] == "done"]
+    assert len(done) == outcome.sent == len({(e["step"], e["action"]) for e in done}) > 1
+    (action,) = {(e["step"], e["action"]) for e in entries if e.get("tx") in dropped}
+    assert [e["event"] for e in entries if (e.get("step"), e.get("action")) == action] == [
+        "sending", "sent", "sending", "sent", "done"]  # sent twice (its nonce unused), mined once
+    assert sum(nonces(accounts)) - sum(before) == outcome.sent  # the dropped one never landed, its resend did
+    counts = event_counts(bare, start)
+    assert counts["ParticipantRegistry.ParticipantOnboarded"] == 9 and counts["OffsetRegistry.OffsetsIssued"] == 1
+
+
+def test_a_transaction_behind_a_nonce_the_chain_no_longer_has_is_one_line_not_a_long_wait(bare):
+    """A transaction waiting behind a nonce its sender's chain does not have (what a node that lost a run's last
+    blocks holds, when the run's next one arrives) stops the wait within seconds, saying what happened."""
+    url = web3.provider.endpoint_uri
+    node = Node(Web3(Provider(url)), codec_for(bare), name="development", development=True)
+    sender = Account.create()
+    rpc(url, "anvil_setBalance", [sender.address, hex(10**18)])
+    signed = sender.sign_transaction({"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 10**9,
+                                      "nonce": 1, "chainId": web3.eth.chain_id})
+    tx_hash = rpc(url, "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
+    try:
+        with pytest.raises(ops.OpsError, match=rf"(?i)waits behind nonce 0 of {sender.address}, which development "
+                                               r"no longer has: it lost blocks it had mined"):
+            node.wait(tx_hash)
+    finally:
+        rpc(url, "anvil_dropTransaction", [tx_hash])
+
+
+def _keep_steps(path: Path, count: int) -> None:
+    """Cut an operations file after its first ``count`` steps."""
+    head, steps = path.read_text().split("\nsteps:\n")
+    kept = steps.split("\n  - ")[:count]
+    path.write_text(head + "\nsteps:\n" + "\n  - ".join(kept) + "\n")
 
 
 def test_a_step_changed_after_it_ran_is_refused(bare, pilot, tmp_path):
