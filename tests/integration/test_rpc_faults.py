@@ -1,7 +1,7 @@
 """RPC faults between the command line and the chain: the fault kinds of the proxy (tests/integration/rpc_proxy.py)
 injected as an operator runs the commands: `deploy` through all six at once, the operations file (`ops`, checked on
-a fork then sent with its journal) and the watcher through each kind in turn, and a node restarted in the middle of
-an operations file.
+a fork then sent with its journal) and the watcher through each kind in turn, a node restarted in the middle of
+an operations file, and a chain that lost the last blocks of one.
 
 Each command either completes or stops with one line (no traceback) and completes when run again; then the chain
 is counted: every signer's transactions (its nonce) against what a run without faults sends. The figure of the
@@ -208,6 +208,36 @@ def test_a_node_restarted_in_the_middle_of_a_run(chain, deployment, tmp_path):
     assert len(year.done()) == sum(operations.values())
     print(f"restart: {'the run carried on' if carried_on else 'the run stopped with one line, the next finished'}, "
           f"0 duplicated, 0 lost")
+
+
+def test_a_chain_that_lost_the_last_blocks_of_a_run(chain, deployment, tmp_path):
+    """After the operations file ran, the chain goes back to a block in its middle (a reorganisation deeper than
+    the confirmations; a node restored from an older backup): the next run finds the journal's last transactions
+    gone, says so, and sends them again; every action happens once on the chain that remains. (Anvil's own state
+    file is no way to go back: a node loaded twice from one comes back with another genesis block, which makes it
+    another chain with a journal of its own.)"""
+    node, _ = chain
+    records, _, operations = deployment
+    year = Year(tmp_path, 2036)
+    year.fund(node)
+    before = sent(node, year.signers)
+    running = _background(records, year)
+    deadline = time.monotonic() + 120
+    while len(_safe(year.done)) < 3:
+        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
+        time.sleep(0.02)
+    saved = rpc(node.url, "evm_snapshot")
+    _, err = running.communicate(timeout=120)
+    assert running.returncode == 0, err
+    assert rpc(node.url, "evm_revert", [saved]) is True
+    kept = sum(delta(before, sent(node, year.signers)).values())
+    assert kept < sum(operations.values())  # the chain lost the run's last transactions
+    out, runs = until_done(lambda: year.run(records))
+    assert f"the chain no longer has {sum(operations.values()) - kept} of the journal's mined transactions" in \
+        out.stdout
+    assert delta(before, sent(node, year.signers)) == operations
+    print(f"the last blocks lost: {sum(operations.values()) - kept} transactions lost, sent again in "
+          f"{runs} run(s), 0 duplicated")
 
 
 def _background(records: Path, year: Year) -> subprocess.Popen:
