@@ -25,6 +25,8 @@ INTERRUPTED, INTERNAL = 130, 3
 SIMULATION_OUT = "out/simulation"
 #: where a planning study keeps its runs and report unless told (``carbon_market.commands.PLANNING_OUT``)
 PLANNING_OUT = "out/planning"
+#: the chain a planning study runs on unless told (``carbon_market.commands.WORKER_NETWORKS``: its first worker's)
+PLANNING_NETWORK = "planning"
 
 
 #: the networks a command runs on unless told (``--network``)
@@ -148,9 +150,10 @@ def _parser() -> Any:
         return sub
 
     command("demo", "the ten-year planning study at its default size (50 enterprises, every scenario, 20 seeds); "
-                    "report in out/planning")
+                    "report in out/planning", network=PLANNING_NETWORK)
     sub = command("plan", "a planning study: scenarios x seeds, each many compliance years on the real contracts, set "
-                          "beside the least-cost path; an HTML report and tidy data (a stopped study resumes)")
+                          "beside the least-cost path; an HTML report and tidy data (a stopped study resumes)",
+                  network=PLANNING_NETWORK)
     sub.add_argument("--enterprises", type=int, default=50, help="enterprises (default 50)")
     sub.add_argument("--years", type=int, default=10, help="compliance years from 2026 (default 10)")
     sub.add_argument("--seeds", type=int, default=20, help="seeds per scenario (default 20)")

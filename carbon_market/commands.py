@@ -289,8 +289,9 @@ SIMULATION_OUT = Path("out/simulation")
 PLANNING_OUT = Path("out/planning")
 
 
-#: the development networks a study's workers run on, one chain each (network-config.yaml)
-WORKER_NETWORKS = ("development", "development-2")
+#: the development networks a study's workers run on, one chain each (network-config.yaml: chains that keep only
+#: their last 100 states, all a study reads)
+WORKER_NETWORKS = ("planning", "planning-2")
 
 
 def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any, *,

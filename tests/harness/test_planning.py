@@ -4,6 +4,7 @@ decision rules, the economy's draws, and a study's data frames and bands."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -246,3 +247,18 @@ def test_frames_bands_and_paired_effects():
 def test_a_plan_that_cannot_run_is_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         pl.Plan(**changes)
+
+
+def test_a_study_runs_on_chains_of_its_own_that_keep_only_recent_states():
+    """The planning chains (the demo's, a study's workers') are not the test chains, keep their last 100 states in
+    memory only, and no two local chains share a port."""
+    import yaml
+
+    from carbon_market import cli, commands
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "network-config.yaml").read_text())
+    local = {n["id"]: n for n in config["development"]}
+    assert cli.PLANNING_NETWORK == commands.WORKER_NETWORKS[0]
+    assert all(local[name]["cmd"].endswith("--prune-history 100") for name in commands.WORKER_NETWORKS)
+    ports = [n["cmd_settings"]["port"] for n in local.values()]
+    assert len(ports) == len(set(ports))
