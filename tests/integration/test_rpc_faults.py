@@ -106,9 +106,9 @@ class Year:
         for role in ROLES:
             rpc(node.url, "anvil_setBalance", [self.signers[f"OPS_{role}_KEY"], hex(10**18)])
 
-    def run(self, records: Path) -> subprocess.CompletedProcess:
-        return cli(records, "ops", str(self.folder / "year.yaml"), CARBON_MARKET_JOURNALS=str(self.folder / "j"),
-                   **{**KEYS, **self.keys})
+    def run(self, records: Path, *options: str) -> subprocess.CompletedProcess:
+        return cli(records, "ops", str(self.folder / "year.yaml"), *options,
+                   CARBON_MARKET_JOURNALS=str(self.folder / "j"), **{**KEYS, **self.keys})
 
     def done(self) -> list[dict]:
         return [e for e in journal_lines(self.folder / "j") if e.get("event") == "done"]
@@ -232,9 +232,13 @@ def test_a_chain_that_lost_the_last_blocks_of_a_run(chain, deployment, tmp_path)
     assert rpc(node.url, "evm_revert", [saved]) is True
     kept = sum(delta(before, sent(node, year.signers)).values())
     assert kept < sum(operations.values())  # the chain lost the run's last transactions
+    found = f"the chain no longer has {sum(operations.values()) - kept} of the journal's mined transactions"
+    journal = [line for j in (year.folder / "j").glob("*.jsonl") for line in j.read_text().splitlines()]
+    dry = year.run(records, "--dry-run")
+    assert dry.returncode == 0 and found in dry.stdout and "they would be sent again" in dry.stdout, dry.stderr
+    assert [line for j in (year.folder / "j").glob("*.jsonl") for line in j.read_text().splitlines()] == journal
     out, runs = until_done(lambda: year.run(records))
-    assert f"the chain no longer has {sum(operations.values()) - kept} of the journal's mined transactions" in \
-        out.stdout
+    assert found in out.stdout and "they were sent again" in out.stdout
     assert delta(before, sent(node, year.signers)) == operations
     print(f"the last blocks lost: {sum(operations.values()) - kept} transactions lost, sent again in "
           f"{runs} run(s), 0 duplicated")
