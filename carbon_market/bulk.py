@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
@@ -184,6 +185,18 @@ def go_direct() -> None:
     if (type(provider) is HTTPProvider and urlparse(endpoint).hostname in ("127.0.0.1", "localhost")
             and not isinstance(provider._request_session_manager, LocalSession)):
         provider._request_session_manager = LocalSession()
+        provider.encode_batch_rpc_request = partial(_encode_batch, provider)  # type: ignore[method-assign]
+
+
+def _encode_batch(provider: Any, requests: list[tuple[str, Any]]) -> bytes:
+    """A batch's body in one pass of the standard library's encoder: web3 encodes each request on its own through
+    its own encoder (a tenth of a planning run's harness time); what that encoder alone can write (bytes, say) goes
+    to it. The ids are the provider's, by which web3 puts the answers back in order."""
+    try:
+        return json.dumps([{"jsonrpc": "2.0", "method": method, "params": params or [],
+                            "id": next(provider.request_counter)} for method, params in requests]).encode()
+    except TypeError:
+        return type(provider).encode_batch_rpc_request(provider, requests)  # type: ignore[no-any-return]
 
 
 class LocalSession:

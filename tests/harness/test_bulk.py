@@ -1,5 +1,7 @@
 """carbon_market.bulk: many calls in JSON-RPC batches, checked together, against the real contracts."""
 
+import json
+
 import pytest
 from brownie import accounts as brownie_accounts
 from brownie import chain
@@ -251,6 +253,24 @@ def closing_server():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", served
     server.shutdown()
+
+
+def test_a_batch_to_the_local_node_is_encoded_in_one_pass():
+    """The body of a batch is the standard library's JSON of its requests, with the provider's own ids (web3 puts
+    the answers back in order by them); a value only web3's encoder can write (bytes) still goes, through it."""
+    from brownie import web3
+    from hexbytes import HexBytes
+
+    bulk.go_direct()
+    assert web3.provider.encode_batch_rpc_request.func is bulk._encode_batch
+    body = json.loads(web3.provider.encode_batch_rpc_request([("eth_chainId", []), ("eth_blockNumber", None)]))
+    assert [(r["jsonrpc"], r["method"], r["params"]) for r in body] == [("2.0", "eth_chainId", []),
+                                                                        ("2.0", "eth_blockNumber", [])]
+    assert body[1]["id"] == body[0]["id"] + 1
+    (written,) = json.loads(web3.provider.encode_batch_rpc_request([("eth_call", [{"data": HexBytes("0x01")}])]))
+    assert written["params"] == [{"data": "0x01"}]
+    assert web3.provider.make_batch_request([("eth_chainId", []), ("eth_blockNumber", [])])[0]["result"] == \
+        hex(web3.eth.chain_id)
 
 
 def test_a_connection_the_node_closed_is_opened_again(closing_server):
