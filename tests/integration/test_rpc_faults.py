@@ -193,11 +193,7 @@ def test_a_node_restarted_in_the_middle_of_a_run(chain, deployment, tmp_path):
     year = Year(tmp_path, 2035)
     year.fund(node)
     before = sent(node, year.signers)
-    running = _background(records, year)
-    deadline = time.monotonic() + 120
-    while not _safe(year.done):
-        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
-        time.sleep(0.05)
+    running = _running_until(records, year, mined=1)
     node.restart(down=2.0)
     _, err = running.communicate(timeout=300)
     carried_on = running.returncode == 0
@@ -221,11 +217,7 @@ def test_a_chain_that_lost_the_last_blocks_of_a_run(chain, deployment, tmp_path)
     year = Year(tmp_path, 2036)
     year.fund(node)
     before = sent(node, year.signers)
-    running = _background(records, year)
-    deadline = time.monotonic() + 120
-    while len(_safe(year.done)) < 3:
-        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
-        time.sleep(0.02)
+    running = _running_until(records, year, mined=3)
     saved = rpc(node.url, "evm_snapshot")
     _, err = running.communicate(timeout=120)
     assert running.returncode == 0, err
@@ -233,15 +225,25 @@ def test_a_chain_that_lost_the_last_blocks_of_a_run(chain, deployment, tmp_path)
     kept = sum(delta(before, sent(node, year.signers)).values())
     assert kept < sum(operations.values())  # the chain lost the run's last transactions
     found = f"the chain no longer has {sum(operations.values()) - kept} of the journal's mined transactions"
-    journal = [line for j in (year.folder / "j").glob("*.jsonl") for line in j.read_text().splitlines()]
+    journal = journal_lines(year.folder / "j")
     dry = year.run(records, "--dry-run")
     assert dry.returncode == 0 and found in dry.stdout and "they would be sent again" in dry.stdout, dry.stderr
-    assert [line for j in (year.folder / "j").glob("*.jsonl") for line in j.read_text().splitlines()] == journal
+    assert journal_lines(year.folder / "j") == journal
     out, runs = until_done(lambda: year.run(records))
     assert found in out.stdout and "they were sent again" in out.stdout
     assert delta(before, sent(node, year.signers)) == operations
     print(f"the last blocks lost: {sum(operations.values()) - kept} transactions lost, sent again in "
           f"{runs} run(s), 0 duplicated")
+
+
+def _running_until(records: Path, year: Year, *, mined: int) -> subprocess.Popen:
+    """The year's file running in the background, once its journal has ``mined`` transactions mined."""
+    running = _background(records, year)
+    deadline = time.monotonic() + 120
+    while len(_safe(year.done)) < mined:
+        assert running.poll() is None and time.monotonic() < deadline, running.communicate()
+        time.sleep(0.02)
+    return running
 
 
 def _background(records: Path, year: Year) -> subprocess.Popen:
