@@ -1,6 +1,7 @@
 """Operations files against the local chain: the pilot year of ``operations/pilot-2026`` run in full and checked
 against the chain; a dry run that sends nothing; malformed files refused with a clear error and nothing sent; a
-crash injected mid-run and a re-run that completes with no transaction repeated."""
+crash injected mid-run and a re-run that completes with no transaction repeated; a chain that lost a run's last
+blocks, a transaction the node dropped from its pool, and one stuck behind a nonce the chain lost."""
 
 from __future__ import annotations
 
