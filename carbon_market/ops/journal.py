@@ -37,9 +37,12 @@ class Pending:
     nonce: int
     block: int
     tx: str | None = None
-    done: bool = False
-    #: the block it was mined in, once ``done``
+    #: the block it was mined in, once mined
     mined_in: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.mined_in is not None
 
 
 @dataclass
@@ -95,9 +98,9 @@ class Journal:
                 self.actions[key].tx = entry["tx"]
             elif kind == "done":
                 pending = self.actions[key]
-                pending.tx, pending.done, pending.mined_in = entry["tx"], True, entry["block"]
+                pending.tx, pending.mined_in = entry["tx"], entry["block"]
             elif kind == "lost":  # the chain lost its last blocks: this step and every later one run again
-                self.actions[key].done, self.actions[key].mined_in = False, None
+                self.actions[key].mined_in = None
                 self.steps = {index: s for index, s in self.steps.items() if index < entry["step"]}
 
     def _write(self, entry: dict[str, Any]) -> None:
@@ -125,7 +128,7 @@ class Journal:
 
     def mined(self) -> list[tuple[tuple[int, str], Pending]]:
         """The actions recorded as mined, the latest block first."""
-        done = [(key, p) for key, p in self.actions.items() if p.done]
+        done = [(key, p) for key, p in self.actions.items() if p.mined_in is not None]
         return sorted(done, key=lambda item: item[1].mined_in or 0, reverse=True)
 
     def finish(self, step: int, digest: str, refs: dict[str, int], transactions: int) -> None:

@@ -244,10 +244,11 @@ class Node:
             if now >= look:
                 look = now + LOOK_EVERY
                 sent = self.rpc("eth_getTransactionByHash", [tx_hash])
-                stuck = sent is None or self.nonce(sent["from"]) < int(sent["nonce"], 16)
+                behind = None if sent is None else self.nonce(sent["from"])
+                stuck = behind is None or behind < int(sent["nonce"], 16)
                 missing = (now if missing is None else missing) if stuck else None
                 if missing is not None and now - missing >= DROP_GRACE:
-                    raise self._lost(tx_hash, sent)
+                    raise self._lost(tx_hash, sent, behind)
             time.sleep(pause)
             pause = min(pause * 2, LAST_POLL)
         block = int(raw["blockNumber"], 16)
@@ -259,13 +260,14 @@ class Node:
         return Receipt(tx_hash, block, gas, self.codec.decode_logs(self.w3, raw["logs"]),
                        int(raw["transactionIndex"], 16), fee=gas * int(raw.get("effectiveGasPrice") or "0x0", 16))
 
-    def _lost(self, tx_hash: str, sent: dict[str, Any] | None) -> OpsError:
+    def _lost(self, tx_hash: str, sent: dict[str, Any] | None, nonce: int | None) -> OpsError:
         """Why ``tx_hash`` will not be mined: the node dropped it (:class:`Dropped`: its nonce decides whether it
         can be sent again), or it waits behind a nonce of its sender that the chain no longer has: the node lost
-        blocks it had mined (a restart on an older state), which only a new run, reading its journal, repairs."""
+        blocks it had mined (a restart on an older state), which only a new run, reading its journal, repairs;
+        ``nonce`` is the sender's on chain."""
         if sent is None:
             return Dropped(f"{tx_hash} was dropped by {self.name}: not mined, and not in its pool")
-        return OpsError(f"{tx_hash} waits behind nonce {self.nonce(sent['from'])} of {sent['from']}, which "
+        return OpsError(f"{tx_hash} waits behind nonce {nonce} of {sent['from']}, which "
                         f"{self.name} no longer has: it lost blocks it had mined (restarted on an older state?); "
                         f"run again: what the chain lost is sent again")
 

@@ -60,7 +60,7 @@ PROJECT = "planning-offsets"
 #: the gas a block of the planning chain holds (the development chain's is 30 million): fewer, fuller blocks
 #: (:func:`carbon_market.bulk.fuller_blocks`). 200 million took 3,000 enterprises over ten years in 412 s instead of
 #: 582 s (100 million), and the node's memory to 18.4 GB instead of 13.7 GB on a chain that keeps its past states;
-#: the planning chains keep only the last 100 (network-config.yaml): 394 s, 9.0 GB
+#: the planning chains keep only the last 100 (network-config.yaml): 394 s, 8.8 GB
 BLOCK_GAS = 200_000_000
 
 
