@@ -368,24 +368,27 @@ def _lean_receipts(wanted: set[str], mined: Mined) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _post_all(calls: Sequence[Call], gas: int, *, batch: int = BATCH,
+def _post_all(calls: Sequence[Call], gas: int, *, batch: int = BATCH, turns: frozenset[int] = frozenset(),
               then: Callable[[list[str]], None] = lambda _: None) -> list[str]:
     """Post every call, ``batch`` or :data:`SEND_BYTES` to a request, whichever comes first; ``then(hashes)`` after
-    each batch is posted, with its hashes."""
-    nonces, limits = _nonces(calls), _limits(calls, gas)
+    each ``batch`` posted, with their hashes. A call at a position in ``turns`` goes out in a request of its own, after
+    the node has taken every earlier call (anvil runs calls of one price in the order its pool took them)."""
+    nonces, limits = _nonces(calls), _limits(calls, gas, turns)
     signing = _signing() if any(getattr(item.sender, "private_key", None) for item in calls) else (0, 0)
     hashes: list[str] = []
     requests: list[tuple[str, list[Any]]] = []
-    size = 0
+    size, handed = 0, 0  # the request's bytes; the hashes handed to ``then`` so far
     for i, item in enumerate(calls):
         request = _request(item, nonces[i], limits[i], *signing)
         requests.append(request)
         size += _size(request)
-        if len(requests) == batch or size >= SEND_BYTES or i == len(calls) - 1:
-            posted = _post(requests, calls, i + 1 - len(requests))
-            hashes += posted
-            then(posted)
+        ends_batch = len(hashes) + len(requests) - handed == batch or size >= SEND_BYTES or i == len(calls) - 1
+        if ends_batch or i + 1 in turns:
+            hashes += _post(requests, calls, i + 1 - len(requests))
             requests, size = [], 0
+        if ends_batch:
+            then(hashes[handed:])
+            handed = len(hashes)
     return hashes
 
 
@@ -395,16 +398,21 @@ def _size(request: tuple[str, list[Any]]) -> int:
     return 200 + (len(tx) if isinstance(tx, str) else len(tx["data"]))
 
 
-def _limits(calls: Sequence[Call], gas: int) -> list[int]:
-    """Each call's gas limit: its own (else ``gas``), raised to the largest of its sender's earlier calls. Anvil fills
-    a block while the gas used so far plus a call's limit fits: when a sender's next call no longer fits, a later call
-    of a smaller limit would, and anvil tries it out of turn (its nonce too high) and drops it from the pool. A
-    sender's limits never falling, its calls wait for the next block together."""
+def _limits(calls: Sequence[Call], gas: int, turns: frozenset[int] = frozenset()) -> list[int]:
+    """Each call's gas limit: its own (else ``gas``), raised to the largest of its sender's earlier calls and, from a
+    position in ``turns`` on, to the largest of any earlier turn's. Anvil fills a block while the gas used so far plus a
+    call's limit fits: when a call no longer fits, a later call of a smaller limit would, and anvil tries it out of turn
+    (a sender's next nonce: too high, and dropped from the pool; another turn's call: before the one it must follow).
+    Limits never falling where the order matters, the calls that do not fit wait for the next block together."""
     highest: dict[str, int] = {}
+    floor = top = 0
     out = []
-    for item in calls:
+    for i, item in enumerate(calls):
+        if i in turns:
+            floor = top
         sender = str(item.sender)
-        highest[sender] = max(highest.get(sender, 0), item.gas or gas)
+        highest[sender] = max(highest.get(sender, 0), item.gas or gas, floor)
+        top = max(top, highest[sender])
         out.append(highest[sender])
     return out
 
@@ -414,26 +422,46 @@ def _signing() -> tuple[int, int]:
     return web3.eth.chain_id, web3.eth.gas_price
 
 
-def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.0) -> list[dict[str, Any]]:
+def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.0,
+         turns: Sequence[int] = ()) -> list[dict[str, Any]]:
     """Send every call, in order per sender; return their receipts (raw JSON-RPC dicts), or raise
     :class:`BulkError` naming the first call that failed once all were mined. On anvil each batch is mined before
     the next is posted: anvil's pool walks its pending transactions at every arrival and every block, so a pool of
-    thousands costs quadratically (3,000 enterprises: the node's time a year fell by a third)."""
+    thousands costs quadratically (3,000 enterprises: the node's time a year fell by a third).
+
+    ``turns``: positions in ``calls`` where a turn starts: every call from there on runs after every call before it,
+    whoever sends them (a call opened before the orders that enter it, reports before their attestation). On anvil
+    the turns share blocks (:func:`_post_all`, :func:`_limits`) and the order the chain ran them in is checked;
+    elsewhere each turn is sent once the one before it is mined."""
     if not calls:
         return []
+    starts = frozenset(i for i in turns if 0 < i < len(calls))
     if _is_anvil():
         receipts: list[dict[str, Any]] = []
         with _automine_paused():
-            _post_all(calls, gas, batch=SEND_BATCH,
+            _post_all(calls, gas, batch=SEND_BATCH, turns=starts,
                       then=lambda posted: receipts.extend(_mine_batch(posted, limit=len(posted) + 1)))
+        _check_turns(calls, receipts, starts)
     else:
-        receipts = _receipts(_post_all(calls, gas), timeout)
+        bounds = [0, *sorted(starts), len(calls)]
+        receipts = [r for a, b in zip(bounds, bounds[1:]) for r in _receipts(_post_all(calls[a:b], gas), timeout)]
     failed = [i for i, r in enumerate(receipts) if int(r["status"], 16) != 1]
     if failed:
         first = failed[0]
         raise BulkError(f"{len(failed)} of {len(calls)} calls failed; first #{first} "
                         f"{calls[first].describe()}: {_why(calls[first], receipts[first])}")
     return receipts
+
+
+def _check_turns(calls: Sequence[Call], receipts: list[dict[str, Any]], starts: frozenset[int]) -> None:
+    """Raise :class:`BulkError` if a call of a turn ran before a call of an earlier one."""
+    places = [(int(r["blockNumber"], 16), int(r["transactionIndex"], 16)) for r in receipts]
+    for start in sorted(starts):
+        last = max(range(start), key=places.__getitem__)
+        first = min(range(start, len(calls)), key=places.__getitem__)
+        if places[first] < places[last]:
+            raise BulkError(f"call #{first} {calls[first].describe()} ran before call #{last} "
+                            f"{calls[last].describe()}, which it had to follow")
 
 
 def read(views: Sequence[tuple[Any, ...]], *, block: int | str = "latest") -> list[Any]:

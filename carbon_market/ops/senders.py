@@ -24,8 +24,9 @@ from carbon_market.ops.spec import KINDS, Context, fields
 from carbon_market.ops.steps import EXECUTORS, Run, Steps, Tx, drive, drive_together
 from carbon_market.suite import MONEY_UNIT, Suite, codec_for
 
-#: sends a batch of a step's transactions and returns their receipts, in the batch's order
-Send = Callable[[list[Tx]], list[Receipt]]
+#: sends a batch of a step's transactions and returns their receipts, in the batch's order (``turns``: where a turn
+#: of the batch starts, :func:`carbon_market.bulk.send`)
+Send = Callable[..., list[Receipt]]
 
 #: gas limits of the bulk sender where the default would not do (batches of many enterprises)
 HEAVY_GAS = {"onboardBatch": 15_000_000, "enroll": 9_500_000, "finalize": 15_000_000, "settle": 15_000_000,
@@ -75,12 +76,20 @@ class Operator:
         receipts."""
         return drive_together([self._steps(kind, args) for kind, args in operations], self._counted(self.send))
 
+    def in_turn(self, *operations: tuple[str, dict[str, Any]]) -> list[list[Receipt]]:
+        """Operations whose first transactions go out as one batch and run in the order listed, each operation's
+        after the one's before it (:func:`~carbon_market.ops.steps.drive_together`'s ``in_turn``: on anvil, in
+        one block): a call opened and the orders placed into it, reports and their attestation. An operation's
+        reads come before anything is sent: it must not read what an earlier one changes."""
+        return drive_together([self._steps(kind, args) for kind, args in operations], self._counted(self.send),
+                              in_turn=True)
+
     def _steps(self, kind: str, args: dict[str, Any]) -> Steps:
         return EXECUTORS[kind](self.run, fields(args, KINDS[kind], self.context, kind))
 
     def _counted(self, sender: Send) -> Send:
-        def send(batch: list[Tx]) -> list[Receipt]:
-            got = sender(batch)
+        def send(batch: list[Tx], turns: Sequence[int] = ()) -> list[Receipt]:
+            got = sender(batch, turns)
             self.transactions += len(got)
             return got
 
@@ -92,7 +101,8 @@ class Operator:
 
     # -- senders ---------------------------------------------------------------------------------------------
 
-    def _direct(self, batch: list[Tx]) -> list[Receipt]:
+    def _direct(self, batch: list[Tx], turns: Sequence[int] = ()) -> list[Receipt]:
+        """One at a time, each mined before the next is sent: every turn after the one before it."""
         from brownie import accounts, web3
 
         out = []
@@ -104,7 +114,7 @@ class Operator:
                                self.run.node.codec.decode_logs(web3, sent.logs), int(sent.txindex), raw=sent))
         return out
 
-    def _bulk(self, batch: list[Tx]) -> list[Receipt]:
+    def _bulk(self, batch: list[Tx], turns: Sequence[int] = ()) -> list[Receipt]:
         from brownie import web3
 
         # a brownie account that signs here carries its key; any other name goes out as its address (held by the node)
@@ -113,7 +123,7 @@ class Operator:
         decode = self.run.node.codec.decode_logs
         return [Receipt(r["transactionHash"], int(r["blockNumber"], 16), int(r["gasUsed"], 16),
                         LazyLogs(partial(decode, web3, r["logs"])), int(r["transactionIndex"], 16), raw=r)
-                for r in bulk.send(calls)]
+                for r in bulk.send(calls, turns=turns)]
 
 
 def gas_limit(method: str) -> int:

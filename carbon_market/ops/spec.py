@@ -484,7 +484,8 @@ KINDS: dict[str, dict[str, tuple[Callable[..., Any], Any]]] = {
     "call_auction": {"exchange": (account, R), "token": (token, R), "steps": (positive, 1_000)},
     "place": {"token": (token, R), "orders": (table(
         ref=(new_ref("order", "trader"), R), trader=(account, R), side=(side, R), price=(price, R),
-        lots=(positive, R), ioc=(flag, False), max_fee_bps=(lambda v, c: _int(v, 0, 10_000), None)), R)},
+        lots=(positive, R), ioc=(flag, False), max_fee_bps=(lambda v, c: _int(v, 0, 10_000), None)), R),
+              "in_call": (flag, None)},
     "cancel": {"orders": (refs("order"), R)},
     "claim": {"by": (account, R), "orders": (refs("order"), R)},
     "return_orders": {"by": (account, R), "orders": (refs("order"), R)},

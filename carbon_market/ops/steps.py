@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from eth_utils import keccak
@@ -112,13 +113,19 @@ def drive(steps: Steps, send: Callable[[list[Tx]], list[Receipt]]) -> list[Recei
     return drive_together([steps], send)[0]
 
 
-def drive_together(steps: list[Steps], send: Callable[[list[Tx]], list[Receipt]]) -> list[list[Receipt]]:
+def drive_together(steps: list[Steps], send: Callable[..., list[Receipt]], *,
+                   in_turn: bool = False) -> list[list[Receipt]]:
     """Run independent steps' generators: what each yields first goes out in one ``send`` (on a development chain,
     one block), then the rest of each step on its own; each step's receipts. Every step reads what it needs before
     anything is sent, so no step may depend on another's transactions: traders' cancels and other traders' new
     orders may go together. One signer's own transactions run in the order sent (their nonces): a call's close and
     its claims may go together, the exchange's both, when the close clears the call in one transaction (a call's
-    orders stay until claimed, so the claims read before the close name the same orders)."""
+    orders stay until claimed, so the claims read before the close name the same orders).
+
+    ``in_turn``: each step's first transactions run after the steps' before it, whoever signs them (``send``'s
+    ``turns``: :func:`carbon_market.bulk.send`), still in one send: a call opened and the orders that enter it,
+    reports and their attestation and true-up. A step's reads still come before anything is sent: it must not read
+    what an earlier step changes."""
     firsts: list[Any] = []
     for step in steps:
         try:
@@ -127,7 +134,12 @@ def drive_together(steps: list[Steps], send: Callable[[list[Tx]], list[Receipt]]
             firsts.append(None)
     batches = [[] if item is None else item if isinstance(item, list) else [item] for item in firsts]
     combined = [tx for batch in batches for tx in batch]
-    receipts = send(combined) if combined else []
+    if not combined:
+        receipts: list[Receipt] = []
+    elif in_turn:
+        receipts = send(combined, turns=list(accumulate(len(batch) for batch in batches))[:-1])
+    else:
+        receipts = send(combined)
     out: list[list[Receipt]] = []
     for step, item, batch in zip(steps, firsts, batches, strict=True):
         mine, receipts = receipts[:len(batch)], receipts[len(batch):]
@@ -298,8 +310,14 @@ def call_auction(run: Run, a: dict[str, Any]) -> Steps:
 
 
 def place(run: Run, a: dict[str, Any]) -> Steps:
+    """Orders, each its trader's own transaction. The phase they enter is read (a call's orders pass no bound),
+    unless ``in_call`` says it: yes when the call is opened in the same block, just before them
+    (:meth:`~carbon_market.ops.senders.Operator.in_turn`)."""
     market, instrument = run.suite.market, run.instrument(a["token"])
-    bound = max_fills_in(int(run.node.read(market.instrument, instrument)["phase"]))
+    if a["in_call"] is None:
+        bound = max_fills_in(int(run.node.read(market.instrument, instrument)["phase"]))
+    else:
+        bound = max_fills_in(Phase.CALL if a["in_call"] else Phase.CONTINUOUS)
     batch = []
     for o in a["orders"]:
         # unless the order states the most it pays, it pays at most the trader's rate when the step runs

@@ -185,6 +185,11 @@ class Run:
         """Independent operations sent together (:meth:`Operator.together`)."""
         return [self._counted(receipts) for receipts in self.op.together(*operations)]
 
+    def in_turn(self, *operations: tuple[str, dict[str, Any]]) -> list[list[Receipt]]:
+        """Operations sent together that run in the order listed (:meth:`Operator.in_turn`): one block where a
+        block holds them, not one each (anvil hashes its whole state for every block)."""
+        return [self._counted(receipts) for receipts in self.op.in_turn(*operations)]
+
     def _counted(self, receipts: list[Receipt]) -> list[Receipt]:
         self.transactions += len(receipts)
         self.gas += sum(r.gas_used for r in receipts)
@@ -292,7 +297,9 @@ class Run:
         """Each enterprise's view before it trades: what it holds (its offsets too) plus the true-up it expects (its
         free allocation at this year's output less what it was pre-allocated and any debt still owed)."""
         eco = self.eco
-        held = self._holdings(year)
+        # what each holds of each vintage, kept for the trading that follows (what it may sell of this year's)
+        self.free = self._vintage_balances(year)
+        held = [sum(row) for row in self.free]
         debts = bulk.read([(self.suite.compliance.debtOf, a) for a in self.addresses])
         records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
         tiers = bulk.read([(self.suite.credit.tierOf, a) for a in self.addresses])
@@ -398,8 +405,7 @@ class Run:
 
     def _trade(self, t: int, year: int, situations: list[pl.Situation]) -> list[tuple[int, int]]:
         """The year's trades as (tick, lots)."""
-        self.bought = [0] * len(self.names)
-        self.free = self._vintage_balances(year)
+        self.bought = [0] * len(self.names)  # since self.free was read, by the last _situations
         if self.plan.trading == "call":
             return self._calls(year, situations)
         return self._continuous(year, situations)
@@ -431,10 +437,10 @@ class Run:
                        for side, tick, lots in self._schedule(i, s, low, high)]
             if {side for _, side, *_ in entries} != {Side.BUY, Side.SELL}:
                 break  # one side only: nothing can trade
-            self.do("open_call", exchange="exchange", token=name)
-            self.do("place", token=name, orders=[
+            # the exchange opens the call and the enterprises' orders enter it, in the block that opens it
+            self.in_turn(("open_call", {"exchange": "exchange", "token": name}), ("place", {"token": name, "orders": [
                 {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
-                 "max_fee_bps": FEE_CAP_BPS} for i, side, tick, lots, ref in entries])
+                 "max_fee_bps": FEE_CAP_BPS} for i, side, tick, lots, ref in entries], "in_call": True}))
             closing = ("call_auction", {"exchange": "exchange", "token": name})
             claiming = ("claim", {"by": "exchange", "orders": [ref for *_, ref in entries]})
             if len(entries) + CALL_STEPS <= CLEARING_STEPS:
@@ -552,10 +558,12 @@ class Run:
         """Report, verify, true up; surrender oldest vintages first on each one's timing; settle."""
         eco = self.eco
         names = self.names
-        self.do("report", year=year, reports=[{"enterprise": n, "emissions": out.emissions[i],
-                                               "output": eco.output[t][i]} for i, n in enumerate(names)])
-        self.do("attest", year=year, verifier="verifier", enterprises=names)
-        self.do("true_up", by="regulator", year=year, enterprises=names)
+        # the reports, their attestation and the true-up, in turn (one block where a block holds them)
+        reports = [{"enterprise": n, "emissions": out.emissions[i], "output": eco.output[t][i]}
+                   for i, n in enumerate(names)]
+        self.in_turn(("report", {"year": year, "reports": reports}),
+                     ("attest", {"year": year, "verifier": "verifier", "enterprises": names}),
+                     ("true_up", {"by": "regulator", "year": year, "enterprises": names}))
         balances = self._vintage_balances(year)
         price = out.price
         rows: dict[str, list[dict[str, Any]]] = defaultdict(list)

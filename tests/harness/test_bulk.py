@@ -302,6 +302,42 @@ def test_a_light_call_behind_heavy_ones_of_its_sender_is_not_lost(credit, issuer
     assert len(set(blocks)) > 1 and blocks == sorted(blocks)
 
 
+def test_turns_run_each_after_the_one_before_in_one_block(allowance, issuer, alice, bob):
+    """Three senders, each needing what the one before it did: the issuer mints to alice, alice passes the units to
+    bob, bob passes them back. Sent in turns, they run in that order, in one block."""
+    mint, transfer, held = allowance.mint, allowance.safeTransferFrom, allowance.balanceOf
+    before = held(alice, ALLOWANCE_2026), held(bob, ALLOWANCE_2026)
+    calls = [bulk.call(mint, alice, ALLOWANCE_2026, 5, sender=issuer),
+             bulk.call(transfer, alice, bob, ALLOWANCE_2026, before[0] + 5, b"", sender=alice),
+             bulk.call(transfer, bob, alice, ALLOWANCE_2026, before[0] + before[1] + 5, b"", sender=bob)]
+    receipts = bulk.send(calls, turns=[1, 2])
+    places = [(int(r["blockNumber"], 16), int(r["transactionIndex"], 16)) for r in receipts]
+    assert len({block for block, _ in places}) == 1 and places == sorted(places)
+    assert (held(alice, ALLOWANCE_2026), held(bob, ALLOWANCE_2026)) == (sum(before) + 5, 0)
+
+
+def test_a_turn_waits_for_the_calls_before_it_that_a_block_did_not_hold(allowance, issuer, alice, bob):
+    """Blocks of 600,000 gas: the issuer's mints of 500,000 gas limits stop fitting after two, alice's transfer of
+    everything minted, light, would still fit and run before the mints it needs (and fail). Its limit is raised to
+    the turn before it's: it waits for the next blocks with them."""
+    held = allowance.balanceOf(alice, ALLOWANCE_2026) + 5
+    calls = [bulk.call(allowance.mint, alice, ALLOWANCE_2026, 1, sender=issuer, gas=500_000) for _ in range(5)]
+    calls.append(bulk.call(allowance.safeTransferFrom, alice, bob, ALLOWANCE_2026, held, b"", sender=alice, gas=80_000))
+    with bulk.fuller_blocks(600_000):
+        receipts = bulk.send(calls, turns=[5])
+    assert len({int(r["blockNumber"], 16) for r in receipts}) > 1
+    assert allowance.balanceOf(alice, ALLOWANCE_2026) == 0
+
+
+def test_a_turn_run_before_the_one_it_follows_is_named(credit, issuer, alice):
+    """What :func:`bulk.send` checks once a send with turns is mined."""
+    calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(3)]
+    ran = [{"blockNumber": "0x5", "transactionIndex": hex(i)} for i in (0, 2, 1)]
+    bulk._check_turns(calls, ran, frozenset({1}))  # the second and third: one turn, either order
+    with pytest.raises(bulk.BulkError, match=r"call #2 .* ran before call #1 .*, which it had to follow"):
+        bulk._check_turns(calls, ran, frozenset({1, 2}))
+
+
 #: what a lean receipt keeps of a receipt, and must keep as it is
 KEPT = ("transactionHash", "blockHash", "blockNumber", "transactionIndex", "status", "logs")
 

@@ -392,3 +392,33 @@ def test_independent_operations_go_out_together_in_one_block(suite, regulator, e
     assert op.transactions == sent + 3
     assert int(suite.market.order(op.ref("b1"))["owner"], 16) == 0  # gone
     assert web3.eth.get_block(cancelled[0].block)["transactions"].__len__() == 3
+
+
+def test_operations_in_turn_run_each_after_the_one_before_in_one_block(suite, regulator, exchange, issuer):
+    """The exchange opens a call and other traders' orders enter it: ``in_turn`` sends them as one batch that runs
+    in the order listed, whoever signs, in one block (the orders say they are the call's, ``in_call``: the phase
+    read before the call opens would say continuous trading); the call then clears them."""
+    from carbon_market import bulk
+    from carbon_market.market import Side
+    from carbon_market.ops.senders import Operator
+
+    people = {n: bulk.address_of(f"in turn {n}") for n in ("p", "q")}
+    bulk.act_for(list(people.values()))
+    op = Operator(suite, {"regulator": regulator, "exchange": exchange, **people}, sender="bulk")
+    op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE} for n in people])
+    token = "allowance 2026"
+    op.do("list", regulator="regulator", exchange="exchange", token=token, lot=1, tick="0.01", reference=60,
+          traders=list(people))
+    op.do("issue_money", by="regulator", payments=[{"account": "q", "amount": 1_000}])
+    suite.allowance.mint(people["p"], allowance_id(2026), 6, {"from": issuer})
+
+    opened, placed = op.in_turn(
+        ("open_call", {"exchange": "exchange", "token": token}),
+        ("place", {"token": token, "in_call": True, "orders": [
+            {"ref": "s1", "trader": "p", "side": Side.SELL, "price": "59", "lots": 3},
+            {"ref": "b1", "trader": "q", "side": Side.BUY, "price": "61", "lots": 2}]}))
+
+    assert {r.block for r in opened + placed} == {opened[0].block}
+    assert opened[0].index == 0 < min(r.index for r in placed)
+    cleared = op.do("call_auction", exchange="exchange", token=token)
+    assert int(cleared[-1].event("CallCleared")["volume"]) == 2
