@@ -102,9 +102,11 @@ def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int) ->
 
 
 def _nonces(calls: Sequence[Call]) -> list[int]:
-    """Each call's nonce: consecutive per sender from the sender's pending count (the counts read in batches)."""
-    senders = list(dict.fromkeys(str(item.sender) for item in calls))
-    next_nonce: dict[str, int] = {}
+    """Each call's nonce: consecutive per sender from the sender's pending count (the counts read in batches), or,
+    inside :func:`fuller_blocks`, from the nonce after the sender's last call sent there (:data:`_SENT_NONCES`)."""
+    known = _SENT_NONCES[-1] if _SENT_NONCES else {}
+    next_nonce = {sender: known[sender] for item in calls if (sender := str(item.sender)) in known}
+    senders = list(dict.fromkeys(s for item in calls if (s := str(item.sender)) not in next_nonce))
     for start in range(0, len(senders), BATCH):
         chunk = senders[start:start + BATCH]
         answers = web3.provider.make_batch_request([("eth_getTransactionCount", [a, "pending"]) for a in chunk])
@@ -118,6 +120,8 @@ def _nonces(calls: Sequence[Call]) -> list[int]:
         sender = str(item.sender)
         out.append(next_nonce[sender])
         next_nonce[sender] += 1
+    if _SENT_NONCES:
+        _SENT_NONCES[-1].update(next_nonce)
     return out
 
 
@@ -252,6 +256,9 @@ def _pool_size() -> tuple[int, int]:
 
 #: inside :func:`fuller_blocks` on anvil: mining is paused for the whole stretch, not once per send
 _PAUSED: list[bool] = []
+#: inside :func:`fuller_blocks` on anvil (a stretch of bulk sends only): each sender's next nonce after the sends
+#: so far, so that a send asks the node only for the senders it has not seen (forgotten when a send fails)
+_SENT_NONCES: list[dict[str, int]] = []
 
 
 @contextmanager
@@ -284,10 +291,12 @@ def fuller_blocks(gas: int) -> Iterator[None]:
         return
     before = int(web3.eth.get_block("pending")["gasLimit"])  # the node's limit now, not the last block's
     web3.provider.make_request("evm_setBlockGasLimit", [hex(gas)])
+    _SENT_NONCES.append({})
     try:
         with _automine_paused():
             yield
     finally:
+        _SENT_NONCES.pop()
         web3.provider.make_request("evm_setBlockGasLimit", [hex(before)])
 
 
@@ -438,9 +447,14 @@ def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.
     starts = frozenset(i for i in turns if 0 < i < len(calls))
     if _is_anvil():
         receipts: list[dict[str, Any]] = []
-        with _automine_paused():
-            _post_all(calls, gas, batch=SEND_BATCH, turns=starts,
-                      then=lambda posted: receipts.extend(_mine_batch(posted, limit=len(posted) + 1)))
+        try:
+            with _automine_paused():
+                _post_all(calls, gas, batch=SEND_BATCH, turns=starts,
+                          then=lambda posted: receipts.extend(_mine_batch(posted, limit=len(posted) + 1)))
+        except BaseException:
+            if _SENT_NONCES:
+                _SENT_NONCES[-1].clear()  # what reached the node is not known: ask it again
+            raise
         _check_turns(calls, receipts, starts)
     else:
         bounds = [0, *sorted(starts), len(calls)]

@@ -291,7 +291,7 @@ PLANNING_OUT = Path("out/planning")
 
 #: the development networks a study's workers run on, one chain each (network-config.yaml: chains that keep only
 #: their last 100 states, all a study reads)
-WORKER_NETWORKS = ("planning", "planning-2")
+WORKER_NETWORKS = ("planning", "planning-2", "planning-3")
 
 
 def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any, *,

@@ -66,6 +66,9 @@ class Run:
     refs: dict[str, int] = field(default_factory=dict)
     #: token id -> the market's instrument for it, once found (a listing is never undone)
     listed: dict[int, int] = field(default_factory=dict)
+    #: the orders this run saw rest (placed, under an id) and has not claimed, cancelled, returned or recovered
+    #: since: live without a read (another run's, or one another party took out of the market, is read)
+    resting: set[int] = field(default_factory=set)
 
     def address(self, name: str) -> str:
         return self.signers[name].address
@@ -328,7 +331,9 @@ def place(run: Run, a: dict[str, Any]) -> Steps:
                         (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound, fee)))
     receipts = yield batch
     for o, receipt in zip(a["orders"], receipts):
-        run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
+        order_id = run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
+        if order_id:
+            run.resting.add(order_id)
 
 
 def cancel(run: Run, a: dict[str, Any]) -> Steps:
@@ -339,6 +344,7 @@ def cancel(run: Run, a: dict[str, Any]) -> Steps:
             raise OpsError(f"order {ref} filled in full when it was placed: there is nothing to cancel")
         batch.append(Tx(f"cancel {ref}", run.owner(ref), run.suite.market.cancel, (order_id,)))
     yield batch
+    run.resting.difference_update(tx.args[0] for tx in batch)
 
 
 def claim(run: Run, a: dict[str, Any]) -> Steps:
@@ -352,17 +358,20 @@ def claim(run: Run, a: dict[str, Any]) -> Steps:
     live = [item for items in by_owner.values() for item in items]
     yield [Tx(f"claim {_span([ref for ref, _ in chunk])}", a["by"], market.claim,
               ([order_id for _, order_id in chunk],)) for chunk in _chunks(live, CLAIM_BATCH)]
+    run.resting.difference_update(order_id for _, order_id in live)
 
 
 def _live_orders(run: Run, refs: list[str], keep_gone: bool = False) -> list[int]:
     """The order ids of ``refs`` that still exist (one filled in full when placed has none; one already
     returned, recovered or cancelled is gone): what a re-run still has to send. ``keep_gone``: one item per ref,
-    0 for those gone. The orders are read in one batch."""
+    0 for those gone. The orders the run saw rest (:attr:`Run.resting`) are live; the others are read, in one
+    batch."""
     market = run.suite.market
     ids = [run.ref(ref) for ref in refs]
-    orders = run.node.read_many([(market.order, i) for i in ids if i])
-    found = iter(orders)
-    live = [i if i and int(str(next(found)["owner"]), 16) else 0 for i in ids]
+    unknown = [i for i in ids if i and i not in run.resting]
+    gone = {i for i, order in zip(unknown, run.node.read_many([(market.order, i) for i in unknown]), strict=True)
+            if not int(str(order["owner"]), 16)}
+    live = [i if i and i not in gone else 0 for i in ids]
     return live if keep_gone else [i for i in live if i]
 
 
@@ -371,6 +380,7 @@ def return_orders(run: Run, a: dict[str, Any]) -> Steps:
     ids = _live_orders(run, a["orders"])
     if ids:
         yield Tx(f"return {len(ids)} stale order(s)", a["by"], run.suite.market.returnOrders, (ids,))
+        run.resting.difference_update(ids)
 
 
 def recover_orders(run: Run, a: dict[str, Any]) -> Steps:
@@ -379,6 +389,7 @@ def recover_orders(run: Run, a: dict[str, Any]) -> Steps:
     if ids:
         yield Tx(f"recover {len(ids)} order(s)", a["by"], run.suite.market.recoverOrders,
                  (ids, run.address(a["recovery"])))
+        run.resting.difference_update(ids)
 
 
 def recover_blocks(run: Run, a: dict[str, Any]) -> Steps:

@@ -147,6 +147,7 @@ class Run:
         self.orders = 0
         self.close_tick = tick_of(self.plan.reference_price)
         self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
+        self.money_held: list[int] | None = None  # each one's money as the last year ended (nothing moves it since)
         self.transactions = 0
         self.gas = 0  # gas used by the run's transactions (the years': their blocks', once they are run)
         self.rules = self._rules()
@@ -242,7 +243,7 @@ class Run:
             ("list", {"regulator": "regulator", "exchange": "exchange", "token": name, "lot": LOT, "tick": money(TICK),
                       "reference": money(self.close_tick * TICK), "traders": self.names[:1]}))
         self.instrument = self.op.run.instrument(token(name, self.op.context))
-        money_before = self._money()
+        money_before = self.money_held or self._money()
         out = YearOutcome(year, eco.cap(t), 0.0, 0.0, 0)
         out.offsets = self._offsets(t, year)
         situations = self._situations(t, year, benchmarks, out.offsets)
@@ -265,7 +266,7 @@ class Run:
             out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i] + out.offsets[i], out.price)
             out.emissions[i] = eco.emissions(t, i) - out.abatement[i]
         self._comply(t, year, out)
-        money_after = self._money()
+        money_after = self.money_held = self._money()
         records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
         credit = bulk.read([(self.suite.credit.balanceOf, a) for a in self.addresses])
         for i, record, points in zip(firms, records, credit):

@@ -101,7 +101,7 @@ def requests_made(monkeypatch):
 def test_a_send_inside_fuller_blocks_takes_four_requests(credit, issuer, alice, requests_made):
     """Nonces, the batch, a block, the block's receipts (which show the batch all mined: the pool is not asked):
     mining is paused once for the stretch, not once per send, and nothing is asked that an unsigned call does not
-    need (the chain id, the gas price)."""
+    need (the chain id, the gas price). A sender's nonce is asked once in the stretch: its next send takes three."""
     calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer)] * 3
     with bulk.fuller_blocks(100_000_000):
         requests_made.clear()
@@ -109,11 +109,25 @@ def test_a_send_inside_fuller_blocks_takes_four_requests(credit, issuer, alice, 
         assert requests_made == ["eth_getTransactionCount", "eth_sendTransaction", "evm_mine", "eth_getBlockReceipts"]
         requests_made.clear()
         bulk.send(calls)
-        assert len(requests_made) == 4
+        assert requests_made == ["eth_sendTransaction", "evm_mine", "eth_getBlockReceipts"]
     requests_made.clear()
     bulk.send(calls)  # alone, a send pauses mining for itself and restores it
     assert requests_made == ["anvil_getAutomine", "evm_setAutomine", "eth_getTransactionCount", "eth_sendTransaction",
                              "evm_mine", "eth_getBlockReceipts", "evm_setAutomine"]
+
+
+def test_after_a_send_the_node_refused_the_nonces_are_asked_again(credit, issuer, alice, requests_made):
+    """Inside fuller blocks, a send whose batch the node refused (a sender it does not hold) forgets the nonces it
+    knew: what reached the node is not known. The next send asks for them, and its calls land."""
+    stranger = bulk.address_of("a sender the node does not hold")
+    with bulk.fuller_blocks(100_000_000):
+        bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
+        with pytest.raises(bulk.BulkError, match="was refused"):
+            bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer),
+                       bulk.call(credit.reward, alice, 1, TAG, sender=stranger)])
+        requests_made.clear()
+        receipt, = bulk.send([bulk.call(credit.reward, alice, 1, TAG, sender=issuer)])
+        assert requests_made[0] == "eth_getTransactionCount" and int(receipt["status"], 16) == 1
 
 
 def test_a_batch_larger_than_a_block_is_mined_until_the_pool_is_empty(credit, issuer, alice):
