@@ -67,7 +67,8 @@ class Run:
     #: token id -> the market's instrument for it, once found (a listing is never undone)
     listed: dict[int, int] = field(default_factory=dict)
     #: the orders this run saw rest (placed, under an id) and has not claimed, cancelled, returned or recovered
-    #: since: live without a read (another run's, or one another party took out of the market, is read)
+    #: since: live without a read. Another run's orders are read (a re-run reads them all); one that another party
+    #: took out of the market meanwhile fails the claim (``Market__UnknownOrder``), and a re-run leaves it out
     resting: set[int] = field(default_factory=set)
 
     def address(self, name: str) -> str:
@@ -369,8 +370,8 @@ def _live_orders(run: Run, refs: list[str], keep_gone: bool = False) -> list[int
     market = run.suite.market
     ids = [run.ref(ref) for ref in refs]
     unknown = [i for i in ids if i and i not in run.resting]
-    gone = {i for i, order in zip(unknown, run.node.read_many([(market.order, i) for i in unknown]), strict=True)
-            if not int(str(order["owner"]), 16)}
+    orders = run.node.read_many([(market.order, i) for i in unknown]) if unknown else []
+    gone = {i for i, order in zip(unknown, orders, strict=True) if not int(str(order["owner"]), 16)}
     live = [i if i and i not in gone else 0 for i in ids]
     return live if keep_gone else [i for i in live if i]
 

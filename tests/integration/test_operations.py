@@ -422,3 +422,16 @@ def test_operations_in_turn_run_each_after_the_one_before_in_one_block(suite, re
     assert opened[0].index == 0 < min(r.index for r in placed)
     cleared = op.do("call_auction", exchange="exchange", token=token)
     assert int(cleared[-1].event("CallCleared")["volume"]) == 2
+
+
+    # the run saw both orders rest: it claims them without reading them
+    reads: list[int] = []
+    real = op.run.node.read_many
+    op.run.node.read_many = lambda views, block="latest": reads.append(len(views)) or real(views, block)
+    claimed = op.do("claim", by="exchange", orders=["s1", "b1"])
+    assert reads == [] and len(claimed) == 1 and not op.run.resting
+    # a new run given the same references (as a re-run is) reads them first: both gone, nothing to send
+    again = Operator(suite, op.people, sender="bulk")
+    again.run.refs.update(op.run.refs)
+    again.run.owners.update(op.run.owners)  # the parser's references too
+    assert again.do("claim", by="exchange", orders=["s1", "b1"]) == []
