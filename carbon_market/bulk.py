@@ -92,19 +92,25 @@ def _transaction(item: Call, nonce: int, gas: int) -> dict[str, Any]:
             "gas": gas, "nonce": nonce}
 
 
-def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int) -> tuple[str, list[Any]]:
+def _request(item: Call, nonce: int, gas: int, chain_id: int, gas_price: int,
+             price: int | None = None) -> tuple[str, list[Any]]:
+    """The request that sends ``item``: for the node to sign, or signed here (at ``gas_price``). ``price``: the gas
+    price it carries either way, where the send orders its calls by price (:func:`_order_prices`)."""
     tx = _transaction(item, nonce, gas)
     key = getattr(item.sender, "private_key", None)
     if key is None:
+        if price is not None:
+            tx["gasPrice"] = price
         return "eth_sendTransaction", [{k: hex(v) if isinstance(v, int) else v for k, v in tx.items()}]
-    signed = web3.eth.account.sign_transaction({**tx, "chainId": chain_id, "gasPrice": gas_price}, key)
+    signed = web3.eth.account.sign_transaction(
+        {**tx, "chainId": chain_id, "gasPrice": gas_price if price is None else price}, key)
     return "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()]
 
 
 def _nonces(calls: Sequence[Call]) -> list[int]:
     """Each call's nonce: consecutive per sender from the sender's pending count (the counts read in batches), or,
-    inside :func:`fuller_blocks`, from the nonce after the sender's last call sent there (:data:`_SENT_NONCES`)."""
-    known = _SENT_NONCES[-1] if _SENT_NONCES else {}
+    inside :func:`fuller_blocks`, from the nonce after the sender's last call sent there (:attr:`_Stretch.nonces`)."""
+    known = _STRETCH[-1].nonces if _STRETCH else {}
     next_nonce = {sender: known[sender] for item in calls if (sender := str(item.sender)) in known}
     senders = list(dict.fromkeys(s for item in calls if (s := str(item.sender)) not in next_nonce))
     for start in range(0, len(senders), BATCH):
@@ -120,8 +126,8 @@ def _nonces(calls: Sequence[Call]) -> list[int]:
         sender = str(item.sender)
         out.append(next_nonce[sender])
         next_nonce[sender] += 1
-    if _SENT_NONCES:
-        _SENT_NONCES[-1].update(next_nonce)
+    if _STRETCH:
+        _STRETCH[-1].nonces.update(next_nonce)
     return out
 
 
@@ -256,9 +262,22 @@ def _pool_size() -> tuple[int, int]:
 
 #: inside :func:`fuller_blocks` on anvil: mining is paused for the whole stretch, not once per send
 _PAUSED: list[bool] = []
-#: inside :func:`fuller_blocks` on anvil (a stretch of bulk sends only): each sender's next nonce after the sends
-#: so far, so that a send asks the node only for the senders it has not seen (forgotten when a send fails)
-_SENT_NONCES: list[dict[str, int]] = []
+
+
+@dataclass
+class _Stretch:
+    """What :func:`send` knows inside :func:`fuller_blocks` on anvil (a stretch of bulk sends only)."""
+
+    #: each sender's next nonce after the sends so far: a send asks the node only for the senders it has not seen
+    #: (forgotten when a send fails)
+    nonces: dict[str, int]
+    #: the node's base fee is zero: a send's calls carry gas prices that fall by one from call to call, so that the
+    #: node runs them in the order sent (anvil runs a block's ready transactions by price, and takes a batch's
+    #: requests concurrently: of 600 calls of 600 senders in one batch at one price, 280 ran out of the order sent)
+    ordered: bool
+
+
+_STRETCH: list[_Stretch] = []
 
 
 @contextmanager
@@ -289,14 +308,15 @@ def fuller_blocks(gas: int) -> Iterator[None]:
     if not _is_anvil():
         yield
         return
-    before = int(web3.eth.get_block("pending")["gasLimit"])  # the node's limit now, not the last block's
+    pending = web3.eth.get_block("pending")
+    before = int(pending["gasLimit"])  # the node's limit now, not the last block's
     web3.provider.make_request("evm_setBlockGasLimit", [hex(gas)])
-    _SENT_NONCES.append({})
+    _STRETCH.append(_Stretch({}, ordered=not int(pending.get("baseFeePerGas", 1))))
     try:
         with _automine_paused():
             yield
     finally:
-        _SENT_NONCES.pop()
+        _STRETCH.pop()
         web3.provider.make_request("evm_setBlockGasLimit", [hex(before)])
 
 
@@ -382,13 +402,13 @@ def _post_all(calls: Sequence[Call], gas: int, *, batch: int = BATCH, turns: fro
     """Post every call, ``batch`` or :data:`SEND_BYTES` to a request, whichever comes first; ``then(hashes)`` after
     each ``batch`` posted, with their hashes. A call at a position in ``turns`` goes out in a request of its own, after
     the node has taken every earlier call (anvil runs calls of one price in the order its pool took them)."""
-    nonces, limits = _nonces(calls), _limits(calls, gas, turns)
+    nonces, limits, prices = _nonces(calls), _limits(calls, gas, turns), _order_prices(len(calls))
     signing = _signing() if any(getattr(item.sender, "private_key", None) for item in calls) else (0, 0)
     hashes: list[str] = []
     requests: list[tuple[str, list[Any]]] = []
     size, handed = 0, 0  # the request's bytes; the hashes handed to ``then`` so far
     for i, item in enumerate(calls):
-        request = _request(item, nonces[i], limits[i], *signing)
+        request = _request(item, nonces[i], limits[i], *signing, price=prices[i])
         requests.append(request)
         size += _size(request)
         ends_batch = len(hashes) + len(requests) - handed == batch or size >= SEND_BYTES or i == len(calls) - 1
@@ -426,6 +446,15 @@ def _limits(calls: Sequence[Call], gas: int, turns: frozenset[int] = frozenset()
     return out
 
 
+def _order_prices(count: int) -> list[int | None]:
+    """Each of ``count`` calls' gas price where a send orders its calls (:attr:`_Stretch.ordered`): from ``count``
+    down to one, so that a block runs them in the order sent, whoever sends them (who a call auction's rationed price
+    fills depends on it: a run's figures are then the same whatever the node's load); else none (the node's own)."""
+    if _STRETCH and _STRETCH[-1].ordered:
+        return list(range(count, 0, -1))
+    return [None] * count
+
+
 def _signing() -> tuple[int, int]:
     """The chain id and gas price a transaction signed here carries (asked only when one is)."""
     return web3.eth.chain_id, web3.eth.gas_price
@@ -452,8 +481,8 @@ def send(calls: Sequence[Call], *, gas: int = DEFAULT_GAS, timeout: float = 120.
                 _post_all(calls, gas, batch=SEND_BATCH, turns=starts,
                           then=lambda posted: receipts.extend(_mine_batch(posted, limit=len(posted) + 1)))
         except BaseException:
-            if _SENT_NONCES:
-                _SENT_NONCES[-1].clear()  # what reached the node is not known: ask it again
+            if _STRETCH:
+                _STRETCH[-1].nonces.clear()  # what reached the node is not known: ask it again
             raise
         _check_turns(calls, receipts, starts)
     else:

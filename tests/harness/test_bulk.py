@@ -343,6 +343,21 @@ def test_a_turn_waits_for_the_calls_before_it_that_a_block_did_not_hold(allowanc
     assert allowance.balanceOf(alice, ALLOWANCE_2026) == 0
 
 
+def test_inside_fuller_blocks_calls_of_many_senders_run_in_the_order_sent(registry, money, regulator):
+    """300 senders, one call each, in one send: each call carries a gas price one above the next's, and the block runs
+    them in the order sent (at one price anvil ran 280 of 600 such calls out of order: which of a call auction's
+    orders its rationed price fills depends on that order)."""
+    senders = [bulk.address_of(f"ordered sender {i}") for i in range(300)]
+    bulk.act_for(senders)
+    bulk.send([bulk.call(registry.onboardBatch, [onboarding(a, Role.ENTERPRISE) for a in senders[k:k + 100]],
+                         sender=regulator, gas=15_000_000) for k in range(0, 300, 100)])
+    calls = [bulk.call(money.approve, senders[0], i + 1, sender=who) for i, who in enumerate(senders)]
+    with bulk.fuller_blocks(100_000_000):
+        receipts = bulk.send(calls)
+    places = [(int(r["blockNumber"], 16), int(r["transactionIndex"], 16)) for r in receipts]
+    assert len({block for block, _ in places}) == 1 and places == sorted(places)
+
+
 def test_a_turn_run_before_the_one_it_follows_is_named(credit, issuer, alice):
     """What :func:`bulk.send` checks once a send with turns is mined."""
     calls = [bulk.call(credit.reward, alice, 1, TAG, sender=issuer) for _ in range(3)]
