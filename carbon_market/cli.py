@@ -160,7 +160,8 @@ def _parser() -> Any:
     sub.add_argument("--scenarios", default="", help="comma-separated scenario names (default: all)")
     sub.add_argument("--out", default="", help=f"the study's folder (default {PLANNING_OUT})")
     sub.add_argument("--workers", type=int, default=0,
-                     help="processes, each on a development chain of its own (default: one per core, at most 2)")
+                     help="processes, each on a development chain of its own (default: one per core, one "
+                          "more up to 200 enterprises; at most 3)")
     sub.add_argument("--share", default="", help=argparse.SUPPRESS)  # a worker's part, k/n
     sub = command("scenarios", "one compliance year: simulate chosen scenarios beside the static equilibrium")
     sub.add_argument("--enterprises", type=int, default=50, help="enterprises per scenario (default 50)")

@@ -4,6 +4,7 @@ with one line for the user, which the command line prints and exits with."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -292,16 +293,26 @@ PLANNING_OUT = Path("out/planning")
 #: the development networks a study's workers run on, one chain each (network-config.yaml: chains that keep only
 #: their last 100 states, all a study reads)
 WORKER_NETWORKS = ("planning", "planning-2", "planning-3")
+#: a study of at most this many enterprises runs one worker more than the machine has cores: a worker's harness and
+#: node take turns, and a third worker on two cores fills their waits (the demo: 384 s on two workers, 355 s on
+#: three); a larger study's nodes are too large for it (8.8 GB each at 3,000 enterprises)
+EXTRA_WORKER_UP_TO = 200
+
+
+def worker_count(asked: int, enterprises: int, runs: int) -> int:
+    """How many workers a study runs: as asked, else one per core (one more for a small study), never more than
+    there are worker networks or runs."""
+    cores = os.cpu_count() or 1
+    default = cores + (1 if enterprises <= EXTRA_WORKER_UP_TO else 0)
+    return max(1, min(asked or default, len(WORKER_NETWORKS), runs))
 
 
 def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, accounts: Any, *,
              workers: int = 0, share: tuple[int, int] | None = None) -> int:
     """``carbon-market plan`` and ``demo``: run the study's runs not yet in its folder, print the comparison and
     write the report. Stopped (Ctrl-C), the runs finished are kept and the same command resumes. On a development
-    chain the runs are divided between ``workers`` processes (default: one per core, at most one per development
-    network), each on a chain of its own; ``share`` is a worker's part (the command a worker is started with)."""
-    import os
-
+    chain the runs are divided between ``workers`` processes (default: :func:`worker_count`), each on a chain of its
+    own; ``share`` is a worker's part (the command a worker is started with)."""
     from brownie._config import CONFIG
 
     from carbon_market.sim import dashboard, study
@@ -317,7 +328,7 @@ def run_plan(enterprises: int, years: int, seeds: int, names: str, out: str, acc
         with quiet():
             study.run_study(plan, accounts, folder, share=share, progress=lambda line: show(f"[{share[0] + 1}] {line}"))
         return 0
-    count = max(1, min(workers or (os.cpu_count() or 1), len(WORKER_NETWORKS), len(plan.runs)))
+    count = worker_count(workers, enterprises, len(plan.runs))
     study.check_folder(plan, folder)
     say(f"planning study: {len(chosen)} scenarios x {seeds} seeds, {enterprises} enterprises over {years} years: "
         f"{len(plan.runs)} runs on {count} chain(s), kept in {folder}")

@@ -144,6 +144,9 @@ class Run:
         self.node = self.op.run.node  # the chain's clock, read and moved as the operations move it
         self.suite, self.names, self.addresses = stage.suite, stage.names, stage.addresses
         self.rng = random.Random(eco.seed * 7919 + 1)
+        # the order in which the enterprises' orders and bids reach the chain (a block runs them as sent): the seed's,
+        # not their numbering, so that no enterprise comes first at every rationed price
+        self.arrival = random.Random(eco.seed * 7919 + 2)
         self.orders = 0
         self.close_tick = tick_of(self.plan.reference_price)
         self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
@@ -350,6 +353,7 @@ class Run:
                     bids.append({"ref": f"{ref}b{len(bids)}", "bidder": self.names[i],
                                  "price": money(round(price * 100) * MONEY_UNIT // 100), "quantity": quantity})
                     taken += quantity
+        self.arrival.shuffle(bids)  # reveal order: who gets a pro rata share's rounding
         if bids:
             self.do("commit_bids", auction=ref, secret=BID_SECRET, bids=bids)
             self.node.advance_to(offered + COMMIT_FOR)
@@ -436,6 +440,7 @@ class Run:
             low, high = self._limits()
             entries = [(i, side, tick, lots, self.ref()) for i, s in enumerate(situations)
                        for side, tick, lots in self._schedule(i, s, low, high)]
+            self.arrival.shuffle(entries)  # time priority at the rationed price
             if {side for _, side, *_ in entries} != {Side.BUY, Side.SELL}:
                 break  # one side only: nothing can trade
             # the exchange opens the call and the enterprises' orders enter it, in the block that opens it

@@ -262,3 +262,18 @@ def test_a_study_runs_on_chains_of_its_own_that_keep_only_recent_states():
     assert all(local[name]["cmd"].endswith("--prune-history 100") for name in commands.WORKER_NETWORKS)
     ports = [n["cmd_settings"]["port"] for n in local.values()]
     assert len(ports) == len(set(ports))
+
+
+@pytest.mark.parametrize("asked, enterprises, runs, cores, count", [
+    (0, 50, 200, 2, 3),       # a small study: one worker more than cores (a worker's harness and node take turns)
+    (0, 3_000, 1, 2, 1),      # never more than its runs
+    (0, 3_000, 20, 2, 2),     # a large study: one per core (each node 8.8 GB at 3,000 enterprises)
+    (0, 50, 200, 8, 3),       # never more than the worker networks
+    (1, 50, 200, 2, 1),       # as asked
+    (5, 50, 200, 2, 3),
+])
+def test_a_study_runs_one_worker_a_core_and_one_more_when_small(monkeypatch, asked, enterprises, runs, cores, count):
+    from carbon_market import commands
+
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: cores)
+    assert commands.worker_count(asked, enterprises, runs) == count
