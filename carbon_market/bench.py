@@ -417,9 +417,11 @@ def measure_simulation(accounts: Any, results: Results, enterprises: int = 500) 
 
 
 def measure_planning(accounts: Any, results: Results, enterprises: int = PLANNING_ENTERPRISES) -> None:
-    """One planning run (the baseline, ten years, one seed) of ``enterprises`` enterprises from deployment to the
-    last settlement: seconds, transactions, enterprise-years and transactions a second (the decisions, reads and
-    the chain's clock included), and the peak memory of the harness and of the node."""
+    """One planning run (the baseline, ten years, one seed) of ``enterprises`` enterprises: seconds from deployment
+    to the last settlement and enterprise-years a second over them (the national aim counts the stage); the run's
+    transactions a second and gas a second over the run's own seconds (the decisions, reads and the chain's clock
+    included; a study stages a chain once for all its runs, as the bulk path's measure leaves out its set-up); the
+    peak memory of the harness and of the node."""
     import resource
 
     from carbon_market.sim import planning, years
@@ -427,17 +429,20 @@ def measure_planning(accounts: Any, results: Results, enterprises: int = PLANNIN
     population = planning.firms(enterprises)
     start = time.perf_counter()
     stage = years.Stage(accounts, population)
+    staged = time.perf_counter()
     run = years.Run(stage, planning.economy(population, planning.Plan(), 1))
     run.run()
-    seconds = time.perf_counter() - start
+    end = time.perf_counter()
+    seconds, running = end - start, end - staged
     name = f"planning_{enterprises}x{planning.YEARS}"
     results.scale[f"{name}.seconds"] = math.ceil(seconds)
+    results.scale[f"{name}.stage_seconds"] = round(staged - start, 1)
     results.scale[f"{name}.transactions"] = run.transactions
     results.scale[f"{name}.harness_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     results.scale[f"{name}.node_peak_mb"] = _node_peak_mb()
-    results.throughput["planning_path"] = round(run.transactions / seconds, 1)
+    results.throughput["planning_path"] = round(run.transactions / running, 1)
     # the node's work a second: a planning transaction may carry 150 attestations or claims, a bulk one is a transfer
-    results.throughput["planning_path_mgas"] = round(run.gas / seconds / 1e6, 2)
+    results.throughput["planning_path_mgas"] = round(run.gas / running / 1e6, 2)
     results.throughput["planning_enterprise_years_per_s"] = round(enterprises * planning.YEARS / seconds, 1)
 
 
@@ -534,8 +539,9 @@ def missed(results: Results, path: Path = TARGETS) -> list[str]:
 
 
 #: ratios of the throughput figures written beside them, not judged: the planning path's transactions a second
-#: against the bulk path's (the issue's measure; a planning transaction carries more work than a transfer)
-RECORDED_RATIOS = ("planning_path/bulk_pipelined", "planning_path/bulk_pipelined_lean")
+#: against the bulk path's reading receipts as the planning run does (a planning transaction carries more work than
+#: a transfer; its gas a second against that path is judged, as are its transactions a second against the bulk path)
+RECORDED_RATIOS = ("planning_path/bulk_pipelined_lean",)
 
 
 def write(results: Results, out: Path = BENCH_DIR) -> None:

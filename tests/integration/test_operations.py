@@ -360,22 +360,30 @@ def test_under_t_plus_one_a_sell_of_units_bought_today_is_found_on_the_fork(bare
     assert message.endswith("(found on a fork of development: nothing was sent)")
 
 
-def test_independent_operations_go_out_together_in_one_block(suite, regulator, exchange, issuer):
-    """A trader's cancel and other traders' new orders are independent: ``together`` sends them as one batch (one
-    block), each operation gets its own receipts, and a trader's own cancel still comes before its new order."""
+def _bulk_traders(suite, regulator, exchange, issuer, tag, names):
+    """An operator sending in bulk for enterprises ``names`` (addresses the node acts for) on a listed allowance:
+    the first holds 6 units, the others 1,000 of money each."""
     from carbon_market import bulk
-    from carbon_market.market import Side
     from carbon_market.ops.senders import Operator
 
-    people = {n: bulk.address_of(f"together {n}") for n in ("p", "q", "r")}
+    people = {n: bulk.address_of(f"{tag} {n}") for n in names}
     bulk.act_for(list(people.values()))
     op = Operator(suite, {"regulator": regulator, "exchange": exchange, **people}, sender="bulk")
     op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE} for n in people])
     token = "allowance 2026"
     op.do("list", regulator="regulator", exchange="exchange", token=token, lot=1, tick="0.01", reference=60,
           traders=list(people))
-    op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 1_000} for n in ("q", "r")])
-    suite.allowance.mint(people["p"], allowance_id(2026), 6, {"from": issuer})
+    op.do("issue_money", by="regulator", payments=[{"account": n, "amount": 1_000} for n in names[1:]])
+    suite.allowance.mint(people[names[0]], allowance_id(2026), 6, {"from": issuer})
+    return op, token
+
+
+def test_independent_operations_go_out_together_in_one_block(suite, regulator, exchange, issuer):
+    """A trader's cancel and other traders' new orders are independent: ``together`` sends them as one batch (one
+    block), each operation gets its own receipts, and a trader's own cancel still comes before its new order."""
+    from carbon_market.market import Side
+
+    op, token = _bulk_traders(suite, regulator, exchange, issuer, "together", ("p", "q", "r"))
     op.do("place", token=token, orders=[{"ref": "s1", "trader": "p", "side": Side.SELL, "price": "61", "lots": 5}])
     op.do("place", token=token, orders=[{"ref": "b1", "trader": "q", "side": Side.BUY, "price": "59", "lots": 2}])
     sent = op.transactions
@@ -398,20 +406,10 @@ def test_operations_in_turn_run_each_after_the_one_before_in_one_block(suite, re
     """The exchange opens a call and other traders' orders enter it: ``in_turn`` sends them as one batch that runs
     in the order listed, whoever signs, in one block (the orders say they are the call's, ``in_call``: the phase
     read before the call opens would say continuous trading); the call then clears them."""
-    from carbon_market import bulk
     from carbon_market.market import Side
     from carbon_market.ops.senders import Operator
 
-    people = {n: bulk.address_of(f"in turn {n}") for n in ("p", "q")}
-    bulk.act_for(list(people.values()))
-    op = Operator(suite, {"regulator": regulator, "exchange": exchange, **people}, sender="bulk")
-    op.do("onboard", by="regulator", participants=[{"account": n, "roles": Role.ENTERPRISE} for n in people])
-    token = "allowance 2026"
-    op.do("list", regulator="regulator", exchange="exchange", token=token, lot=1, tick="0.01", reference=60,
-          traders=list(people))
-    op.do("issue_money", by="regulator", payments=[{"account": "q", "amount": 1_000}])
-    suite.allowance.mint(people["p"], allowance_id(2026), 6, {"from": issuer})
-
+    op, token = _bulk_traders(suite, regulator, exchange, issuer, "in turn", ("p", "q"))
     opened, placed = op.in_turn(
         ("open_call", {"exchange": "exchange", "token": token}),
         ("place", {"token": token, "in_call": True, "orders": [
