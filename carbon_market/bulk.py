@@ -273,7 +273,8 @@ class _Stretch:
     nonces: dict[str, int]
     #: the node's base fee is zero: a send's calls carry gas prices that fall by one from call to call, so that the
     #: node runs them in the order sent (anvil runs a block's ready transactions by price, and takes a batch's
-    #: requests concurrently: of 600 calls of 600 senders in one batch at one price, 280 ran out of the order sent)
+    #: requests concurrently: in 600 calls of 600 senders in one batch at one price, 280 ran before the call sent
+    #: ahead of them)
     ordered: bool
 
 

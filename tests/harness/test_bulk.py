@@ -345,8 +345,8 @@ def test_a_turn_waits_for_the_calls_before_it_that_a_block_did_not_hold(allowanc
 
 def test_inside_fuller_blocks_calls_of_many_senders_run_in_the_order_sent(registry, money, regulator):
     """300 senders, one call each, in one send: each call carries a gas price one above the next's, and the block runs
-    them in the order sent (at one price anvil ran 280 of 600 such calls out of order: which of a call auction's
-    orders its rationed price fills depends on that order)."""
+    them in the order sent (at one price, of 600 such calls anvil ran 280 before the call sent ahead of them: which
+    of a call auction's orders its rationed price fills depends on that order)."""
     senders = [bulk.address_of(f"ordered sender {i}") for i in range(300)]
     bulk.act_for(senders)
     bulk.send([bulk.call(registry.onboardBatch, [onboarding(a, Role.ENTERPRISE) for a in senders[k:k + 100]],
