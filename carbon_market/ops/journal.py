@@ -128,7 +128,7 @@ class Journal:
 
     def mined(self) -> list[tuple[tuple[int, str], Pending]]:
         """The actions recorded as mined, the latest block first."""
-        done = [(key, p) for key, p in self.actions.items() if p.mined_in is not None]
+        done = [(key, p) for key, p in self.actions.items() if p.done]
         return sorted(done, key=lambda item: item[1].mined_in or 0, reverse=True)
 
     def finish(self, step: int, digest: str, refs: dict[str, int], transactions: int) -> None:
