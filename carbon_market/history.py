@@ -9,9 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from carbon_market.market import Side
-
-_CALL_BIT = 89
+from carbon_market.market import CALL_BIT, Side
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class OrderKey:
     @classmethod
     def of(cls, order_id: int) -> OrderKey:
         key = order_id >> 32
-        call = (key >> _CALL_BIT) & 1
+        call = (key >> CALL_BIT) & 1
         return cls((key >> 57) & 0xFFFFFFFF, Side((key >> 24) & 1), key & 0xFFFFFF,
                    (key >> 25) & 0xFFFFFFFF if call else 0)
 

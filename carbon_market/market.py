@@ -29,6 +29,17 @@ class Side(IntEnum):
     SELL = 1
 
 
+#: ``MarketIds``: an order id is ``level key << 32 | position in the level's queue``, a level key
+#: ``call << 89 | instrument << 57 | round << 25 | side << 24 | tick`` (continuous orders: call and round 0)
+CALL_BIT = 89
+
+
+def call_order_id(instrument: int, round_: int, side: int, tick: int, position: int) -> int:
+    """The id of the call order queued ``position``-th (from 0) on ``side`` at ``tick`` in call ``round_``."""
+    key = (1 << CALL_BIT) | (instrument << 57) | (round_ << 25) | (int(side) << 24) | tick
+    return (key << 32) | position
+
+
 class Phase(IntEnum):
     CONTINUOUS = 0
     CALL = 1

@@ -18,6 +18,7 @@ Two rules keep every step safe to re-run:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from carbon_market import governance, settings
 from carbon_market.auctions import AuctionRules, sealing_deposit
 from carbon_market.bids import commitment, salt_for
 from carbon_market.ids import allowance_id, offset_id
-from carbon_market.market import Phase, max_fills_in
+from carbon_market.market import Phase, call_order_id, max_fills_in
 from carbon_market.ops.node import Node, OpsError, Receipt, Signer
 from carbon_market.ops.spec import Token, When
 from carbon_market.roles import Status
@@ -316,12 +317,17 @@ def call_auction(run: Run, a: dict[str, Any]) -> Steps:
 def place(run: Run, a: dict[str, Any]) -> Steps:
     """Orders, each its trader's own transaction. The phase they enter is read (a call's orders pass no bound),
     unless ``in_call`` says it: yes when the call is opened in the same block, just before them
-    (:meth:`~carbon_market.ops.senders.Operator.in_turn`)."""
+    (:meth:`~carbon_market.ops.senders.Operator.in_turn`). Those orders are named before they are sent
+    (:func:`_fresh_call_ids`), so that a clearing and a claim may follow them in the same block; each receipt then
+    says the id it got, which stands."""
     market, instrument = run.suite.market, run.instrument(a["token"])
     if a["in_call"] is None:
         bound = max_fills_in(int(run.node.read(market.instrument, instrument)["phase"]))
     else:
         bound = max_fills_in(Phase.CALL if a["in_call"] else Phase.CONTINUOUS)
+    named = _fresh_call_ids(run, instrument, a["orders"]) if a["in_call"] else {}
+    run.refs.update(named)
+    run.resting.update(named.values())
     batch = []
     for o in a["orders"]:
         # unless the order states the most it pays, it pays at most the trader's rate when the step runs
@@ -331,10 +337,27 @@ def place(run: Run, a: dict[str, Any]) -> Steps:
         batch.append(Tx(f"place {o['ref']}", o["trader"], market.place,
                         (instrument, o["side"], o["price"], o["lots"], o["ioc"], bound, fee)))
     receipts = yield batch
+    run.resting.difference_update(named.values())
     for o, receipt in zip(a["orders"], receipts):
         order_id = run.refs[o["ref"]] = int(receipt.event("OrderPlaced")["orderId"])
         if order_id:
             run.resting.add(order_id)
+
+
+def _fresh_call_ids(run: Run, instrument: int, orders: list[dict[str, Any]]) -> dict[str, int]:
+    """The ids of ``orders`` entering, in the order listed, a call opened just before them (``MarketIds``): its
+    price levels are empty, so an order queues behind the orders listed before it on its side at its price. Entered
+    in another order (a node that ran them out of turn), the same ids go to the orders of each price level in the
+    order they ran: a claim of all of them still names every one."""
+    state = run.node.read(run.suite.market.instrument, instrument)
+    tick_size, round_ = int(state["tickSize"]), int(state["round"])
+    queued: Counter[tuple[int, int]] = Counter()
+    named = {}
+    for o in orders:
+        level = (int(o["side"]), o["price"] // tick_size)
+        named[o["ref"]] = call_order_id(instrument, round_, *level, queued[level])
+        queued[level] += 1
+    return named
 
 
 def cancel(run: Run, a: dict[str, Any]) -> Steps:

@@ -444,16 +444,17 @@ class Run:
             if {side for _, side, *_ in entries} != {Side.BUY, Side.SELL}:
                 break  # one side only: nothing can trade
             # the exchange opens the call and the enterprises' orders enter it, in the block that opens it
-            self.in_turn(("open_call", {"exchange": "exchange", "token": name}), ("place", {"token": name, "orders": [
+            opening = (("open_call", {"exchange": "exchange", "token": name}), ("place", {"token": name, "orders": [
                 {"ref": ref, "trader": self.names[i], "side": side, "price": money(tick * TICK), "lots": lots,
                  "max_fee_bps": FEE_CAP_BPS} for i, side, tick, lots, ref in entries], "in_call": True}))
             closing = ("call_auction", {"exchange": "exchange", "token": name})
             claiming = ("claim", {"by": "exchange", "orders": [ref for *_, ref in entries]})
             if len(entries) + CALL_STEPS <= CLEARING_STEPS:
                 # the closing transaction clears the call (a step a price, at most CALL_STEPS of them, and one an
-                # order at the rationed price): the claims, the exchange's too, follow it in its block
-                cleared, claimed = self.together(closing, claiming)
+                # order at the rationed price): the round is one block, opened, entered, cleared and claimed
+                _, _, cleared, claimed = self.in_turn(*opening, closing, claiming)
             else:
+                self.in_turn(*opening)
                 cleared, claimed = self.do(closing[0], **closing[1]), self.do(claiming[0], **claiming[1])
             event = next(e for r in cleared for e in r.events("CallCleared"))
             tick, volume = int(event["priceTick"]), int(event["volume"])
@@ -589,15 +590,20 @@ class Run:
                     rows[when].append({"enterprise": n, "token": f"allowance {self.plan.first_year + k}",
                                        "amount": amount})
                     due -= amount
+        settling = {"by": "exchange", "year": year, "batch": cy.MAX_SETTLE_BATCH}
         for behaviours, deadline in ROUNDS:
             batch = [row for b in behaviours for row in rows.get(b, [])]
-            if batch:
-                self.do("surrender", year=year, surrenders=batch)
             if deadline is not None:
-                # past the deadline: the next transactions' block carries the time (no empty block for it; the
-                # settlement sends its first batch whatever the phase a view sees)
+                if batch:
+                    self.do("surrender", year=year, surrenders=batch)
+                # past the deadline: the next transactions' block carries the time (no empty block for it)
                 self.node.advance_to(self.op.run.moment(When(deadline=deadline, year=year)), mine=False)
-        self.do("settle", by="exchange", year=year, batch=cy.MAX_SETTLE_BATCH)
+            elif batch:
+                # the late surrenders and the settlement after them, in their block (the settlement sends its
+                # first batch whatever the phase a view sees)
+                self.in_turn(("surrender", {"year": year, "surrenders": batch}), ("settle", settling))
+            else:
+                self.do("settle", **settling)
 
 
 def _held(s: pl.Situation, holdings: int) -> pl.Situation:

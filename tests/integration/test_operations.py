@@ -433,3 +433,28 @@ def test_operations_in_turn_run_each_after_the_one_before_in_one_block(suite, re
     again.run.refs.update(op.run.refs)
     again.run.owners.update(op.run.owners)  # the parser's references too
     assert again.do("claim", by="exchange", orders=["s1", "b1"]) == []
+
+
+def test_a_call_round_is_one_block_opened_entered_cleared_and_claimed(suite, regulator, exchange, issuer):
+    """A call opened in the orders' block has empty price levels, so the orders' ids follow from its round, their
+    side and price and how many of the batch came before them at that price: the claim of the round can name them
+    before they are mined, and the whole round (open, enter, clear, claim) is one block."""
+    from carbon_market.market import Side
+
+    op, token = _bulk_traders(suite, regulator, exchange, issuer, "one block", ("p", "q", "r"))
+    opened, placed, cleared, claimed = op.in_turn(
+        ("open_call", {"exchange": "exchange", "token": token}),
+        ("place", {"token": token, "in_call": True, "orders": [
+            {"ref": "s1", "trader": "p", "side": Side.SELL, "price": "59", "lots": 3},
+            {"ref": "b1", "trader": "q", "side": Side.BUY, "price": "61", "lots": 2},
+            {"ref": "b2", "trader": "r", "side": Side.BUY, "price": "61", "lots": 1}]}),
+        ("call_auction", {"exchange": "exchange", "token": token}),
+        ("claim", {"by": "exchange", "orders": ["s1", "b1", "b2"]}))
+
+    assert len({r.block for r in opened + placed + cleared + claimed}) == 1
+    assert int(cleared[0].event("CallCleared")["volume"]) == 3
+    ids = [int(r.event("OrderPlaced")["orderId"]) for r in placed]
+    assert [op.ref(ref) for ref in ("s1", "b1", "b2")] == ids and ids[1] + 1 == ids[2]  # b2 queued behind b1
+    paid = {int(e["orderId"]): int(e["lots"]) for r in claimed for e in r.events("OrderClaimed")}
+    assert paid == {ids[0]: 3, ids[1]: 2, ids[2]: 1}
+    assert all(int(suite.market.order(i)["owner"], 16) == 0 for i in ids) and not op.run.resting
