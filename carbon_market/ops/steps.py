@@ -578,14 +578,19 @@ def clear_auction(run: Run, a: dict[str, Any]) -> Steps:
 
 def claim_bids(run: Run, a: dict[str, Any]) -> Steps:
     """Settle the listed bids that are not yet settled (winners' allowances minted, deposits returned), in
-    batches of the contract's largest, then pay the proceeds to the treasury."""
+    batches of the contract's largest, then pay the proceeds to the treasury: with the claims, their signer's
+    last transaction (it pays what they took in, nothing if they took nothing), or on its own if nothing was left
+    to claim."""
     auction = run.suite.auction
     ids = [run.ref(r) for r in a["bids"]]
     open_ids = [i for i, bid in zip(ids, run.node.read_many([(auction.bid, i) for i in ids]), strict=True)
                 if int(bid["deposit"])]
-    yield [Tx(f"claim bids {span}", a["by"], auction.claim, (group,))
-           for span, group in _numbered(open_ids, int(run.node.read(auction.MAX_BATCH)))]
-    yield from pay_proceeds(run, a)
+    if not open_ids:
+        yield from pay_proceeds(run, a)
+        return
+    yield [*(Tx(f"claim bids {span}", a["by"], auction.claim, (group,))
+             for span, group in _numbered(open_ids, int(run.node.read(auction.MAX_BATCH)))),
+           Tx("pay proceeds", a["by"], auction.payProceeds, ())]
 
 
 def pay_proceeds(run: Run, a: dict[str, Any]) -> Steps:

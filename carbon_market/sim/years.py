@@ -354,14 +354,18 @@ class Run:
                                  "price": money(round(price * 100) * MONEY_UNIT // 100), "quantity": quantity})
                     taken += quantity
         self.arrival.shuffle(bids)  # reveal order: who gets a pro rata share's rounding
+        # the windows' ends are the times of the reveals' and the clearing's blocks (no empty block for them)
         if bids:
             self.do("commit_bids", auction=ref, secret=BID_SECRET, bids=bids)
-            self.node.advance_to(offered + COMMIT_FOR)
+            self.node.advance_to(offered + COMMIT_FOR, mine=False)
             self.do("reveal_bids", auction=ref, secret=BID_SECRET, bids=bids)
-        self.node.advance_to(offered + COMMIT_FOR + REVEAL_FOR)  # cleared once the reveal window closes, bids or none
-        self.do("clear_auction", by="regulator", auction=ref)
-        if bids:
-            self.do("claim_bids", by="regulator", bids=[b["ref"] for b in bids])
+            self.node.advance_to(offered + COMMIT_FOR + REVEAL_FOR, mine=False)
+            # cleared once the reveal window closes, and the bids settled after it in its block
+            self.in_turn(("clear_auction", {"by": "regulator", "auction": ref}),
+                         ("claim_bids", {"by": "regulator", "bids": [b["ref"] for b in bids]}))
+        else:
+            self.node.advance_to(offered + COMMIT_FOR + REVEAL_FOR, mine=False)
+            self.do("clear_auction", by="regulator", auction=ref)
         record = self.suite.auction.auction(self.op.ref(ref))
         out.auction_sold = int(record["sold"])
         out.auction_price = int(record["priceTick"]) / 100 if out.auction_sold else None
