@@ -151,6 +151,10 @@ class Run:
         self.close_tick = tick_of(self.plan.reference_price)
         self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
         self.money_held: list[int] | None = None  # each one's money as the last year ended (nothing moves it since)
+        # a year's last operations (its late surrenders and its settlement), sent with the next year's opening, and
+        # the year they close (its outcome, its first transaction and its money before), read once they are mined
+        self.closing: list[tuple[str, dict[str, Any]]] = []
+        self.unclosed: tuple[YearOutcome, int, list[int]] | None = None
         self.transactions = 0
         self.gas = 0  # gas used by the run's transactions (the years': their blocks', once they are run)
         self.rules = self._rules()
@@ -216,13 +220,16 @@ class Run:
         with bulk.fuller_blocks(BLOCK_GAS), bulk.lean_receipts() as mined:
             for t, year in enumerate(self.plan.calendar):
                 self.progress(f"year {year} ({t + 1} of {self.plan.years})")
-                outcomes.append(self.year(t, year))
+                outcomes.append(self.year(t, year, close=t + 1 == self.plan.years))
         self.gas += mined.gas
         return outcomes
 
-    def year(self, t: int, year: int) -> YearOutcome:
-        start_tx = self.transactions
-        eco, firms = self.eco, range(len(self.names))
+    def year(self, t: int, year: int, *, close: bool = True) -> YearOutcome:
+        """The year's outcome, the year settled. ``close=False``: its late surrenders and its settlement go with
+        the next year's opening, in its block, and what they decide (outcomes, fines, credit, money spent, the
+        bank) is filled in once that is mined (:meth:`_close`); but for the supply reserve's, whose count
+        needs the year settled first."""
+        eco = self.eco
         # the year's first transactions carry its time (no empty block for it), but for the supply reserve's count,
         # whose step reads the reserve's period from a view, which sees the latest block's time
         self.node.advance_to(self.origin + t * YEAR_SPAN, mine=self.plan.supply_reserve)
@@ -235,9 +242,10 @@ class Run:
         free = 1 - self.plan.auction_share
         benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
         name = f"allowance {year}"
-        # the year opened, its enterprises enrolled (the regulator's, in that order) and its vintage listed (the
-        # exchange's, at last year's close; the enterprises approved the market once, at the stage): one send
-        self.together(
+        # last year closed, the year opened, its enterprises enrolled and its vintage listed (at last year's close;
+        # the enterprises approved the market once, at the stage), in turn: one block
+        opened = self.in_turn(
+            *self.closing,
             ("open_year", {"by": "regulator", "year": year, "rules": rules_args(rules),
                            "benchmarks": {s: b / cy.BENCHMARK_SCALE for s, b in benchmarks.items()}}),
             # after the first year the contract takes the baseline from the previous year's verified output
@@ -245,6 +253,8 @@ class Run:
                 {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)]}),
             ("list", {"regulator": "regulator", "exchange": "exchange", "token": name, "lot": LOT, "tick": money(TICK),
                       "reference": money(self.close_tick * TICK), "traders": self.names[:1]}))
+        start_tx = self.transactions - sum(map(len, opened[len(self.closing):]))
+        self._close(start_tx)
         self.instrument = self.op.run.instrument(token(name, self.op.context))
         money_before = self.money_held or self._money()
         out = YearOutcome(year, eco.cap(t), 0.0, 0.0, 0)
@@ -265,22 +275,34 @@ class Run:
         out.price = paid / sold if sold else out.close
         self.last_price = out.price
         held = self._holdings(year)
-        for i in firms:
+        for i in range(len(self.names)):
             out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i] + out.offsets[i], out.price)
             out.emissions[i] = eco.emissions(t, i) - out.abatement[i]
         self._comply(t, year, out)
+        self.unclosed = (out, start_tx, money_before)
+        if close or self.plan.supply_reserve:
+            self.in_turn(*self.closing)
+            self._close()
+        return out
+
+    def _close(self, end_tx: int | None = None) -> None:
+        """Read what the last year's settlement decided, once its closing operations are mined (its transactions
+        end at ``end_tx``, the next year's first, or at the latest)."""
+        self.closing = []
+        if self.unclosed is None:
+            return
+        (out, start_tx, money_before), self.unclosed = self.unclosed, None
         money_after = self.money_held = self._money()
-        records = bulk.read([(self.suite.compliance.enterpriseYear, year, a) for a in self.addresses])
+        records = bulk.read([(self.suite.compliance.enterpriseYear, out.year, a) for a in self.addresses])
         credit = bulk.read([(self.suite.credit.balanceOf, a) for a in self.addresses])
-        for i, record, points in zip(firms, records, credit):
+        for i, (record, points) in enumerate(zip(records, credit)):
             r = dict(zip(cy.ENTERPRISE_YEAR_FIELDS, record))
             out.outcome[i] = cy.Outcome(int(r["outcome"])).name.lower()
             out.fines[i] = int(r["fine"]) / MONEY_UNIT
             out.credit[i] = int(points)
             out.spent[i] = (money_before[i] - money_after[i]) / MONEY_UNIT
-        out.bank = sum(self._holdings(year))
-        out.transactions = self.transactions - start_tx
-        return out
+        out.bank = sum(self._holdings(out.year))
+        out.transactions = (self.transactions if end_tx is None else end_tx) - start_tx
 
     # -- what each enterprise knows ------------------------------------------------------------------------------
 
@@ -602,12 +624,11 @@ class Run:
                     self.do("surrender", year=year, surrenders=batch)
                 # past the deadline: the next transactions' block carries the time (no empty block for it)
                 self.node.advance_to(self.op.run.moment(When(deadline=deadline, year=year)), mine=False)
-            elif batch:
-                # the late surrenders and the settlement after them, in their block (the settlement sends its
-                # first batch whatever the phase a view sees)
-                self.in_turn(("surrender", {"year": year, "surrenders": batch}), ("settle", settling))
             else:
-                self.do("settle", **settling)
+                # the late surrenders and the settlement after them, sent with the next year's opening (the
+                # settlement sends its first batch whatever the phase a view sees)
+                late = [("surrender", {"year": year, "surrenders": batch})] if batch else []
+                self.closing = [*late, ("settle", settling)]
 
 
 def _held(s: pl.Situation, holdings: int) -> pl.Situation:

@@ -122,8 +122,9 @@ def test_the_chain_carries_banks_debt_and_credit_from_year_to_year(accounts):
 
 
 def test_a_run_on_lean_receipts_is_the_run_on_full_ones(accounts):
-    """A run's years read lean receipts (made from blocks and their logs, their gas counted per block): the same
-    years, year by year, and the same gas as the same run reading every receipt in full."""
+    """A run's years read lean receipts (made from blocks and their logs, their gas counted per block) and send
+    each year's settlement with the next year's opening: the same years, year by year, and the same gas as the same
+    run reading every receipt in full and settling each year in a block of its own."""
     population = pl.firms(ENTERPRISES)
     stage = years.Stage(accounts, population)
     eco = pl.economy(population, pl.Plan(years=YEARS, fine_per_tonne=10.0), 3)
