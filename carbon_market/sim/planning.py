@@ -265,6 +265,27 @@ def reservation(s: Situation, low: float, high: float) -> float:
     return (low + high) / 2
 
 
+#: an enterprise's sealed bids: its demand at this many prices above the reserve price, and at the reserve price
+BID_STEPS = 3
+
+
+def auction_bids(s: Situation, reserve_price: float, limit: int) -> list[tuple[float, int]]:
+    """Its sealed bids (price, quantity), highest price first: its cumulative demand at :data:`BID_STEPS` prices
+    (to the cent) spread above the reserve price up to a fifth above the price it expects, and at the reserve price
+    itself, within the purchase limit ``limit``. The last step bids all it wants at the lowest price the auction
+    sells at: in a plan's last year an enterprise that expects a price above the fine wants nothing at the steps
+    above, and still wants to comply at prices under the fine."""
+    top = max(s.price * 1.2, reserve_price + 1)
+    grid = [round(reserve_price + (top - reserve_price) * k / BID_STEPS, 2) for k in range(BID_STEPS + 1)]
+    bids, taken = [], 0
+    for price in reversed(grid):  # highest price first: cumulative demand rises as the price falls
+        quantity = min(want(s, price), limit) - taken
+        if quantity > 0:
+            bids.append((price, quantity))
+            taken += quantity
+    return bids
+
+
 def abatement(s: Situation, held: int, price: float) -> int:
     """What it abates once it holds ``held`` allowances and the year's price is ``price``: at least what is cheaper
     than the price, more if it must to comply (as long as abating is cheaper than being short), within its potential.

@@ -148,7 +148,10 @@ class Run:
         # not their numbering, so that no enterprise comes first at every rationed price
         self.arrival = random.Random(eco.seed * 7919 + 2)
         self.orders = 0
-        self.close_tick = tick_of(self.plan.reference_price)
+        self.close_tick = tick_of(self.plan.reference_price)  # the market's last execution price
+        # the last price paid for an allowance, in the market or at auction: what the next vintage is listed at (a
+        # reference the auction left behind would hold the market's limits around a price nobody pays)
+        self.paid_tick = self.close_tick
         self.last_price = self.plan.reference_price  # what the enterprises saw paid last (the year's price)
         self.money_held: list[int] | None = None  # each one's money as the last year ended (nothing moves it since)
         # a year's last operations (its late surrenders and its settlement), sent with the next year's opening, and
@@ -252,7 +255,7 @@ class Run:
             ("allocate", {"by": "regulator", "year": year, "enterprises": [
                 {"enterprise": n, "baseline_output": 0 if t else eco.output[0][i]} for i, n in enumerate(self.names)]}),
             ("list", {"regulator": "regulator", "exchange": "exchange", "token": name, "lot": LOT, "tick": money(TICK),
-                      "reference": money(self.close_tick * TICK), "traders": self.names[:1]}))
+                      "reference": money(self.paid_tick * TICK), "traders": self.names[:1]}))
         start_tx = self.transactions - sum(map(len, opened[len(self.closing):]))
         self._close(start_tx)
         self.instrument = self.op.run.instrument(token(name, self.op.context))
@@ -351,8 +354,7 @@ class Run:
 
     def _auction(self, t: int, year: int, situations: list[pl.Situation], out: YearOutcome) -> None:
         """The regulator sells the auctioned share of the cap (at last year's output) in a sealed-bid auction; each
-        enterprise bids its demand at three prices (steps of its schedule between the reserve price and a fifth
-        above the price it expects)."""
+        enterprise bids its demand at steps from the reserve price up (:func:`planning.auction_bids`)."""
         eco = self.eco
         volume = int(sum(self.plan.benchmark(f.sector, t) * eco.output[max(t - 1, 0)][f.index] for f in eco.firms)
                      * self.plan.auction_share)
@@ -364,17 +366,10 @@ class Run:
                 cancel_below_minimum=False, enterprise_limit_bps=ENTERPRISE_LIMIT_BPS)
         # what is on offer once the supply reserve withheld or added: each bidder's limit is a share of it
         limit = purchase_limit(int(self.suite.auction.auction(self.op.ref(ref))["volume"]), ENTERPRISE_LIMIT_BPS)
-        bids: list[dict[str, Any]] = []
-        for i, s in enumerate(situations):
-            top = max(s.price * 1.2, self.plan.reserve_price + 1)
-            grid = [self.plan.reserve_price + (top - self.plan.reserve_price) * k / 3 for k in (1, 2, 3)]
-            taken = 0
-            for price in reversed(grid):  # highest price first: cumulative demand rises as the price falls
-                quantity = min(pl.want(s, price), limit) - taken
-                if quantity > 0:
-                    bids.append({"ref": f"{ref}b{len(bids)}", "bidder": self.names[i],
-                                 "price": money(round(price * 100) * MONEY_UNIT // 100), "quantity": quantity})
-                    taken += quantity
+        steps = [(i, bid) for i, s in enumerate(situations)
+                 for bid in pl.auction_bids(s, self.plan.reserve_price, limit)]
+        bids = [{"ref": f"{ref}b{k}", "bidder": self.names[i], "price": money(round(price * 100) * MONEY_UNIT // 100),
+                 "quantity": quantity} for k, (i, (price, quantity)) in enumerate(steps)]
         self.arrival.shuffle(bids)  # reveal order: who gets a pro rata share's rounding
         # the windows' ends are the times of the reveals' and the clearing's blocks (no empty block for them)
         if bids:
@@ -391,6 +386,8 @@ class Run:
         record = self.suite.auction.auction(self.op.ref(ref))
         out.auction_sold = int(record["sold"])
         out.auction_price = int(record["priceTick"]) / 100 if out.auction_sold else None
+        if out.auction_price is not None:
+            self.paid_tick = tick_of(out.auction_price)
         out.withheld = int(self.suite.reserve.supply()["reserve"])
 
     # -- offsets and the containment reserve -------------------------------------------------------------------
@@ -486,7 +483,7 @@ class Run:
             tick, volume = int(event["priceTick"]), int(event["volume"])
             if volume:
                 trades.append((tick, volume))
-                self.close_tick = tick
+                self.close_tick = self.paid_tick = tick
             owners = {self.op.ref(ref): (i, side) for i, side, _, _, ref in entries}
             for claim in (e for r in claimed for e in r.events("OrderClaimed")):
                 who, side = owners[int(claim["orderId"])]
@@ -563,7 +560,7 @@ class Run:
                         maker, lots, tick = owner[int(fill["orderId"])], int(fill["lots"]), int(fill["price"]) // TICK
                         self.bought[maker] += -lots * LOT if side == Side.BUY else lots * LOT
                         trades.append((tick, lots))
-                        self.close_tick = tick
+                        self.close_tick = self.paid_tick = tick
         if resting:
             self.do("cancel", orders=list(resting.values()))
         refs = [f"o{k}" for k in range(first, self.orders + 1)]

@@ -155,6 +155,29 @@ def test_abatement_is_what_is_cheaper_than_the_price_or_what_compliance_needs():
     assert pl.abatement(cheap_fine, held=80_000, price=20.0) == int(40.0 / s.slope)  # short rather than abate more
 
 
+def test_an_enterprise_bids_its_demand_from_the_reserve_price_up():
+    """Sealed bids: the enterprise's cumulative demand at steps from a fifth above the price it expects down to the
+    reserve price, highest price first, within the purchase limit."""
+    s = situation()
+    bids = pl.auction_bids(s, reserve_price=40.0, limit=10**9)
+    prices = [p for p, _ in bids]
+    assert prices == sorted(prices, reverse=True) and prices[-1] == 40.0
+    assert pl.want(s, prices[0]) > 0  # every step is a price at which it still wants some
+    assert sum(q for _, q in bids) == pl.want(s, 40.0)  # down to the reserve price: all it wants there
+    assert sum(q for _, q in pl.auction_bids(s, reserve_price=40.0, limit=5)) == 5
+
+
+def test_an_enterprise_that_expects_more_than_the_fine_still_bids_below_it():
+    """In the plan's last year a tonne short costs the fine: an enterprise expecting a price above it wants
+    nothing at the prices near that, but at prices under the fine it still wants to comply, and it bids there
+    (without the reserve price's step it bid nothing: every enterprise short in an auctioned plan's last year)."""
+    s = situation(holdings=50_000, price=195.0, shortfall_cost=100.0, bank_value=0.0, bank_cap=0)
+    assert pl.want(s, 1.2 * s.price) <= 0
+    bids = pl.auction_bids(s, reserve_price=40.0, limit=10**9)
+    assert bids == [(40.0, pl.want(s, 40.0))]
+    assert sum(q for _, q in bids) == pl.want(s, 40.0) > 0
+
+
 def test_nothing_is_banked_in_the_plans_last_year():
     eco = economy()
     last = pl.situation(eco, eco.plan.years - 1, 0, 10_000, 60.0, 0.0, 0)

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from brownie import web3
 
 from carbon_market import bulk
 from carbon_market import compliance as cy
@@ -119,6 +120,26 @@ def test_the_chain_carries_banks_debt_and_credit_from_year_to_year(accounts):
     assert shorts, "a fine of 10 tCNY leaves someone short in the last year"
     debts = bulk.read([(suite.compliance.debtOf, addresses[i]) for i in shorts])
     assert all(int(d) > 0 for d in debts)
+
+
+def test_a_new_vintage_is_listed_at_the_last_price_paid_for_an_allowance(accounts):
+    """The exchange lists each year's vintage at the last price paid for an allowance: the market's close, or the
+    year's auction price when the market did not trade after the auction (a reference the auction left behind holds
+    the market's price limits around a price nobody pays, and the market stops trading)."""
+    population = pl.firms(20)
+    stage = years.Stage(accounts, population)
+    eco = pl.economy(population, pl.Plan(years=4, auction_share=0.3, reserve_price=40.0), 1)
+    run = years.Run(stage, eco)
+    start = web3.eth.block_number
+    outcomes = run.run()
+    listed = [int(e.args.referenceTick)
+              for e in stage.suite.market.events.get_sequence(start, event_type="InstrumentListed")]
+    expected = [years.tick_of(eco.plan.reference_price)]
+    for out in outcomes[:-1]:
+        paid = out.close if out.volume else out.auction_price if out.auction_sold else None
+        expected.append(expected[-1] if paid is None else years.tick_of(paid))
+    assert listed == expected
+    assert any(not out.volume and out.auction_sold for out in outcomes[:-1]), "a year the market did not trade"
 
 
 def test_a_run_on_lean_receipts_is_the_run_on_full_ones(accounts):
