@@ -277,7 +277,8 @@ class Run:
         sold = out.volume + out.auction_sold
         out.price = paid / sold if sold else out.close
         self.last_price = out.price
-        held = self._holdings(year)
+        # what each held when its situation was last read, and what it bought or sold since
+        held = [sum(row) + bought for row, bought in zip(self.free, self.bought)]
         for i in range(len(self.names)):
             out.abatement[i] = pl.abatement(situations[i], held[i] + self.top_up[i] + out.offsets[i], out.price)
             out.emissions[i] = eco.emissions(t, i) - out.abatement[i]
@@ -304,17 +305,12 @@ class Run:
             out.fines[i] = int(r["fine"]) / MONEY_UNIT
             out.credit[i] = int(points)
             out.spent[i] = (money_before[i] - money_after[i]) / MONEY_UNIT
-        out.bank = sum(self._holdings(out.year))
         out.transactions = (self.transactions if end_tx is None else end_tx) - start_tx
 
     # -- what each enterprise knows ------------------------------------------------------------------------------
 
     def _money(self) -> list[int]:
         return [int(x) for x in bulk.read([(self.suite.money.balanceOf, a) for a in self.addresses])]
-
-    def _holdings(self, year: int) -> list[int]:
-        """Allowances of vintages up to ``year`` each enterprise holds (what it may surrender for ``year``)."""
-        return [sum(row) for row in self._vintage_balances(year)]
 
     def _vintage_balances(self, year: int) -> list[list[int]]:
         """Each enterprise's balance of each vintage from the first year's to ``year``'s (one view each)."""
@@ -613,6 +609,9 @@ class Run:
                     rows[when].append({"enterprise": n, "token": f"allowance {self.plan.first_year + k}",
                                        "amount": amount})
                     due -= amount
+        # the bank once the year is settled: what they held after the true-up less the allowances they surrender
+        out.bank = sum(map(sum, balances)) - sum(row["amount"] for batch in rows.values() for row in batch
+                                                 if row["token"].startswith("allowance"))
         settling = {"by": "exchange", "year": year, "batch": cy.MAX_SETTLE_BATCH}
         for behaviours, deadline in ROUNDS:
             batch = [row for b in behaviours for row in rows.get(b, [])]
