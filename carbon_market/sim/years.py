@@ -245,7 +245,7 @@ class Run:
         free = 1 - self.plan.auction_share
         benchmarks = {s: round(self.plan.benchmark(s, t) * free * cy.BENCHMARK_SCALE) for s in pl.SECTORS}
         name = f"allowance {year}"
-        # last year closed, the year opened, its enterprises enrolled and its vintage listed (at last year's close;
+        # last year closed, the year opened, its enterprises enrolled and its vintage listed (at the last price paid;
         # the enterprises approved the market once, at the stage), in turn: one block
         opened = self.in_turn(
             *self.closing,
