@@ -265,25 +265,48 @@ def reservation(s: Situation, low: float, high: float) -> float:
     return (low + high) / 2
 
 
-#: an enterprise's sealed bids: its demand at this many prices above the reserve price, and at the reserve price
-BID_STEPS = 3
+#: an enterprise's sealed bids: what it must have, and the rest of its demand at the reserve price in equal parts
+BID_STEPS = 4
 
 
 def auction_bids(s: Situation, reserve_price: float, limit: int) -> list[tuple[float, int]]:
-    """Its sealed bids (price, quantity), highest price first: its cumulative demand at :data:`BID_STEPS` prices
-    (to the cent) spread above the reserve price up to a fifth above the price it expects, and at the reserve price
-    itself, within the purchase limit ``limit``. The last step bids all it wants at the lowest price the auction
-    sells at: in a plan's last year an enterprise that expects a price above the fine wants nothing at the steps
-    above, and still wants to comply at prices under the fine."""
-    top = max(s.price * 1.2, reserve_price + 1)
-    grid = [round(reserve_price + (top - reserve_price) * k / BID_STEPS, 2) for k in range(BID_STEPS + 1)]
-    bids, taken = [], 0
-    for price in reversed(grid):  # highest price first: cumulative demand rises as the price falls
-        quantity = min(want(s, price), limit) - taken
-        if quantity > 0:
-            bids.append((price, quantity))
-            taken += quantity
+    """Its sealed bids (price, quantity), highest price first, within the purchase limit ``limit``: what it must
+    have (what it cannot abate for less than being short costs it), then the rest of what it wants at the reserve
+    price in :data:`BID_STEPS` less one equal parts; each at the highest cent at which it still wants that much
+    (:func:`worth`). This is its demand schedule bid truthfully: in a uniform-price auction of many small bidders
+    none sets the price, so none gains by bidding under what a tonne is worth to it. What it must have is bid at
+    what being short costs it (in a plan's last year, with a banked tonne worth nothing more, under the fine)."""
+    total = min(want(s, reserve_price), limit)
+    if total <= 0:
+        return []
+    must = min(max(want(s, max(s.shortfall_cost - 0.01, reserve_price)), 0), total)
+    rest = BID_STEPS - 1 if must else BID_STEPS
+    bounds = ([must] if must else []) + [must + -(-(total - must) * k // rest) for k in range(1, rest + 1)]
+    bids: list[tuple[float, int]] = []
+    taken = 0
+    for cumulative in bounds:
+        if cumulative <= taken:
+            continue
+        price = worth(s, cumulative, reserve_price)
+        if bids and bids[-1][0] == price:
+            bids[-1] = (price, bids[-1][1] + cumulative - taken)
+        else:
+            bids.append((price, cumulative - taken))
+        taken = cumulative
     return bids
+
+
+def worth(s: Situation, quantity: int, low: float) -> float:
+    """The highest price, to the cent and at least ``low``, at which it wants at least ``quantity`` (it wants that
+    much at ``low``): at most what being short costs it, above which it wants nothing to comply."""
+    lo = math.ceil(low * 100 - 1e-9)  # never under ``low`` (a bid under the reserve price is refused)
+    hi = max(round(s.shortfall_cost * 100), lo)
+    if want(s, hi / 100) >= quantity:
+        return hi / 100
+    while hi - lo > 1:  # want(lo) >= quantity > want(hi), in cents
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if want(s, mid / 100) >= quantity else (lo, mid)
+    return lo / 100
 
 
 def abatement(s: Situation, held: int, price: float) -> int:

@@ -155,26 +155,48 @@ def test_abatement_is_what_is_cheaper_than_the_price_or_what_compliance_needs():
     assert pl.abatement(cheap_fine, held=80_000, price=20.0) == int(40.0 / s.slope)  # short rather than abate more
 
 
-def test_an_enterprise_bids_its_demand_from_the_reserve_price_up():
-    """Sealed bids: the enterprise's cumulative demand at steps from a fifth above the price it expects down to the
-    reserve price, highest price first, within the purchase limit."""
+def _cumulative(bids):
+    total, out = 0, []
+    for price, quantity in bids:
+        total += quantity
+        out.append((price, total))
+    return out
+
+
+def test_an_enterprise_bids_each_part_of_its_demand_at_what_it_is_worth_to_it():
+    """Sealed bids: what it wants at the reserve price (within the purchase limit) in equal parts, highest price
+    first, each part at the highest cent at which it still wants that much: its demand schedule, bid truthfully."""
     s = situation()
     bids = pl.auction_bids(s, reserve_price=40.0, limit=10**9)
     prices = [p for p, _ in bids]
-    assert prices == sorted(prices, reverse=True) and prices[-1] == 40.0
-    assert pl.want(s, prices[0]) > 0  # every step is a price at which it still wants some
-    assert sum(q for _, q in bids) == pl.want(s, 40.0)  # down to the reserve price: all it wants there
+    assert prices == sorted(prices, reverse=True) and len(bids) <= pl.BID_STEPS
+    assert sum(q for _, q in bids) == pl.want(s, 40.0)  # all it wants at the reserve price
+    for price, cumulative in _cumulative(bids):
+        assert pl.want(s, price) >= cumulative > pl.want(s, price + 0.01)  # the most it would pay for that much
     assert sum(q for _, q in pl.auction_bids(s, reserve_price=40.0, limit=5)) == 5
+
+
+def test_an_enterprise_that_values_allowances_above_the_price_it_expects_bids_that_value():
+    """An enterprise short of allowances whose abatement is used up values them at what being short costs it (fine,
+    deduction, credit): it bids up to that, not to a fifth above the price it expects (with bids capped there, a
+    scarce auction cleared at the cap every year, the price rising a fifth a year whatever the market's demand)."""
+    s = situation(holdings=50_000)
+    assert pl.want(s, 1.2 * s.price) > 0 and pl.want(s, 150.0) > 0
+    bids = pl.auction_bids(s, reserve_price=40.0, limit=10**9)
+    assert bids[0][0] > 1.2 * s.price
+    assert bids[0][0] == pytest.approx(s.shortfall_cost, abs=0.01)  # its abatement used up: short costs the most
+    for price, cumulative in _cumulative(bids):
+        assert pl.want(s, price) >= cumulative > pl.want(s, price + 0.01)
 
 
 def test_an_enterprise_that_expects_more_than_the_fine_still_bids_below_it():
     """In the plan's last year a tonne short costs the fine: an enterprise expecting a price above it wants
     nothing at the prices near that, but at prices under the fine it still wants to comply, and it bids there
-    (without the reserve price's step it bid nothing: every enterprise short in an auctioned plan's last year)."""
+    (with bids only above the fine every enterprise bid nothing in an auctioned plan's last year: all were short)."""
     s = situation(holdings=50_000, price=195.0, shortfall_cost=100.0, bank_value=0.0, bank_cap=0)
     assert pl.want(s, 1.2 * s.price) <= 0
     bids = pl.auction_bids(s, reserve_price=40.0, limit=10**9)
-    assert bids == [(40.0, pl.want(s, 40.0))]
+    assert all(40.0 <= p <= s.shortfall_cost for p, _ in bids)
     assert sum(q for _, q in bids) == pl.want(s, 40.0) > 0
 
 
