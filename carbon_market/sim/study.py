@@ -8,6 +8,7 @@ disk are kept and only the others run. :func:`frames` turns a study's folder int
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -77,10 +78,33 @@ def run_path(out: Path, scenario: str, seed: int) -> Path:
     return out / "runs" / slug(scenario) / f"seed-{seed}.json"
 
 
+#: the project's folder (the package is installed from it, in place)
+ROOT = Path(__file__).resolve().parents[2]
+#: what a run does not depend on: the report, drawn again from the runs every time
+PRESENTATION = ("carbon_market/sim/dashboard.py", "carbon_market/sim/report.py")
+
+
+def model_sources() -> list[Path]:
+    """The files a run's figures follow from: the harness (the enterprises' rules, the economy, the year's
+    operations and how they are sent) and the contracts, but for the report's modules."""
+    files = [*ROOT.glob("carbon_market/**/*.py"), *ROOT.glob("contracts/**/*.sol"), *ROOT.glob("interfaces/**/*.sol")]
+    return sorted(f for f in files if f.relative_to(ROOT).as_posix() not in PRESENTATION)
+
+
+def model_fingerprint() -> str:
+    """A digest of :func:`model_sources`: runs made by other code are not this model's."""
+    digest = hashlib.sha256()
+    for path in model_sources():
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def check_folder(study: Study, out: Path) -> None:
-    """A folder holds one study: a folder of another study's runs is refused, not mixed in."""
+    """A folder holds one study of one version of the model: a folder of another study's runs, or of runs made by
+    other code (:func:`model_fingerprint`), is refused, not mixed in."""
     manifest = out / "study.json"
     mine = {"enterprises": study.enterprises, "years": study.years, "first_year": study.first_year}
+    model = model_fingerprint()
     if manifest.exists():
         try:
             theirs = json.loads(manifest.read_text())
@@ -90,8 +114,11 @@ def check_folder(study: Study, out: Path) -> None:
             raise BadInput(f"{out} holds a study of {theirs.get('enterprises')} enterprises over "
                            f"{theirs.get('years')} years from {theirs.get('first_year')}: choose another folder "
                            f"or remove it")
+        if theirs.get("model") != model:
+            raise BadInput(f"{out} holds runs of another version of the model (its code or the contracts changed "
+                           f"since): remove it or choose another folder")
     out.mkdir(parents=True, exist_ok=True)
-    _write(manifest, {**mine, "scenarios": list(study.scenarios), "seeds": list(study.seeds)})
+    _write(manifest, {**mine, "model": model, "scenarios": list(study.scenarios), "seeds": list(study.seeds)})
 
 
 def _write(path: Path, data: Any) -> None:

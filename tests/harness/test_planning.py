@@ -3,6 +3,7 @@ decision rules, the economy's draws, and a study's data frames and bands."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -246,6 +247,31 @@ def test_a_folder_of_another_study_is_refused(tmp_path):
     with pytest.raises(BadInput, match="is not a study's record"):
         st.check_folder(st.Study(("baseline",), (1,), 10), tmp_path)
 
+
+
+def test_a_folder_of_runs_made_by_another_version_of_the_model_is_refused(tmp_path):
+    """A study resumes from the runs in its folder: runs made by other code (the enterprises' rules, the year's
+    operations, the contracts) would be mixed with new ones, or shown as if new, so such a folder is refused."""
+    study = st.Study(("baseline",), (1,), 10)
+    st.check_folder(study, tmp_path)
+    manifest = tmp_path / "study.json"
+    recorded = json.loads(manifest.read_text())
+    assert recorded["model"] == st.model_fingerprint()
+    manifest.write_text(json.dumps({**recorded, "model": "0" * 64}))
+    with pytest.raises(BadInput, match="holds runs of another version of the model"):
+        st.check_folder(study, tmp_path)
+    del recorded["model"]  # a folder from before the model was recorded
+    manifest.write_text(json.dumps(recorded))
+    with pytest.raises(BadInput, match="holds runs of another version of the model"):
+        st.check_folder(study, tmp_path)
+
+
+def test_the_model_fingerprint_follows_the_code_runs_depend_on_and_not_the_report():
+    sources = [path.relative_to(st.ROOT).as_posix() for path in st.model_sources()]
+    assert {"carbon_market/sim/planning.py", "carbon_market/sim/years.py", "carbon_market/bulk.py",
+            "contracts/Market.sol", "contracts/libraries/CallAuction.sol"} <= set(sources)
+    assert not {"carbon_market/sim/dashboard.py", "carbon_market/sim/report.py"} & set(sources)
+    assert len(st.model_fingerprint()) == 64
 
 def record(scenario: str, seed: int, compliant: float, cost: float) -> dict:
     """A run's record as a study writes it, two years of two enterprises (figures chosen, not simulated)."""
