@@ -245,7 +245,9 @@ class Node:
                 look = now + LOOK_EVERY
                 sent = self.rpc("eth_getTransactionByHash", [tx_hash])
                 behind = None if sent is None else self.nonce(sent["from"])
-                stuck = behind is None or behind < int(sent["nonce"], 16)
+                # not listed; or listed behind a nonce its sender's chain lacks; or listed unmined with its nonce
+                # used by another transaction: none will be mined
+                stuck = behind is None or behind != int(sent["nonce"], 16) and sent.get("blockNumber") is None
                 missing = (now if missing is None else missing) if stuck else None
                 if missing is not None and now - missing >= DROP_GRACE:
                     raise self._lost(tx_hash, sent, behind)
@@ -262,11 +264,15 @@ class Node:
 
     def _lost(self, tx_hash: str, sent: dict[str, Any] | None, nonce: int | None) -> OpsError:
         """Why ``tx_hash`` will not be mined: the node dropped it (:class:`Dropped`: its nonce decides whether it
-        can be sent again), or it waits behind a nonce of its sender that the chain no longer has: the node lost
-        blocks it had mined (a restart on an older state), which only a new run, reading its journal, repairs;
-        ``nonce`` is the sender's on chain."""
+        can be sent again); another transaction of its sender took its nonce (what that one did is for a person to
+        look at); or it waits behind a nonce of its sender that the chain no longer has: the node lost blocks it had
+        mined (a restart on an older state), which only a new run, reading its journal, repairs; ``nonce`` is the
+        sender's on chain."""
         if sent is None:
             return Dropped(f"{tx_hash} was dropped by {self.name}: not mined, and not in its pool")
+        if nonce is not None and nonce > int(sent["nonce"], 16):
+            return OpsError(f"{tx_hash} can no longer be mined: nonce {int(sent['nonce'], 16)} of {sent['from']} was "
+                            f"taken by another transaction on {self.name}; look at the chain before running again")
         return OpsError(f"{tx_hash} waits behind nonce {nonce} of {sent['from']}, which "
                         f"{self.name} no longer has: it lost blocks it had mined (restarted on an older state?); "
                         f"run again: what the chain lost is sent again")

@@ -210,11 +210,15 @@ class Runner:
     def _recover(self, pending: Pending) -> str | None:
         """The hash of a journalled transaction that reached the chain, or None if it never did (send it again)."""
         node = self.run.node
-        if pending.tx and node.rpc("eth_getTransactionByHash", [pending.tx]) is not None:
+        listed = node.rpc("eth_getTransactionByHash", [pending.tx]) if pending.tx else None
+        if listed is not None and listed.get("blockNumber") is not None:
             return pending.tx
+        # its nonce mined (the journal's transaction, or the same action sent again), else still in the pool
         found = node.find_sent(pending.sender, pending.nonce, pending.block)
         if found is not None:
             return found
+        if listed is not None:
+            return pending.tx
         if node.nonce(pending.sender, "pending") > pending.nonce:
             raise OpsError(f"nonce {pending.nonce} of {pending.sender} was used by a transaction this run did not "
                            f"send; look at the chain before running again")

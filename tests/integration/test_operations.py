@@ -299,6 +299,29 @@ def test_a_transaction_behind_a_nonce_the_chain_no_longer_has_is_one_line_not_a_
         rpc(url, "anvil_dropTransaction", [tx_hash])
 
 
+
+def test_a_transaction_whose_nonce_another_one_took_is_one_line_not_a_long_wait(bare):
+    """A transaction the node still lists whose nonce its sender has already used (another transaction took it: a
+    resend after a restart, another program with the same key) can never be mined: the wait stops within seconds,
+    saying so, instead of waiting out the receipt timeout."""
+    url = web3.provider.endpoint_uri
+    node = Node(Web3(Provider(url)), codec_for(bare), name="development", development=True)
+    sender = Account.create()
+    rpc(url, "anvil_setBalance", [sender.address, hex(10**18)])
+    signed = sender.sign_transaction({"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 10**9,
+                                      "nonce": 0, "chainId": web3.eth.chain_id})
+    rpc(url, "evm_setAutomine", [False])
+    try:
+        tx_hash = rpc(url, "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
+        rpc(url, "anvil_setNonce", [sender.address, hex(1)])  # nonce 0 taken: the listed transaction cannot be mined
+        assert rpc(url, "eth_getTransactionByHash", [tx_hash]) is not None
+        with pytest.raises(ops.OpsError, match=rf"(?i){tx_hash} can no longer be mined: nonce 0 of "
+                                               rf"{sender.address} was taken by another transaction"):
+            node.wait(tx_hash, timeout=30)
+    finally:
+        rpc(url, "anvil_dropTransaction", [tx_hash])
+        rpc(url, "evm_setAutomine", [True])
+
 def _keep_steps(path: Path, count: int) -> None:
     """Cut an operations file after its first ``count`` steps."""
     head, steps = path.read_text().split("\nsteps:\n")
