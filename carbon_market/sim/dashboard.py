@@ -2,7 +2,8 @@
 fetched when the page is viewed), the tidy data beside it (CSV), and a short text summary for the terminal.
 
 Charts: fan charts (median and 5-95% band across seeds) of price, emissions against the cap, the bank and compliance
-by year, each with the least-cost path where it has one; the scenarios compared (cost against the least cost,
+by year, each with the least-cost path where it has one; the regulator's instruments (auction price, supply reserve,
+containment sales) for the scenarios that use them; the scenarios compared (cost against the least cost,
 compliance, price); compliance costs by sector; a tile map of the provinces; and the credit token's effect.
 """
 
@@ -18,7 +19,8 @@ from carbon_market.sim import planning as pl
 from carbon_market.sim.study import bands, frames, paired_effect
 
 #: the charts of the report, by element id, in order
-CHARTS = ("price", "emissions", "bank", "compliance", "scenarios", "sectors", "provinces", "credit")
+CHARTS = ("price", "emissions", "bank", "compliance", "instruments", "scenarios", "sectors", "provinces",
+          "credit")
 #: the provinces' usual two-letter abbreviations, for the tiles
 ABBREVIATIONS = {
     110000: "BJ", 120000: "TJ", 130000: "HE", 140000: "SX", 150000: "NM", 210000: "LN", 220000: "JL", 230000: "HL",
@@ -66,6 +68,41 @@ def _fan(go: Any, years: Any, column: str, title: str, unit: str, *, least: str 
                       margin={"t": 50, "l": 60, "r": 20, "b": 40}, legend={"font": {"size": 10}})
     return fig
 
+
+#: the instruments' panels: the column, its title and its scale
+INSTRUMENTS = (("auction_price", "primary auction: clearing price (tCNY/t)", 1.0),
+               ("reserve_held", "supply reserve: allowances held (thousand t)", 1e-3),
+               ("containment_sold", "containment reserve: sold (thousand t)", 1e-3))
+
+
+def _instruments(go: Any, make_subplots: Any, years: Any) -> Any | None:
+    """The regulator's instruments by year, each panel for the scenarios that use it (median and 5-95% band);
+    None when no scenario uses any."""
+    names = list(dict.fromkeys(years["scenario"]))
+    used = [[n for n in names if (years[years["scenario"] == n][column].fillna(0) != 0).any()]
+            for column, _, _ in INSTRUMENTS]
+    if not any(used):
+        return None
+    fig = make_subplots(rows=1, cols=len(INSTRUMENTS), subplot_titles=[title for _, title, _ in INSTRUMENTS])
+    shown: set[str] = set()  # a scenario in the legend once, however many panels it is in
+    for col, ((column, _, scale), scenarios) in enumerate(zip(INSTRUMENTS, used), 1):
+        fan = bands(years[years["scenario"].isin(scenarios)], column)
+        for name in scenarios:
+            colour = COLOURS[names.index(name) % len(COLOURS)]
+            rows = fan[fan["scenario"] == name]
+            x = list(rows["year"])
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=list(rows["p95"] * scale) + list(rows["p5"] * scale)[::-1],
+                                     fill="toself", fillcolor=_rgba(colour, 0.15), line={"width": 0},
+                                     hoverinfo="skip", legendgroup=name, showlegend=False), row=1, col=col)
+            fig.add_trace(go.Scatter(x=x, y=list(rows["median"] * scale), mode="lines+markers", name=name,
+                                     legendgroup=name, line={"color": colour}, showlegend=name not in shown,
+                                     hovertemplate=f"{html.escape(name)}<br>%{{x}}: %{{y:,.2f}}<extra></extra>"),
+                          row=1, col=col)
+            shown.add(name)
+    fig.update_xaxes(dtick=1, tickformat="d")
+    fig.update_layout(title="The regulator's instruments by year, for the scenarios that use them (median, 5-95% "
+                      "band)", margin={"t": 80, "l": 60, "r": 20, "b": 40}, legend={"font": {"size": 10}})
+    return fig
 
 def _scenarios(go: Any, make_subplots: Any, runs: Any) -> Any:
     names = list(dict.fromkeys(runs["scenario"]))
@@ -202,10 +239,13 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
     first = cap[cap["scenario"] == cap["scenario"].iloc[0]]
     out["emissions"].add_trace(go.Scatter(x=list(first["year"]), y=list(first["median"] * 1e-6), name="cap (first "
                                           "scenario)", line={"color": "black", "dash": "dash"}))
+    instruments = _instruments(go, make_subplots, years)
+    if instruments is not None:
+        out["instruments"] = instruments
     off = credit_scenario(runs)
     if off is not None:
         out["credit"] = _credit(go, runs, off)
-    return out
+    return {name: out[name] for name in CHARTS if name in out}
 
 
 def write(records: Sequence[dict[str, Any]], out: Path) -> list[Path]:

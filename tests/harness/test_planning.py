@@ -273,6 +273,7 @@ def test_the_model_fingerprint_follows_the_code_runs_depend_on_and_not_the_repor
     assert not {"carbon_market/sim/dashboard.py", "carbon_market/sim/report.py"} & set(sources)
     assert len(st.model_fingerprint()) == 64
 
+
 def record(scenario: str, seed: int, compliant: float, cost: float) -> dict:
     """A run's record as a study writes it, two years of two enterprises (figures chosen, not simulated)."""
     years = [{"year": 2026 + t, "cap": 100, "price": 50.0 + t, "close": 50.0, "volume": 10, "emissions_bau": 120,
@@ -282,8 +283,11 @@ def record(scenario: str, seed: int, compliant: float, cost: float) -> dict:
               "unverified": 0, "compliance_rate": compliant, "credit_mean": 10.0, "auction_price": None,
               "auction_sold": 0, "transactions": 50, "lc_price": 40.0 * 1.05 ** t, "lc_abatement": 20.0,
               "lc_bank": 0.0, "lc_cost": cost / 2} for t in range(2)]
+    groups = [{"year": y["year"], "kind": kind, "code": code, "name": name, "enterprises": 2, "emissions": 100,
+               "abatement": 20, "abatement_cost": cost, "spent": 10.0, "fines": 0.0, "compliant": 2}
+              for y in years for kind, code, name in (("sector", 4411, "power"), ("province", 110000, "Beijing"))]
     return {"scenario": scenario, "seed": seed, "enterprises": 2, "plan": {"discount_rate": 0.05, "first_year": 2026},
-            "seconds": 1.0, "transactions": 100, "years": years, "groups": [], "lc_present_value": 0.0}
+            "seconds": 1.0, "transactions": 100, "years": years, "groups": groups, "lc_present_value": 0.0}
 
 
 def test_frames_bands_and_paired_effects():
@@ -305,6 +309,23 @@ def test_frames_bands_and_paired_effects():
     assert "credit token: on-time compliance +50.0 points" in "\n".join(lines)
     assert dashboard.text(runs)[1].startswith("baseline")
 
+
+def test_the_regulators_instruments_are_charted_for_the_scenarios_that_use_them():
+    """A chart of the instruments by year: the auction's clearing price, the supply reserve's holdings and the
+    containment reserve's sales, each for the scenarios that use it; a study that uses none has no such chart."""
+    plain = [record("baseline", s, 1.0, 100.0) for s in (1, 2)]
+    assert "instruments" not in dashboard.figures(st.frames(plain))
+    auctioned = [record("auctioned + supply reserve", s, 1.0, 100.0) for s in (1, 2)]
+    for r in auctioned:
+        for t, y in enumerate(r["years"]):
+            y.update(auction_price=60.0 + t, auction_sold=30, reserve_held=5 * t)
+    chart = dashboard.figures(st.frames(plain + auctioned))["instruments"]
+    medians = [(trace.name, trace.xaxis) for trace in chart.data if trace.mode == "lines+markers"]
+    assert medians == [("auctioned + supply reserve", "x"), ("auctioned + supply reserve", "x2")]
+    assert [trace.showlegend for trace in chart.data if trace.mode == "lines+markers"] == [True, False]
+    price = next(t for t in chart.data if t.name == "auctioned + supply reserve" and t.xaxis == "x")
+    assert list(price.y) == [60.0, 61.0]
+    assert "instruments" in dashboard.CHARTS
 
 
 @pytest.mark.parametrize("changes, message", [
