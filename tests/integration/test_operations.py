@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from brownie import web3
@@ -284,12 +285,7 @@ def test_a_transaction_the_node_drops_is_sent_again_in_the_same_run(bare, accoun
 def test_a_transaction_behind_a_nonce_the_chain_no_longer_has_is_one_line_not_a_long_wait(bare):
     """A transaction waiting behind a nonce its sender's chain does not have (what a node that lost a run's last
     blocks holds, when the run's next one arrives) stops the wait within seconds, saying what happened."""
-    url = web3.provider.endpoint_uri
-    node = Node(Web3(Provider(url)), codec_for(bare), name="development", development=True)
-    sender = Account.create()
-    rpc(url, "anvil_setBalance", [sender.address, hex(10**18)])
-    signed = sender.sign_transaction({"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 10**9,
-                                      "nonce": 1, "chainId": web3.eth.chain_id})
+    url, node, sender, signed = _a_new_sender(bare, nonce=1)
     tx_hash = rpc(url, "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
     try:
         with pytest.raises(ops.OpsError, match=rf"(?i)waits behind nonce 0 of {sender.address}, which development "
@@ -299,17 +295,11 @@ def test_a_transaction_behind_a_nonce_the_chain_no_longer_has_is_one_line_not_a_
         rpc(url, "anvil_dropTransaction", [tx_hash])
 
 
-
 def test_a_transaction_whose_nonce_another_one_took_is_one_line_not_a_long_wait(bare):
     """A transaction the node still lists whose nonce its sender has already used (another transaction took it: a
     resend after a restart, another program with the same key) can never be mined: the wait stops within seconds,
     saying so, instead of waiting out the receipt timeout."""
-    url = web3.provider.endpoint_uri
-    node = Node(Web3(Provider(url)), codec_for(bare), name="development", development=True)
-    sender = Account.create()
-    rpc(url, "anvil_setBalance", [sender.address, hex(10**18)])
-    signed = sender.sign_transaction({"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 10**9,
-                                      "nonce": 0, "chainId": web3.eth.chain_id})
+    url, node, sender, signed = _a_new_sender(bare, nonce=0)
     rpc(url, "evm_setAutomine", [False])
     try:
         tx_hash = rpc(url, "eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
@@ -321,6 +311,16 @@ def test_a_transaction_whose_nonce_another_one_took_is_one_line_not_a_long_wait(
     finally:
         rpc(url, "anvil_dropTransaction", [tx_hash])
         rpc(url, "evm_setAutomine", [True])
+
+def _a_new_sender(suite, *, nonce: int) -> tuple[str, Node, Any, Any]:
+    """The node's URL, a :class:`Node` on it, a funded new account and its transfer to itself at ``nonce``."""
+    url = web3.provider.endpoint_uri
+    node = Node(Web3(Provider(url)), codec_for(suite), name="development", development=True)
+    sender = Account.create()
+    rpc(url, "anvil_setBalance", [sender.address, hex(10**18)])
+    signed = sender.sign_transaction({"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 10**9,
+                                      "nonce": nonce, "chainId": web3.eth.chain_id})
+    return url, node, sender, signed
 
 def _keep_steps(path: Path, count: int) -> None:
     """Cut an operations file after its first ``count`` steps."""
