@@ -247,7 +247,7 @@ class Node:
                 behind = None if sent is None else self.nonce(sent["from"])
                 # not listed; or listed behind a nonce its sender's chain lacks; or listed unmined with its nonce
                 # used by another transaction: none will be mined
-                stuck = behind is None or behind != int(sent["nonce"], 16) and sent.get("blockNumber") is None
+                stuck = behind is None or (behind != int(sent["nonce"], 16) and sent.get("blockNumber") is None)
                 missing = (now if missing is None else missing) if stuck else None
                 if missing is not None and now - missing >= DROP_GRACE:
                     raise self._lost(tx_hash, sent, behind)

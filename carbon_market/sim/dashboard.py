@@ -44,20 +44,24 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _band_and_median(go: Any, rows: Any, scenario: str, colour: str, scale: float, unit: str, *,
+                     legend: bool = True) -> list[Any]:
+    """A scenario's 5-95% band (shaded, out of the legend) and its median line, from its :func:`bands` rows."""
+    x = list(rows["year"])
+    return [go.Scatter(x=x + x[::-1], y=list(rows["p95"] * scale) + list(rows["p5"] * scale)[::-1], fill="toself",
+                       fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip", legendgroup=scenario,
+                       showlegend=False, name=f"{scenario} 5-95%"),
+            go.Scatter(x=x, y=list(rows["median"] * scale), mode="lines+markers", name=scenario,
+                       legendgroup=scenario, line={"color": colour}, showlegend=legend,
+                       hovertemplate=f"{html.escape(scenario)}<br>%{{x}}: %{{y:,.2f}} {unit}<extra></extra>")]
+
 def _fan(go: Any, years: Any, column: str, title: str, unit: str, *, least: str | None = None,
          scale: float = 1.0) -> Any:
     fig = go.Figure()
     fan = bands(years, column)
     for k, scenario in enumerate(dict.fromkeys(years["scenario"])):
         colour = COLOURS[k % len(COLOURS)]
-        rows = fan[fan["scenario"] == scenario]
-        x = list(rows["year"])
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=list(rows["p95"] * scale) + list(rows["p5"] * scale)[::-1],
-                                 fill="toself", fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip",
-                                 legendgroup=scenario, showlegend=False, name=f"{scenario} 5-95%"))
-        fig.add_trace(go.Scatter(x=x, y=list(rows["median"] * scale), mode="lines+markers", name=scenario,
-                                 legendgroup=scenario, line={"color": colour},
-                                 hovertemplate=f"{html.escape(scenario)}<br>%{{x}}: %{{y:,.2f}} {unit}<extra></extra>"))
+        fig.add_traces(_band_and_median(go, fan[fan["scenario"] == scenario], scenario, colour, scale, unit))
         if least is not None:
             lc = bands(years[years["scenario"] == scenario], least)
             fig.add_trace(go.Scatter(x=list(lc["year"]), y=list(lc["median"] * scale), mode="lines",
@@ -89,15 +93,9 @@ def _instruments(go: Any, make_subplots: Any, years: Any) -> Any | None:
         fan = bands(years[years["scenario"].isin(scenarios)], column)
         for name in scenarios:
             colour = COLOURS[names.index(name) % len(COLOURS)]
-            rows = fan[fan["scenario"] == name]
-            x = list(rows["year"])
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=list(rows["p95"] * scale) + list(rows["p5"] * scale)[::-1],
-                                     fill="toself", fillcolor=_rgba(colour, 0.15), line={"width": 0},
-                                     hoverinfo="skip", legendgroup=name, showlegend=False), row=1, col=col)
-            fig.add_trace(go.Scatter(x=x, y=list(rows["median"] * scale), mode="lines+markers", name=name,
-                                     legendgroup=name, line={"color": colour}, showlegend=name not in shown,
-                                     hovertemplate=f"{html.escape(name)}<br>%{{x}}: %{{y:,.2f}}<extra></extra>"),
-                          row=1, col=col)
+            for trace in _band_and_median(go, fan[fan["scenario"] == name], name, colour, scale, "",
+                                          legend=name not in shown):
+                fig.add_trace(trace, row=1, col=col)
             shown.add(name)
     fig.update_xaxes(dtick=1, tickformat="d")
     fig.update_layout(title="The regulator's instruments by year, for the scenarios that use them (median, 5-95% "
